@@ -1,0 +1,62 @@
+"""Bytes in, canonical record out: the whole extraction, pure and offline."""
+
+from __future__ import annotations
+
+import hashlib
+
+from .document import UnreadableDocument
+from .parse import parse_document
+from .readers import read, sniff
+
+# Bump when a change to readers or parser can change a record: reextract compares it.
+PARSER_VERSION = "0.1.0"
+
+
+def extract(
+    data: bytes,
+    *,
+    name: str | None = None,
+    url: str | None = None,
+    media_type: str | None = None,
+    hints: dict | None = None,
+) -> dict:
+    """The canonical record of one payload (shared/spec/report-format.md).
+
+    ``hints`` carries what the crawl already knows from the article page: title,
+    agency, published. Raises UnreadableDocument when the bytes cannot be read.
+    """
+    fmt = sniff(data, name, media_type) if data else "text"
+    doc = read(data, name, media_type)
+    record = parse_document(doc, hints)
+    record["source"] = {"url": url, "format": doc.format or fmt, "sha256": hashlib.sha256(data).hexdigest()}
+    record["parser_version"] = PARSER_VERSION
+    return _ordered(record)
+
+
+_ORDER = (
+    "title",
+    "agency",
+    "year",
+    "template",
+    "published",
+    "source",
+    "sections",
+    "active_disclosure",
+    "applications",
+    "review_litigation",
+    "checks",
+    "warnings",
+    "parser_version",
+)
+
+
+def _ordered(record: dict) -> dict:
+    return {key: record[key] for key in _ORDER if key in record}
+
+
+def document_text(data: bytes, name: str | None = None, media_type: str | None = None) -> str:
+    """The plain text of a payload, for full-text search."""
+    return read(data, name, media_type).full_text()
+
+
+__all__ = ["extract", "document_text", "PARSER_VERSION", "UnreadableDocument"]

@@ -1,0 +1,73 @@
+"""The statutory parser: an intermediate document in, the canonical record out."""
+
+from __future__ import annotations
+
+from ..checks import run_checks
+from ..document import Document, Paragraph
+from ..labels import TEMPLATE_MARKERS, TEXT_SECTIONS
+from ..values import label_key, squash
+from . import meta
+from .runs import tokens
+from .sections import find_sections, first_heading_index
+from .tables import parse_active, parse_applications, parse_review
+
+
+def detect_template(doc: Document) -> str:
+    """2019 or 2021 from the header words the tables print; the year is never consulted."""
+    text = squash(doc.full_text())
+    votes = {t: sum(text.count(m) for m in markers) for t, markers in TEMPLATE_MARKERS.items()}
+    if "逾期不补正" in text or "逾期未按收费通知" in text:
+        votes["2021"] += 1
+    best = max(votes, key=votes.get)
+    if votes[best] == 0 or list(votes.values()).count(votes[best]) > 1:
+        return "unknown"
+    return best
+
+
+def _section_text(doc: Document, section) -> str:
+    return "\n".join(b.text for b in doc.blocks[section.start : section.end] if isinstance(b, Paragraph))
+
+
+def _titles(doc: Document, hints: dict, warnings: list[str]) -> dict:
+    own_title = meta.find_title(doc.blocks, first_heading_index(doc.blocks))
+    title = meta.normalise_title(hints.get("title") or own_title or "") or None
+    year = meta.title_year(title)
+    if year is None:
+        warnings.append("no year in the title")
+    return {
+        "title": title,
+        "agency": hints.get("agency") or meta.title_agency(title),
+        "year": year,
+        "published": hints.get("published") or meta.signature_date(doc.blocks),
+    }
+
+
+def parse_document(doc: Document, hints: dict | None = None) -> dict:
+    hints = hints or {}
+    warnings = list(doc.warnings)
+    record = _titles(doc, hints, warnings)
+    record["template"] = detect_template(doc)
+    sections = find_sections(doc.blocks)
+    record["sections"] = {key: _section_text(doc, sections[key]) for key in TEXT_SECTIONS if key in sections}
+    parsers = {
+        "active_disclosure": lambda toks: parse_active(toks, record["template"], warnings),
+        "applications": lambda toks: parse_applications(toks, record["template"], warnings),
+        "review_litigation": lambda toks: parse_review(toks, warnings),
+    }
+    for key, parse in parsers.items():
+        if key not in sections:
+            warnings.append(f"table {key} not found")
+            continue
+        record[key] = parse(tokens(doc.blocks, sections[key].start, sections[key].end))
+    overall = record["sections"].get("overall", "")
+    said = meta.text_year(overall)
+    if record["year"] and said and said != record["year"]:
+        warnings.append(f"year mismatch: title says {record['year']}, text says {said}")
+    if record["template"] == "unknown":
+        warnings.append("template not recognised from the table headers")
+    record["checks"] = run_checks(record)
+    record["warnings"] = warnings
+    return record
+
+
+__all__ = ["parse_document", "detect_template", "label_key"]

@@ -1,0 +1,152 @@
+"""Map the three statutory tables onto canonical keys.
+
+Table 三's rows are matched to the template by an order-preserving alignment on
+label similarity, because PDF text drops and reorders characters inside labels
+(`8. 属 于查 行 政 事 项`). A row whose cells do not fill its columns is reported,
+never shifted.
+"""
+
+from __future__ import annotations
+
+from ..labels import (
+    ACTIVE_ROWS,
+    APPLICANT_COLUMN_KEYS,
+    APPLICATION_ROWS,
+    REVIEW_COLUMNS,
+    REVIEW_GROUPS,
+)
+from ..values import has_numbering, is_blank, label_key, similarity, typed
+from .runs import Run, fit, label_runs, value_runs
+
+MATCH_THRESHOLD = 0.6
+OTHER_ROW_2019 = next(row for row in APPLICATION_ROWS["2019"] if row.key == "other")
+OTHER_HEADING_2021 = OTHER_ROW_2019.label
+
+
+def _extra(run: Run) -> dict:
+    return {"label": run.label, "values": [typed(v) for v in run.values]}
+
+
+def _has_figures(run: Run) -> bool:
+    return any(not is_blank(v) for v in run.values)
+
+
+def _fill(out: dict, key: str, columns, cells, units=None) -> None:
+    units = units or {}
+    out[key] = {col: typed(cell, units.get(col)) for col, cell in zip(columns, cells)}
+
+
+def _active_row(label: str, template: str):
+    key = label_key(label)
+    for row in ACTIVE_ROWS[template]:
+        if any(key == label_key(name) for name in row.labels):
+            return row
+    return None
+
+
+def parse_active(toks, template: str, warnings: list[str]) -> dict:
+    out: dict = {}
+    extra = []
+    for run in label_runs(toks, starts_label=lambda text: True):
+        row = _active_row(run.label, template) if template in ACTIVE_ROWS else None
+        if row is None:
+            if _has_figures(run):
+                extra.append(_extra(run))
+            continue
+        if row.key in out:
+            warnings.append(f"active_disclosure.{row.key}: row printed twice; first kept")
+            continue
+        cells = fit(run.values, len(row.columns))
+        if cells is None:
+            warnings.append(
+                f"active_disclosure.{row.key}: {len(run.values)} cells for {len(row.columns)} columns; row not read"
+            )
+            continue
+        _fill(out, row.key, row.columns, cells, {"amount_yuan": "yuan"})
+    if extra:
+        out["extra"] = extra
+    return out
+
+
+def _score(run: Run, label: str) -> float | None:
+    score = similarity(run.label, label)
+    return score if score >= MATCH_THRESHOLD else None
+
+
+def align(runs: list[Run], rows) -> dict[int, int]:
+    """Order-preserving best match of observed runs to template rows: {run index: row index}."""
+    n, m = len(runs), len(rows)
+    score = [[_score(run, row.label) for row in rows] for run in runs]
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            best[i][j] = max(best[i + 1][j], best[i][j + 1])
+            if score[i][j] is not None:
+                best[i][j] = max(best[i][j], score[i][j] + best[i + 1][j + 1])
+    pairs, i, j = {}, 0, 0
+    while i < n and j < m:
+        if score[i][j] is not None and best[i][j] == score[i][j] + best[i + 1][j + 1]:
+            pairs[i] = j
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            i += 1
+        else:
+            j += 1
+    return pairs
+
+
+def application_runs(toks) -> list[Run]:
+    return [run for run in label_runs(toks, starts_label=has_numbering) if has_numbering(run.label)]
+
+
+def parse_applications(toks, template: str, warnings: list[str]) -> dict:
+    rows = APPLICATION_ROWS.get(template, APPLICATION_ROWS["2019"])
+    runs = application_runs(toks)
+    pairs = align(runs, rows)
+    out: dict = {}
+    extra = []
+    width = len(APPLICANT_COLUMN_KEYS)
+    for index, run in enumerate(runs):
+        row = rows[pairs[index]] if index in pairs else None
+        if run.stray:
+            warnings.append(f"applications: cells {run.stray} after row {run.label!r} belong to no column")
+        if row is not None and row.key is None and row.label == OTHER_HEADING_2021 and _has_figures(run):
+            # Some 2021-template reports print （六）其他处理 as the single 2019 row.
+            row = OTHER_ROW_2019
+            warnings.append("applications: （六）其他处理 printed as one row; read as `other`")
+        if row is None or row.key is None:
+            if _has_figures(run):
+                extra.append(_extra(run))
+            continue
+        cells = fit(run.values, width)
+        if cells is None:
+            warnings.append(f"applications.{row.key}: {len(run.values)} cells for {width} columns; row not read")
+            continue
+        _fill(out, row.key, APPLICANT_COLUMN_KEYS, cells)
+    for row in rows:
+        if row.key in ("other_no_correction", "other_no_fee", "other_misc") and "other" in out:
+            continue
+        if row.key and row.key not in out and not any(w.startswith(f"applications.{row.key}:") for w in warnings):
+            warnings.append(f"applications.{row.key}: row not found")
+    if extra:
+        warnings.append(f"applications: {len(extra)} row(s) not in the {template} template kept under extra")
+        out["extra"] = extra
+    return out
+
+
+def parse_review(toks, warnings: list[str]) -> dict:
+    width = len(REVIEW_GROUPS) * len(REVIEW_COLUMNS)
+    runs = value_runs(toks)
+    if not runs:
+        warnings.append("review_litigation: no figures found")
+        return {}
+    best = max(runs, key=lambda r: sum(1 for v in r if not is_blank(v)))
+    cells = fit(best, width)
+    if cells is None:
+        warnings.append(f"review_litigation: {len(best)} cells for {width} columns; table not read")
+        return {}
+    out = {}
+    columns = [key for key, _ in REVIEW_COLUMNS]
+    for g, (group, _) in enumerate(REVIEW_GROUPS):
+        _fill(out, group, columns, cells[g * len(columns) : (g + 1) * len(columns)])
+    return out
