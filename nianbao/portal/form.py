@@ -1,0 +1,158 @@
+"""The three statutory tables of a record laid out as the official form.
+
+One neutral layout (cells with row/column spans) that each renderer prints, so
+HTML, PDF and DOCX reports carry the same merged cells as agencies' own files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipelines.labels import (
+    ACTIVE_ROWS,
+    APPLICANT_COLUMNS,
+    APPLICATION_BALANCE_NOTE,
+    APPLICATION_ROWS,
+    REVIEW_COLUMNS,
+    REVIEW_GROUPS,
+    REVIEW_LITIGATION_LABEL,
+)
+
+
+@dataclass
+class Cell:
+    text: str
+    row: int
+    col: int
+    rowspan: int = 1
+    colspan: int = 1
+    is_label: bool = True
+
+
+@dataclass
+class Grid:
+    width: int
+    cells: list[Cell] = field(default_factory=list)
+    height: int = 0
+
+    def add(self, text, col, rowspan=1, colspan=1, is_label=True, row=None):
+        row = self.height if row is None else row
+        self.cells.append(Cell(text, row, col, rowspan, colspan, is_label))
+        self.height = max(self.height, row + rowspan)
+
+    def new_row(self) -> int:
+        return self.height
+
+
+def printed(value, unit: str | None = None) -> str:
+    """How a cell value is printed on the form."""
+    if value is None:
+        return ""
+    if unit == "yuan" and isinstance(value, (int, float)) and value and value % 1000 == 0:
+        return f"{value / 10000:g}万元"
+    if unit == "yuan" and isinstance(value, (int, float)):
+        return f"{value:g}元" if isinstance(value, float) else f"{value}元"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def active_grid(record: dict) -> Grid:
+    template = record["template"]
+    data = record.get("active_disclosure", {})
+    grid = Grid(width=4)
+    article = None
+    for spec in ACTIVE_ROWS[template]:
+        if spec.article != article:
+            article = spec.article
+            grid.add(article, 0, colspan=4)
+            r = grid.new_row()
+            grid.add("信息内容", 0, row=r)
+            _spread(grid, r, spec.column_labels, is_label=True)
+        r = grid.new_row()
+        grid.add(spec.labels[0], 0, row=r)
+        values = data.get(spec.key, {})
+        units = {"amount_yuan": "yuan"}
+        _spread(grid, r, [printed(values.get(c), units.get(c)) for c in spec.columns], is_label=False)
+    return grid
+
+
+def _spread(grid: Grid, row: int, texts, is_label: bool) -> None:
+    """Place texts in columns 1..3; the last one spans what is left."""
+    for i, text in enumerate(texts):
+        span = 3 - i if i == len(texts) - 1 else 1
+        grid.add(text, 1 + i, colspan=span, is_label=is_label, row=row)
+
+
+def applications_grid(record: dict) -> Grid:
+    rows = APPLICATION_ROWS[record["template"]]
+    data = record.get("applications", {})
+    grid = Grid(width=10)
+    grid.add(APPLICATION_BALANCE_NOTE, 0, rowspan=3, colspan=3, row=0)
+    grid.add("申请人情况", 3, colspan=7, row=0)
+    grid.add(APPLICANT_COLUMNS[0][1], 3, rowspan=2, row=1)
+    grid.add("法人或其他组织", 4, colspan=5, row=1)
+    grid.add(APPLICANT_COLUMNS[-1][1], 9, rowspan=2, row=1)
+    for i, (_, label) in enumerate(APPLICANT_COLUMNS[1:-1]):
+        grid.add(label, 4 + i, row=2)
+    _application_rows(grid, rows, data)
+    return grid
+
+
+def _application_rows(grid: Grid, rows, data: dict) -> None:
+    columns = [key for key, _ in APPLICANT_COLUMNS]
+    for index, spec in enumerate(rows):
+        r = grid.new_row() if spec.key or spec.level == 0 else None
+        if spec.key is None:
+            span = _group_size(rows, index)
+            if spec.level == 0:
+                grid.add(spec.label, 0, rowspan=span, row=grid.new_row())
+                grid.height -= span  # children fill these rows
+            else:
+                grid.add(spec.label, 1, rowspan=span, row=grid.new_row())
+                grid.height -= span
+            continue
+        col = spec.level
+        colspan = 3 - col if spec.level < 2 else 1
+        grid.add(spec.label, col, colspan=colspan, row=r)
+        values = data.get(spec.key, {})
+        for i, c in enumerate(columns):
+            grid.add(printed(values.get(c)), 3 + i, is_label=False, row=r)
+
+
+def _group_size(rows, index: int) -> int:
+    """How many data rows a group heading spans."""
+    level = rows[index].level
+    size = 0
+    for spec in rows[index + 1 :]:
+        if spec.level <= level:
+            break
+        if spec.key is not None:
+            size += 1
+    return size
+
+
+def review_grid(record: dict) -> Grid:
+    data = record.get("review_litigation", {})
+    grid = Grid(width=15)
+    grid.add(REVIEW_GROUPS[0][1], 0, colspan=5, row=0)
+    grid.add(REVIEW_LITIGATION_LABEL, 5, colspan=10, row=0)
+    for i, (_, label) in enumerate(REVIEW_COLUMNS):
+        grid.add(label, i, rowspan=2, row=1)
+    for g, (_, label) in enumerate(REVIEW_GROUPS[1:]):
+        grid.add(label, 5 + g * 5, colspan=5, row=1)
+        for i, (_, col_label) in enumerate(REVIEW_COLUMNS):
+            grid.add(col_label, 5 + g * 5 + i, row=2)
+    r = grid.new_row()
+    for g, (group, _) in enumerate(REVIEW_GROUPS):
+        values = data.get(group, {})
+        for i, (col, _) in enumerate(REVIEW_COLUMNS):
+            grid.add(printed(values.get(col)), g * 5 + i, is_label=False, row=r)
+    return grid
+
+
+def grids(record: dict) -> list[tuple[str, Grid]]:
+    """(section heading, table) in form order."""
+    return [
+        ("二、主动公开政府信息情况", active_grid(record)),
+        ("三、收到和处理政府信息公开申请情况", applications_grid(record)),
+        ("四、政府信息公开行政复议、行政诉讼情况", review_grid(record)),
+    ]
