@@ -25,12 +25,17 @@ def extract(
     ``hints`` carries what the crawl already knows from the article page: title,
     agency, published. Raises UnreadableDocument when the bytes cannot be read.
     """
+    return extract_with_text(data, name=name, url=url, media_type=media_type, hints=hints)[0]
+
+
+def extract_with_text(data: bytes, *, name=None, url=None, media_type=None, hints=None) -> tuple[dict, str]:
+    """The record and the document's plain text (for full-text search), from one reading."""
     fmt = sniff(data, name, media_type) if data else "text"
     doc = read(data, name, media_type)
     record = parse_document(doc, hints)
     record["source"] = {"url": url, "format": doc.format or fmt, "sha256": hashlib.sha256(data).hexdigest()}
     record["parser_version"] = PARSER_VERSION
-    return _ordered(record)
+    return _ordered(record), doc.full_text()
 
 
 _ORDER = (
@@ -54,9 +59,4 @@ def _ordered(record: dict) -> dict:
     return {key: record[key] for key in _ORDER if key in record}
 
 
-def document_text(data: bytes, name: str | None = None, media_type: str | None = None) -> str:
-    """The plain text of a payload, for full-text search."""
-    return read(data, name, media_type).full_text()
-
-
-__all__ = ["extract", "document_text", "PARSER_VERSION", "UnreadableDocument"]
+__all__ = ["extract", "extract_with_text", "PARSER_VERSION", "UnreadableDocument"]

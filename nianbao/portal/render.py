@@ -8,6 +8,7 @@ round-trip tests.
 from __future__ import annotations
 
 import html
+import zipfile
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -125,7 +126,10 @@ def pdf_bytes(report: Report, break_applications: bool = False) -> bytes:
         else:
             story.append(Paragraph(html.escape(item), body))
     buffer = BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, title=report.title, author=report.record.get("agency") or "")
+    # invariant: no creation date or random ID, so the generator's output is reproducible
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, title=report.title, author=report.record.get("agency") or "", invariant=1
+    )
     doc.build(story)
     return buffer.getvalue()
 
@@ -195,7 +199,19 @@ def docx_bytes(report: Report) -> bytes:
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     buffer = BytesIO()
     doc.save(buffer)
-    return buffer.getvalue()
+    return _fixed_zip_times(buffer.getvalue())
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """Rewrite a zip with constant member timestamps so DOCX output is reproducible."""
+    source = zipfile.ZipFile(BytesIO(data))
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
 
 
 def _docx_table(doc, grid: Grid) -> None:

@@ -1,0 +1,135 @@
+"""The database shape, declared once and applied idempotently (with numbered migrations).
+
+Tables: sites, agencies, reports (one per agency and year), documents (each URL that
+carries a report), blobs, versions (each distinct content of a document), cells (the
+parsed figures in long form), checks, fetches (the fetch log) and runs.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+TABLES = {
+    "sites": (
+        {"id": str, "name": str, "region": str, "province": str, "city": str, "county": str, "cms": str,
+         "start_urls": str},
+        {"pk": "id"},
+    ),
+    "agencies": (
+        {"id": int, "name": str, "site_id": str, "region": str, "province": str, "city": str, "county": str},
+        {"pk": "id", "foreign_keys": [("site_id", "sites", "id")]},
+    ),
+    "reports": (
+        {"id": int, "agency_id": int, "year": int, "title": str, "template": str, "published": str,
+         "source_version_id": int, "source_reason": str, "check_status": str, "first_seen": str, "last_seen": str},
+        {"pk": "id", "foreign_keys": [("agency_id", "agencies", "id")]},
+    ),
+    "documents": (
+        {"id": int, "report_id": int, "url": str, "role": str, "format": str, "title": str, "referer": str,
+         "metadata": str, "first_seen": str, "last_seen": str},
+        {"pk": "id", "foreign_keys": [("report_id", "reports", "id")]},
+    ),
+    "blobs": (
+        {"sha256": str, "size": int, "media_type": str, "first_url": str, "stored_at": str},
+        {"pk": "sha256"},
+    ),
+    "versions": (
+        {"id": int, "document_id": int, "sha256": str, "first_seen": str, "last_seen": str, "etag": str,
+         "last_modified": str, "extract_status": str, "extract_error": str, "parser_version": str,
+         "extracted_at": str, "template": str, "record": str, "text": str},
+        {"pk": "id", "foreign_keys": [("document_id", "documents", "id"), ("sha256", "blobs", "sha256")]},
+    ),
+    "cells": (
+        {"version_id": int, "report_table": str, "row_key": str, "column_key": str, "number": float, "text": str,
+         "raw": str},
+        {"foreign_keys": [("version_id", "versions", "id")]},
+    ),
+    "checks": (
+        {"version_id": int, "check_id": str, "scope": str, "status": str, "expected": float, "actual": float,
+         "detail": str},
+        {"foreign_keys": [("version_id", "versions", "id")]},
+    ),
+    "runs": (
+        {"id": int, "started": str, "finished": str, "command": str, "sites": str, "status": str, "stats": str},
+        {"pk": "id"},
+    ),
+    "fetches": (
+        {"id": int, "run_id": int, "site_id": str, "url": str, "status": int, "fetched_at": str, "bytes": int,
+         "sha256": str, "etag": str, "last_modified": str, "referer": str, "outcome": str, "reason": str},
+        {"pk": "id", "foreign_keys": [("run_id", "runs", "id")]},
+    ),
+}
+
+UNIQUE_INDEXES = [
+    ("agencies", ["name"]),
+    ("reports", ["agency_id", "year"]),
+    ("documents", ["url"]),
+    ("versions", ["document_id", "sha256"]),
+]
+INDEXES = [
+    ("agencies", ["site_id"]),
+    ("agencies", ["province"]),
+    ("reports", ["year"]),
+    ("reports", ["template"]),
+    ("reports", ["check_status"]),
+    ("documents", ["report_id"]),
+    ("versions", ["sha256"]),
+    ("versions", ["extract_status"]),
+    ("cells", ["version_id"]),
+    ("cells", ["report_table", "row_key", "column_key"]),
+    ("checks", ["version_id"]),
+    ("checks", ["status"]),
+    ("fetches", ["run_id"]),
+    ("fetches", ["url"]),
+    ("fetches", ["outcome"]),
+]
+
+# One row per report with its main figures, from the version its figures came from.
+_FIGURE = "(SELECT number FROM cells c WHERE c.version_id = r.source_version_id AND c.report_table = '{t}' " \
+          "AND c.row_key = '{r}' AND c.column_key = '{c}')"
+_FIGURES = {
+    "applications_received": ("applications", "new_received", "total"),
+    "carried_over": ("applications", "carried_over", "total"),
+    "granted": ("applications", "granted", "total"),
+    "total_processed": ("applications", "total_processed", "total"),
+    "carried_forward": ("applications", "carried_forward", "total"),
+    "review_total": ("review_litigation", "review", "total"),
+    "litigation_direct_total": ("review_litigation", "litigation_direct", "total"),
+    "litigation_after_review_total": ("review_litigation", "litigation_after_review", "total"),
+}
+VIEWS = {
+    "report_figures": "SELECT r.id AS report_id, a.name AS agency, a.province, a.city, a.county, r.year, r.template, "
+    "r.title, r.published, r.check_status, "
+    + ", ".join(f"{_FIGURE.format(t=t, r=row, c=c)} AS {name}" for name, (t, row, c) in _FIGURES.items())
+    + ", (SELECT url FROM documents d JOIN versions v ON v.document_id = d.id WHERE v.id = r.source_version_id) "
+    "AS source_url, r.first_seen, r.last_seen FROM reports r JOIN agencies a ON a.id = r.agency_id",
+}
+
+# Numbered, append-only: a migration runs once, on databases older than its number.
+MIGRATIONS: list = []
+
+
+def apply(db: sqlite_utils.Database) -> None:
+    """Create what is missing; never drop or rewrite data."""
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA journal_mode = WAL")
+    for name, (columns, options) in TABLES.items():
+        if not db[name].exists():
+            db[name].create(columns, **options)
+    for table, cols in UNIQUE_INDEXES:
+        db[table].create_index(cols, unique=True, if_not_exists=True)
+    for table, cols in INDEXES:
+        db[table].create_index(cols, if_not_exists=True)
+    for name, sql in VIEWS.items():
+        db.create_view(name, sql, replace=True)
+    _migrate(db)
+
+
+def _migrate(db: sqlite_utils.Database) -> None:
+    if not db["schema_migrations"].exists():
+        db["schema_migrations"].create({"number": int, "applied": str}, pk="number")
+    done = {row["number"] for row in db["schema_migrations"].rows}
+    for number, migration in enumerate(MIGRATIONS, start=1):
+        if number not in done:
+            migration(db)
+            db["schema_migrations"].insert({"number": number, "applied": "now"})

@@ -1,0 +1,230 @@
+"""Writes and reads of the archive: blobs on disk, everything else in ``DIR/nianbao.db``.
+
+A version is created only when a document's bytes change; an unchanged fetch
+moves its ``last_seen``. Each write happens in one transaction, after the blob it
+points to is safely on disk, so a crash never leaves a row pointing at nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from . import schema
+from .blobs import BlobStore
+
+DB_NAME = "nianbao.db"
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def split_region(region: str | None) -> dict:
+    parts = (region or "").split("/")
+    return {key: (parts[i] if i < len(parts) and parts[i] else None) for i, key in enumerate(("province", "city", "county"))}
+
+
+class Archive:
+    def __init__(self, data_dir: Path | str):
+        self.dir = Path(data_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.blobs = BlobStore(self.dir / "blobs")
+        self.db = sqlite_utils.Database(self.dir / DB_NAME)
+        self.db.conn.execute("PRAGMA busy_timeout = 30000")
+        schema.apply(self.db)
+
+    @property
+    def path(self) -> Path:
+        return self.dir / DB_NAME
+
+    # -------------------------------------------------------------- runs and fetch log
+
+    def start_run(self, command: str, sites: list[str]) -> int:
+        with self.db.conn:
+            return self.db["runs"].insert(
+                {"started": now(), "command": command, "sites": json.dumps(sites), "status": "running"}
+            ).last_pk
+
+    def finish_run(self, run_id: int, status: str, stats: dict) -> None:
+        with self.db.conn:
+            self.db["runs"].update(
+                run_id, {"finished": now(), "status": status, "stats": json.dumps(stats, ensure_ascii=False)}
+            )
+
+    def log_fetch(self, **row) -> None:
+        row.setdefault("fetched_at", now())
+        with self.db.conn:
+            self.db["fetches"].insert(row)
+
+    # -------------------------------------------------------------- sites, agencies, reports
+
+    def ensure_site(self, site: dict) -> None:
+        row = {
+            "id": site["id"],
+            "name": site["name"],
+            "region": site.get("region"),
+            "cms": site.get("cms"),
+            "start_urls": json.dumps(site.get("start_urls", [])),
+            **split_region(site.get("region")),
+        }
+        with self.db.conn:
+            self.db["sites"].upsert(row, pk="id")
+
+    def ensure_report(self, agency: str, year: int, title: str, site: dict | None = None) -> int:
+        site = site or {}
+        seen = now()
+        with self.db.conn:
+            agency_id = self._agency_id(agency, site)
+            existing = list(self.db["reports"].rows_where("agency_id = ? AND year = ?", [agency_id, year], limit=1))
+            if existing:
+                self.db["reports"].update(existing[0]["id"], {"last_seen": seen})
+                return existing[0]["id"]
+            return self.db["reports"].insert(
+                {"agency_id": agency_id, "year": year, "title": title, "first_seen": seen, "last_seen": seen}
+            ).last_pk
+
+    def _agency_id(self, name: str, site: dict) -> int:
+        rows = list(self.db["agencies"].rows_where("name = ?", [name], limit=1))
+        if rows:
+            return rows[0]["id"]
+        row = {"name": name, "site_id": site.get("id"), "region": site.get("region"), **split_region(site.get("region"))}
+        return self.db["agencies"].insert(row).last_pk
+
+    # -------------------------------------------------------------- documents and versions
+
+    def store_payload(
+        self,
+        *,
+        report_id: int,
+        url: str,
+        role: str,
+        data: bytes,
+        media_type: str | None = None,
+        fmt: str | None = None,
+        title: str | None = None,
+        referer: str | None = None,
+        metadata: dict | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> tuple[int, bool]:
+        """Keep one fetched payload; return (version id, whether it is a new version)."""
+        sha256 = self.blobs.put(data)  # on disk before any row points at it
+        seen = now()
+        with self.db.conn:
+            if not self.db["blobs"].count_where("sha256 = ?", [sha256]):
+                self.db["blobs"].insert(
+                    {"sha256": sha256, "size": len(data), "media_type": media_type, "first_url": url, "stored_at": seen}
+                )
+            document_id = self._document_id(report_id, url, role, fmt, title, referer, metadata, seen)
+            existing = list(self.db["versions"].rows_where("document_id = ? AND sha256 = ?", [document_id, sha256]))
+            if existing:
+                self.db["versions"].update(existing[0]["id"], {"last_seen": seen, "etag": etag, "last_modified": last_modified})
+                return existing[0]["id"], False
+            version_id = self.db["versions"].insert(
+                {"document_id": document_id, "sha256": sha256, "first_seen": seen, "last_seen": seen, "etag": etag,
+                 "last_modified": last_modified, "extract_status": "pending"}
+            ).last_pk
+            return version_id, True
+
+    def _document_id(self, report_id, url, role, fmt, title, referer, metadata, seen) -> int:
+        rows = list(self.db["documents"].rows_where("url = ?", [url], limit=1))
+        if rows:
+            self.db["documents"].update(rows[0]["id"], {"last_seen": seen})
+            return rows[0]["id"]
+        return self.db["documents"].insert(
+            {"report_id": report_id, "url": url, "role": role, "format": fmt, "title": title, "referer": referer,
+             "metadata": json.dumps(metadata or {}, ensure_ascii=False), "first_seen": seen, "last_seen": seen}
+        ).last_pk
+
+    def touch_unchanged(self, url: str) -> bool:
+        """A fetch the server answered 304 for: the latest version was seen again."""
+        seen = now()
+        with self.db.conn:
+            rows = list(self.db.query(
+                "SELECT v.id FROM versions v JOIN documents d ON d.id = v.document_id WHERE d.url = ? "
+                "ORDER BY v.id DESC LIMIT 1", [url]))
+            if not rows:
+                return False
+            self.db["versions"].update(rows[0]["id"], {"last_seen": seen})
+            self.db.execute("UPDATE documents SET last_seen = ? WHERE url = ?", [seen, url])
+            return True
+
+    def validators(self, url: str) -> dict | None:
+        rows = list(self.db.query(
+            "SELECT v.etag, v.last_modified FROM versions v JOIN documents d ON d.id = v.document_id "
+            "WHERE d.url = ? ORDER BY v.id DESC LIMIT 1", [url]))
+        return rows[0] if rows else None
+
+    # -------------------------------------------------------------- extraction results
+
+    def pending_versions(self, all_versions: bool = False, parser_version: str | None = None) -> list[dict]:
+        sql = (
+            "SELECT v.id, v.sha256, d.url, d.format, d.title, d.metadata, b.media_type, r.title AS report_title, "
+            "a.name AS agency, r.published FROM versions v JOIN documents d ON d.id = v.document_id "
+            "JOIN blobs b ON b.sha256 = v.sha256 JOIN reports r ON r.id = d.report_id "
+            "JOIN agencies a ON a.id = r.agency_id"
+        )
+        if not all_versions:
+            sql += " WHERE v.extract_status = 'pending'"
+            if parser_version:
+                sql += " OR v.parser_version IS NOT ?"
+        params = [parser_version] if parser_version and not all_versions else []
+        return list(self.db.query(sql + " ORDER BY v.id", params))
+
+    def save_extraction(self, version_id: int, record: dict | None, text: str | None, error: str | None, parser_version: str) -> None:
+        with self.db.conn:
+            self.db.execute("DELETE FROM cells WHERE version_id = ?", [version_id])
+            self.db.execute("DELETE FROM checks WHERE version_id = ?", [version_id])
+            update = {"parser_version": parser_version, "extracted_at": now(), "text": text}
+            if record is None:
+                update.update({"extract_status": "failed", "extract_error": error, "record": None, "template": None})
+            else:
+                update.update({"extract_status": "ok", "extract_error": None, "template": record.get("template"),
+                               "record": json.dumps(record, ensure_ascii=False)})
+                self.db["cells"].insert_all(cells_of(version_id, record))
+                self.db["checks"].insert_all({"version_id": version_id, **_check_row(c)} for c in record.get("checks", []))
+            self.db["versions"].update(version_id, update)
+
+    def choose_sources(self) -> None:
+        """For every report, the version its figures come from, and why."""
+        from .sources import choose
+
+        with self.db.conn:
+            for report in self.db["reports"].rows:
+                chosen = choose(self.db, report["id"])
+                if chosen:
+                    self.db["reports"].update(report["id"], chosen)
+
+
+def _check_row(check: dict) -> dict:
+    return {
+        "check_id": check["id"],
+        "scope": check["scope"],
+        "status": check["status"],
+        "expected": check.get("expected"),
+        "actual": check.get("actual"),
+        "detail": check.get("detail"),
+    }
+
+
+def cells_of(version_id: int, record: dict):
+    """The record's statutory tables in long form: one row per cell."""
+    for table in ("active_disclosure", "applications", "review_litigation"):
+        for row_key, columns in record.get(table, {}).items():
+            if row_key == "extra" or not isinstance(columns, dict):
+                continue
+            for column_key, value in columns.items():
+                number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+                yield {
+                    "version_id": version_id,
+                    "report_table": table,
+                    "row_key": row_key,
+                    "column_key": column_key,
+                    "number": number,
+                    "text": None if number is not None or value is None else str(value),
+                    "raw": None if value is None else str(value),
+                }

@@ -1,0 +1,19 @@
+"""The archive and run a crawl writes to, shared by its middlewares and pipelines."""
+
+from __future__ import annotations
+
+from archive.store import Archive
+
+
+def archive_for(crawler) -> Archive:
+    if getattr(crawler, "nianbao_archive", None) is None:
+        crawler.nianbao_archive = Archive(crawler.settings.get("NIANBAO_DATA"))
+        crawler.nianbao_run_id = crawler.nianbao_archive.start_run(
+            "crawl", crawler.settings.getlist("NIANBAO_SITE_IDS")
+        )
+    return crawler.nianbao_archive
+
+
+def run_id_for(crawler) -> int:
+    archive_for(crawler)
+    return crawler.nianbao_run_id

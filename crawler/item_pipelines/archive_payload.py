@@ -1,0 +1,50 @@
+"""Priority 100: keep every fetched document's bytes and its version in the archive."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..context import archive_for, run_id_for
+
+
+class ArchivePayloadPipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.counts: Counter = Counter()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self, spider=None):
+        archive = archive_for(self.crawler)
+        for site in getattr(self.crawler.spider, "sites", []):
+            archive.ensure_site(site.as_dict())
+
+    def process_item(self, item, spider=None):
+        archive = archive_for(self.crawler)
+        report = item["report"]
+        report_id = archive.ensure_report(report["agency"], report["year"], report["title"], item["site"])
+        _, is_new = archive.store_payload(
+            report_id=report_id,
+            url=item["url"],
+            role=item["role"],
+            data=item["body"],
+            media_type=item.get("media_type"),
+            fmt=item.get("format"),
+            title=report["title"],
+            referer=item.get("referer"),
+            metadata={**item.get("metadata", {}), "published": item.get("published")},
+            etag=item.get("etag"),
+            last_modified=item.get("last_modified"),
+        )
+        self.counts[("new_versions" if is_new else "unchanged", item["site"]["id"])] += 1
+        stats = self.crawler.stats
+        stats.inc_value(f"nianbao/{'new_versions' if is_new else 'unchanged'}")
+        stats.inc_value(f"nianbao/site/{item['site']['id']}/{'new_versions' if is_new else 'unchanged'}")
+        return {"url": item["url"], "role": item["role"], "new": is_new}
+
+    def close_spider(self, spider=None):
+        archive = archive_for(self.crawler)
+        stats = {k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
+        archive.finish_run(run_id_for(self.crawler), "finished", stats)

@@ -1,0 +1,35 @@
+"""Polite defaults; every one can be overridden with ``nianbao crawl -s NAME=VALUE``."""
+
+BOT_NAME = "nianbao"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = "nianbao/0.1 (+https://github.com/nianbao/nianbao; archive of OGI annual reports)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 2
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+RETRY_TIMES = 2
+DOWNLOAD_MAXSIZE = 100 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 20 * 1024 * 1024
+COOKIES_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.FetchLogMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "crawler.item_pipelines.archive_payload.ArchivePayloadPipeline": 100,
+}
+
+# Where the archive lives; `nianbao crawl --data DIR` sets it.
+NIANBAO_DATA = "data"

@@ -1,0 +1,91 @@
+"""The registry of agency portals: YAML files of ``sites:`` entries, validated on load.
+
+An entry is ``{id, name, region, start_urls: [...], cms}``; ``cms`` is optional
+(trs | hanweb | vsb | generic) and detected from the first page when absent.
+``${PORTAL}`` in a URL is replaced by the sample portal's base URL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+CMS_FAMILIES = ("trs", "hanweb", "vsb", "generic")
+HERE = Path(__file__).resolve().parent
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class RegistryError(ValueError):
+    """A registry file or entry that cannot be used; the message names file and entry."""
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+    start_urls: tuple[str, ...]
+    region: str | None = None
+    cms: str | None = None
+    verified: bool = True
+    notes: str | None = None
+    hosts: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "region": self.region, "cms": self.cms,
+                "start_urls": list(self.start_urls)}
+
+
+def _site(path: Path, index: int, entry, portal: str | None) -> Site:
+    where = f"{path}: entry {index + 1}"
+    if not isinstance(entry, dict):
+        raise RegistryError(f"{where}: expected a mapping, got {type(entry).__name__}")
+    where += f" ({entry.get('id', 'no id')})"
+    for key in ("id", "name", "start_urls"):
+        if not entry.get(key):
+            raise RegistryError(f"{where}: missing '{key}'")
+    if not _ID.match(str(entry["id"])):
+        raise RegistryError(f"{where}: id must be lower-case letters, digits, '-' or '_'")
+    if entry.get("cms") not in (None, *CMS_FAMILIES):
+        raise RegistryError(f"{where}: cms must be one of {', '.join(CMS_FAMILIES)}")
+    urls = entry["start_urls"]
+    if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+        raise RegistryError(f"{where}: start_urls must be a list of URLs")
+    if any("${PORTAL}" in u for u in urls):
+        if not portal:
+            raise RegistryError(f"{where}: uses ${{PORTAL}} but no portal URL was given")
+        urls = [u.replace("${PORTAL}", portal.rstrip("/")) for u in urls]
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RegistryError(f"{where}: not an http(s) URL: {url!r}")
+    unknown = set(entry) - {"id", "name", "region", "start_urls", "cms", "verified", "notes"}
+    if unknown:
+        raise RegistryError(f"{where}: unknown keys {sorted(unknown)}")
+    return Site(
+        id=entry["id"], name=str(entry["name"]), start_urls=tuple(urls), region=entry.get("region"),
+        cms=entry.get("cms"), verified=bool(entry.get("verified", True)), notes=entry.get("notes"),
+        hosts=tuple(sorted({urlsplit(u).hostname for u in urls})),
+    )
+
+
+def load(paths, portal: str | None = None) -> list[Site]:
+    """Load and validate registry files; raise RegistryError naming the file and entry."""
+    sites: list[Site] = []
+    for path in [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise RegistryError(f"{path}: cannot read registry: {exc}") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("sites"), list):
+            raise RegistryError(f"{path}: expected a top-level 'sites:' list")
+        sites += [_site(path, i, entry, portal) for i, entry in enumerate(data["sites"])]
+    seen: set[str] = set()
+    for site in sites:
+        if site.id in seen:
+            raise RegistryError(f"duplicate site id {site.id!r}")
+        seen.add(site.id)
+    return sites

@@ -1,0 +1,101 @@
+"""The column spider: follows every 年报 column of the registry, whatever its CMS.
+
+List pages are read by the site's CMS family (from the registry's ``cms`` hint or
+detected from the first page); items whose titles are reports are followed to
+their article pages, and every attachment that can carry the report is fetched
+with the article as Referer. Everything else is counted as skipped.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from urllib.parse import urlsplit
+
+import scrapy
+
+from .. import sites as registry
+from ..cms import family_for
+from ..recognition import recognise, skip_reason
+
+
+class ColumnSpider(scrapy.Spider):
+    name = "columns"
+
+    def __init__(self, sites_files: str = "", portal: str | None = None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sites = registry.load([p for p in sites_files.split(",") if p], portal=portal)
+        self.allowed_domains = sorted({host for site in self.sites for host in site.hosts})
+
+    async def start(self):
+        for site in self.sites:
+            for url in site.start_urls:
+                yield scrapy.Request(url, callback=self.parse_list, meta={"site": site.as_dict()})
+
+    def _stat(self, site: dict, name: str) -> None:
+        self.crawler.stats.inc_value(f"nianbao/{name}")
+        self.crawler.stats.inc_value(f"nianbao/site/{site['id']}/{name}")
+
+    def parse_list(self, response):
+        site = response.meta["site"]
+        family = family_for(site.get("cms"), response)
+        for item in family.list_items(response):
+            reason = skip_reason(item.title)
+            if reason:
+                self._stat(site, "skipped")
+                self.logger.debug("skipped %r: %s", item.title, reason)
+                continue
+            found = recognise(item.title)
+            report = {"agency": found.agency, "year": found.year, "title": item.title, "listed": item.date}
+            self._stat(site, "listed_reports")
+            yield response.follow(item.url, callback=self.parse_article, meta={"site": site, "report": report})
+        for url in family.next_pages(response):
+            yield response.follow(url, callback=self.parse_list, meta={"site": site})
+
+    def parse_article(self, response):
+        site, report = response.meta["site"], response.meta["report"]
+        family = family_for(site.get("cms"), response)
+        metadata = family.metadata(response)
+        published = family.published(metadata, response) or report.get("listed")
+        self._stat(site, "reports_found")
+        yield self._document(response, site, report, "page", metadata, published)
+        for url in family.attachments(response):
+            yield scrapy.Request(
+                url,
+                callback=self.parse_attachment,
+                headers={"Referer": response.url},
+                meta={"site": site, "report": report, "published": published},
+            )
+
+    def parse_attachment(self, response):
+        meta = response.meta
+        yield self._document(response, meta["site"], meta["report"], "attachment", {}, meta.get("published"))
+
+    @staticmethod
+    def _document(response, site, report, role, metadata, published) -> dict:
+        media_type = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0] or None
+        referer = response.request.headers.get("Referer") if response.request else None
+        return {
+            "site": site,
+            "report": report,
+            "url": response.url,
+            "role": role,
+            "body": response.body,
+            "media_type": media_type,
+            "format": _format(response.url, media_type),
+            "referer": referer.decode("latin-1") if referer else None,
+            "metadata": metadata,
+            "published": published,
+            "etag": (response.headers.get("ETag") or b"").decode("latin-1") or None,
+            "last_modified": (response.headers.get("Last-Modified") or b"").decode("latin-1") or None,
+        }
+
+
+_FORMATS = {"application/pdf": "pdf", "application/msword": "doc", "text/html": "html",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx"}
+
+
+def _format(url: str, media_type: str | None) -> str | None:
+    if media_type in _FORMATS:
+        return _FORMATS[media_type]
+    guessed = mimetypes.guess_type(urlsplit(url).path)[0]
+    return _FORMATS.get(guessed or "", None)

@@ -1,0 +1,204 @@
+"""The ``nianbao`` command: portal, crawl, extract, reextract, export, serve, demo."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import time
+from pathlib import Path
+
+import click
+
+PACKAGE = Path(__file__).resolve().parent
+SAMPLE_SITES = PACKAGE / "portal" / "sites.yml"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@click.group()
+@click.version_option(package_name="nianbao")
+def main():
+    """nianbao: the open archive of China's 政府信息公开工作年度报告."""
+
+
+@main.command()
+@click.option("--port", default=8765, show_default=True, help="Port on 127.0.0.1.")
+def portal(port):
+    """Serve the sample portal on 127.0.0.1."""
+    from .portal.server import Portal
+
+    server = Portal(port=port)
+    click.echo(f"sample portal: {server.url}/  (registry: {SAMPLE_SITES})")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+def run_crawl(sites: list[str], data: Path, settings: dict, portal_url: str | None = None) -> dict:
+    """Run the real Scrapy engine over the registry; returns the crawl's stats."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawler import sites as registry
+    from crawler.spiders.columns import ColumnSpider
+
+    loaded = registry.load(sites, portal=portal_url)
+    merged = Settings()
+    merged.setmodule("crawler.settings", priority="project")
+    merged.set("NIANBAO_DATA", str(data), priority="cmdline")
+    merged.set("NIANBAO_SITE_IDS", [s.id for s in loaded], priority="cmdline")
+    for name, value in settings.items():
+        merged.set(name, value, priority="cmdline")
+    process = CrawlerProcess(merged, install_root_handler=True)
+    crawler = process.create_crawler(ColumnSpider)
+    process.crawl(crawler, sites_files=",".join(str(s) for s in sites), portal=portal_url)
+    process.start()
+    return crawler.stats.get_stats()
+
+
+def _parse_settings(pairs) -> dict:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="-s")
+        name, value = pair.split("=", 1)
+        out[name.strip()] = value
+    return out
+
+
+def _extract_stage(data: Path, all_versions: bool = False) -> dict:
+    from rich.progress import Progress
+
+    from archive.extraction import extract_pending
+    from archive.store import Archive
+
+    archive = Archive(data)
+    with Progress(transient=True) as progress:
+        def factory(total):
+            task = progress.add_task("extracting", total=total)
+            return lambda: progress.advance(task)
+
+        stats = extract_pending(archive, all_versions=all_versions, progress_factory=factory)
+    return {"extracted": stats.ok, "failed": stats.failed, "failures": stats.failures}
+
+
+def _summary(stats: dict, extraction: dict, data: Path) -> dict:
+    from archive.store import Archive
+
+    archive = Archive(data)
+    reports = archive.db.execute("SELECT count(*) FROM reports").fetchone()[0]
+    return {
+        "reports_in_archive": reports,
+        "reports_found": stats.get("nianbao/reports_found", 0),
+        "new_versions": stats.get("nianbao/new_versions", 0),
+        "unchanged": stats.get("nianbao/unchanged", 0),
+        "skipped": stats.get("nianbao/skipped", 0),
+        "http_errors": sum(v for k, v in stats.items() if k.startswith("downloader/response_status_count/4")
+                           or k.startswith("downloader/response_status_count/5")),
+        **{k: v for k, v in extraction.items() if k != "failures"},
+    }
+
+
+@main.command()
+@click.option("--sites", "sites", multiple=True, required=True, type=click.Path(exists=True), help="Registry YAML (repeatable).")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True, help="Archive directory.")
+@click.option("-s", "settings", multiple=True, help="Scrapy setting NAME=VALUE (repeatable).")
+@click.option("--portal-url", help="Base URL substituted for ${PORTAL} in the registry.")
+@click.option("--no-extract", is_flag=True, help="Only fetch and archive; run extraction later.")
+def crawl(sites, data, settings, portal_url, no_extract):
+    """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract."""
+    stats = run_crawl(list(sites), data, _parse_settings(settings), portal_url)
+    extraction = {} if no_extract else _extract_stage(data)
+    summary = _summary(stats, extraction, data)
+    click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
+    if summary["reports_found"] == 0:
+        click.echo("error: the crawl found no report at all", err=True)
+        sys.exit(3)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def extract(file):
+    """Print the canonical JSON record of one local file."""
+    from pipelines.document import UnreadableDocument
+    from pipelines.extract import extract as extract_record
+
+    try:
+        record = extract_record(file.read_bytes(), name=file.name, url=file.resolve().as_uri())
+    except UnreadableDocument as exc:
+        click.echo(f"error: {file}: {exc}", err=True)
+        sys.exit(2)
+    click.echo(json.dumps(record, ensure_ascii=False, indent=1))
+
+
+@main.command()
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True)
+def reextract(data):
+    """Re-run extraction over every archived payload, offline."""
+    click.echo(json.dumps(_extract_stage(data, all_versions=True), ensure_ascii=False, indent=1))
+
+
+@main.command()
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+def export(data, fmt):
+    """Write one record per report (its latest version) to stdout."""
+    from archive.export import write_csv, write_jsonl
+    from archive.store import Archive
+
+    archive = Archive(data)
+    (write_csv if fmt == "csv" else write_jsonl)(archive, sys.stdout)
+
+
+@main.command()
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
+@click.option("--port", default=8001, show_default=True)
+def serve(data, port):
+    """Serve the archive with Datasette on 127.0.0.1 (read-only)."""
+    from archive.serve import datasette_command
+    from archive.store import DB_NAME
+
+    import subprocess
+
+    sys.exit(subprocess.call(datasette_command(data / DB_NAME, port)))
+
+
+@main.command()
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=Path("data/demo"), show_default=True)
+@click.option("--no-serve", is_flag=True, help="Stop after the crawl instead of serving Datasette.")
+@click.option("--port", default=8001, show_default=True, help="Datasette port.")
+def demo(data, no_serve, port):
+    """Start the sample portal, crawl all of it, then serve Datasette and print both URLs."""
+    from archive import serve as archive_serve
+    from archive.store import DB_NAME
+
+    from .portal.server import Portal
+
+    with Portal(port=_free_port()) as server:
+        click.echo(f"sample portal: {server.url}/")
+        stats = run_crawl(
+            [str(SAMPLE_SITES)], data,
+            {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"},
+            server.url,
+        )
+        summary = _summary(stats, _extract_stage(data), data)
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
+        if no_serve:
+            return
+        process = archive_serve.start(data / DB_NAME, port)
+        click.echo(f"datasette:     http://127.0.0.1:{port}/\nsample portal: {server.url}/\n(Ctrl-C to stop)")
+        try:
+            while process.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            process.terminate()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""Generate the sample portal: `python -m nianbao.portal.generate` (deterministic, committed).
+
+Four CMS families on one host, each laid out as the real platforms lay out their
+年报 columns, with site chrome, metadata blocks, non-report items, a report listed
+twice and GBK-encoded pages. Writes the files under ``site/``, the URL routes the
+server needs for dynamic-looking endpoints (``routes.json``), the registry of the
+portal's columns (``sites.yml``) and the ground truth (``expected.json``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import random
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import pages
+from .render import body_html, doc_bytes, docx_bytes, pdf_bytes
+from .reports import SEEDS_DIR, Planned, seed_report, synthetic_report
+
+HERE = Path(__file__).resolve().parent
+SITE = HERE / "site"
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "doc": "application/msword",
+}
+
+
+@dataclass
+class Item:
+    """One entry of a column list: a report or something else the agency filed there."""
+
+    title: str
+    date: str
+    url: str = ""
+    planned: Planned | None = None
+    body: str = ""
+    attachments: list[tuple[str, str]] = field(default_factory=list)  # (link text, href)
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class Column:
+    id: str
+    family: str  # trs | hanweb | vsb | generic
+    site_name: str
+    column_name: str
+    path: str  # the column's start URL path
+    publisher: str
+    region: str
+    planned: list[Planned]
+    others: list[str]
+    encoding: str = "utf-8"
+    per_page: int = 4
+    duplicate: bool = False  # list one report twice, on two pages
+    items: list[Item] = field(default_factory=list)
+
+
+def _plan(agency, formats: dict, seeds: dict | None = None, faults: dict | None = None, titles=None):
+    seeds, faults, titles = seeds or {}, faults or {}, titles or {}
+    return [
+        Planned(agency, year, fmt, seed=seeds.get(year), fault=faults.get(year), title=titles.get(year))
+        for year, fmt in formats.items()
+    ]
+
+
+YEARS = range(2019, 2025)
+
+
+def columns() -> list[Column]:
+    lj = "泉州市洛江区"
+    return [
+        Column(
+            "qzlj-zfxxgkndbg", "trs", f"{lj}人民政府", "政府信息公开年报", "/zwgk/zfxxgkzl/zfxxgkndbg/",
+            f"{lj}人民政府办公室", "福建省/泉州市/洛江区",
+            _plan(f"{lj}人民政府", dict(zip(YEARS, ["html", "html", "pdf", "html", "docx", "html"])), faults={2022: "balance"}),
+            [f"{lj}人民政府政府信息公开指南", f"{lj}2023年政府信息公开工作年度报告汇总",
+             "关于做好2023年政府信息公开工作年度报告编制发布工作的通知"],
+            per_page=3, duplicate=True,
+        ),
+        Column(
+            "qzlj-kxjsj", "trs", f"{lj}人民政府", "科学技术局 政府信息公开年报", "/zwgk/zfxxgkzl/bmzfxxgk/kxjsj/zfxxgkndbg/",
+            f"{lj}科学技术局", "福建省/泉州市/洛江区",
+            _plan(f"{lj}科学技术局", dict(zip(YEARS, ["html", "pdf", "html", "pdf", "html", "pdf"])), seeds={2020: "003"},
+                  titles={2020: f"{lj}科学技术局2020年政府信息公开工作年度报告"}),
+            [f"{lj}科学技术局2022年部门预算", f"{lj}科学技术局2021年度部门决算"],
+            encoding="gbk",
+        ),
+        Column(
+            "qzlj-jyj", "trs", f"{lj}人民政府", "教育局 政府信息公开年报", "/zwgk/zfxxgkzl/bmzfxxgk/jyj/zfxxgkndbg/",
+            f"{lj}教育局", "福建省/泉州市/洛江区",
+            _plan(f"{lj}教育局", dict(zip(YEARS, ["doc", "docx", "html", "docx", "html", "docx"]))),
+            [f"{lj}教育局政府信息公开指南", "关于2024年秋季学期义务教育招生工作的通知"],
+        ),
+        Column(
+            "qzlj-wsjkj", "trs", f"{lj}人民政府", "卫生健康局 政府信息公开年报", "/zwgk/zfxxgkzl/bmzfxxgk/wsjkj/zfxxgkndbg/",
+            f"{lj}卫生健康局", "福建省/泉州市/洛江区",
+            _plan(f"{lj}卫生健康局", dict(zip(YEARS, ["pdf", "pdf", "html", "pdf", "pdf", "html"])), faults={2023: "review_total"}),
+            [f"{lj}卫生健康局2023年部门预算"],
+        ),
+        Column(
+            "jiaxing-kjj", "hanweb", "嘉兴市科学技术局", "政府信息公开年报", "/col/col1229/index.html",
+            "嘉兴市科学技术局", "浙江省/嘉兴市",
+            _plan("嘉兴市科学技术局", dict(zip(YEARS, ["html", "docx", "html", "html", "pdf", "html"])), seeds={2020: "001"},
+                  titles={2020: "嘉兴市科学技术局2020年度政府信息公开工作年度报告"}),
+            ["嘉兴市科学技术局政府信息公开指南（2024年版）", "嘉兴市科学技术局2024年部门预算", "2023年度部门决算公开"],
+            per_page=3,
+        ),
+        Column(
+            "jdz-kjj", "vsb", "景德镇市科学技术局", "政府信息公开年报", "/xxgk/ndbg.htm",
+            "景德镇市科学技术局", "江西省/景德镇市",
+            _plan("景德镇市科技局", dict(zip(YEARS, ["html", "pdf", "docx", "html", "pdf", "html"])), seeds={2021: "004"}),
+            ["景德镇市科学技术局政府信息公开指南", "景德镇市科学技术局2024年部门预算公开"],
+            per_page=3,
+        ),
+        Column(
+            "ganzhou-kjj", "generic", "赣州市科学技术局", "政府信息公开年度报告", "/zfxxgk/ndbg/index.shtml",
+            "赣州市科学技术局", "江西省/赣州市",
+            _plan("赣州市科技局", dict(zip(YEARS, ["html", "pdf", "html", "pdf", "html", "html"])), seeds={2020: "000"},
+                  titles={2020: "赣州市科技局2020年度政府信息公开工作报告"}),
+            ["赣州市科学技术局政府信息公开指南", "关于公布2024年度政府信息公开工作年度报告的通知"],
+        ),
+        Column(
+            "changchun-nanguan-kjj", "generic", "长春市南关区人民政府", "区科技局 政府信息公开年报", "/nggov/kjj/ndbg/index.shtml",
+            "长春市南关区科技局", "吉林省/长春市/南关区",
+            [Planned("南关区科技局", 2019, "html"),
+             Planned("南关区科技局", 2020, "html", seed="002", title="2020年南关区科技局政府信息公开工作年度报告"),
+             Planned("南关区科技局", 2022, "pdf")],
+            ["南关区科技局政府信息公开指南"],
+        ),
+    ]
+
+
+def _published(year: int, rng: random.Random) -> str:
+    return f"{year + 1}-{rng.randint(1, 3):02d}-{rng.randint(5, 28):02d}"
+
+
+def _file_name(fmt: str, date: str, rng: random.Random) -> str:
+    return f"P0{date.replace('-', '')}{rng.randint(10**11, 10**12 - 1)}.{fmt}"
+
+
+def build_items(column: Column, rng: random.Random, expected: list) -> None:
+    """Render every report of a column and interleave the non-report items."""
+    family = pages.FAMILIES[column.family]
+    for planned in column.planned:
+        report, must_fail = (seed_report(planned, SEEDS_DIR) if planned.seed else synthetic_report(planned, rng))
+        date = _published(planned.year, rng)
+        item = Item(report.title, date, planned=planned)
+        item.url = family.article_url(column, date, rng)
+        item.meta = {"索引号": f"{rng.randint(10**7, 10**8 - 1)}/{date[:4]}-{rng.randint(100, 999)}",
+                     "发布机构": column.publisher, "公文生成日期": date, "文号": "", "主题分类": "政务公开"}
+        document_url = item.url
+        if planned.fmt == "html":
+            item.body = body_html(report, split_spans=rng.random() < 0.5)
+        else:
+            data = {"pdf": lambda: pdf_bytes(report, break_applications=rng.random() < 0.5),
+                    "docx": lambda: docx_bytes(report), "doc": lambda: doc_bytes(report)}[planned.fmt]()
+            name = _file_name(planned.fmt, date, rng)
+            href = family.attachment(column, item, name, data, MEDIA_TYPES[planned.fmt])
+            item.attachments.append((f"{report.title}.{planned.fmt}", href))
+            item.body = (f"<p>现将《{html.escape(report.title)}》全文公布如下，详见附件。</p>"
+                         + pages.viewer_html(href, planned.fmt))
+            document_url = href
+        column.items.append(item)
+        expected.append({
+            "column": column.id, "family": column.family, "url": item.url, "document": document_url,
+            "title": report.title, "agency": planned.agency, "year": planned.year,
+            "template": report.record["template"], "format": planned.fmt, "seed": planned.seed,
+            "published": date, "must_fail": must_fail,
+        })
+    for n, title in enumerate(column.others):
+        date = f"202{rng.randint(1, 4)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        item = Item(title, date, body=pages.other_body(title))
+        item.url = family.article_url(column, date, rng)
+        item.meta = {"发布机构": column.publisher, "公文生成日期": date}
+        column.items.insert(min(2 * n + 1, len(column.items)), item)
+    column.items.sort(key=lambda i: i.date, reverse=True)
+
+
+def generate(out: Path = SITE) -> dict:
+    rng = random.Random(20241123)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    pages.ROUTES.clear()
+    expected: list = []
+    cols = columns()
+    for column in cols:
+        build_items(column, rng, expected)
+    for column in cols:
+        pages.FAMILIES[column.family].write(column, out)
+    pages.write_common(cols, out)
+    (HERE / "routes.json").write_text(json.dumps(pages.ROUTES, ensure_ascii=False, indent=1, sort_keys=True))
+    (HERE / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1))
+    (HERE / "sites.yml").write_text(pages.registry(cols), encoding="utf-8")
+    digest = hashlib.sha256(json.dumps(expected, ensure_ascii=False).encode()).hexdigest()[:12]
+    return {"reports": len(expected), "columns": len(cols), "digest": digest}
+
+
+if __name__ == "__main__":
+    print(generate())

@@ -1,0 +1,309 @@
+"""Page templates of the sample portal, one class per CMS family.
+
+Each family writes list pages and article pages the way its platform does:
+TRS (createPageHTML, tYYYYMMDD_ID.htm), Hanweb jcms (datastore XML and
+dataproxy.jsp), VSB (ndbg.htm / ndbg/N.htm, download.jsp behind a Referer) and a
+generic CMS (index_N.shtml with a 下一页 link).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import math
+from pathlib import Path
+from urllib.parse import quote
+
+FILES: dict[str, bytes] = {}  # path under site/ -> bytes
+ROUTES: dict[str, dict] = {}  # "path?query" -> {"file", "type", "referer"}
+
+
+def _put(path: str, data: bytes | str, encoding: str = "utf-8") -> None:
+    FILES[path.lstrip("/")] = data if isinstance(data, bytes) else data.encode(encoding, errors="xmlcharrefreplace")
+
+
+def _charset(column) -> str:
+    return "gb2312" if column.encoding == "gbk" else "utf-8"
+
+
+def chrome(column, title: str, body: str) -> str:
+    """A government page: header, navigation, breadcrumb, content, footer."""
+    contact = "联系人：林堃　电话：0595-22631053" if column.encoding == "gbk" else "电话：12345"
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head>
+<meta http-equiv="Content-Type" content="text/html; charset={_charset(column)}">
+<title>{html.escape(title)}_{html.escape(column.site_name)}</title>
+<meta name="SiteName" content="{html.escape(column.site_name)}">
+<meta name="ColumnName" content="{html.escape(column.column_name)}">
+<link rel="stylesheet" href="/css/gov.css">
+</head><body>
+<div class="header"><div class="logo">{html.escape(column.site_name)}</div>
+<div class="search"><form action="/search/" method="get"><input name="q"><button>搜索</button></form></div></div>
+<div class="nav"><ul><li><a href="/">首页</a></li><li><a href="/zwgk/">政务公开</a></li>
+<li><a href="/zwgk/zfxxgkzl/">政府信息公开</a></li><li><a href="/hdjl/">互动交流</a></li><li><a href="/bsfw/">办事服务</a></li></ul></div>
+<div class="breadcrumb">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk/">政务公开</a> &gt; {html.escape(column.column_name)}</div>
+<div class="main">{body}</div>
+<div class="footer"><p>主办单位：{html.escape(column.publisher)}　{contact}</p>
+<p>网站标识码：3505040001　闽ICP备05012345号　<a href="/wzdt/">网站地图</a></p></div>
+</body></html>"""
+
+
+def metadata_block(item) -> str:
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}：</th><td>{html.escape(v)}</td></tr>" for k, v in item.meta.items()
+    )
+    return f'<div class="xxgk_table"><table class="meta">{rows}<tr><th>标　　题：</th><td>{html.escape(item.title)}</td></tr></table></div>'
+
+
+def attachments_html(item, relative_to: str | None = None) -> str:
+    if not item.attachments:
+        return ""
+    links = []
+    for text, href in item.attachments:
+        if relative_to and href.startswith(relative_to):
+            href = "./" + href[len(relative_to) :]
+        links.append(f'<li><a href="{html.escape(href)}" target="_blank">{html.escape(text)}</a></li>')
+    return f'<div class="fj"><span>附件：</span><ul>{"".join(links)}</ul></div>'
+
+
+def viewer_html(href: str, fmt: str) -> str:
+    if fmt != "pdf":
+        return ""
+    return f'<div class="pdf-view"><iframe src="/pdfjs/web/viewer.html?file={quote(href, safe="")}" width="100%" height="800"></iframe></div>'
+
+
+def article_page(column, item, content_class: str, relative_to: str | None = None) -> str:
+    body = (
+        f"{metadata_block(item)}<div class=\"article\"><h1 class=\"title\">{html.escape(item.title)}</h1>"
+        f"<div class=\"info\">发布时间：{item.date}　来源：{html.escape(column.publisher)}</div>"
+        f"<div class=\"{content_class}\">{item.body}</div>{attachments_html(item, relative_to)}</div>"
+    )
+    return chrome(column, item.title, body)
+
+
+def other_body(title: str) -> str:
+    return f"<p>{html.escape(title)}全文如下。</p><p>（正文略）</p>"
+
+
+def _list_items(items) -> str:
+    return "".join(
+        f'<li><a href="{html.escape(i.url)}" target="_blank" title="{html.escape(i.title)}">{html.escape(i.title)}</a>'
+        f"<span class=\"date\">{i.date}</span></li>"
+        for i in items
+    )
+
+
+def _pages(column) -> list[list]:
+    items = list(column.items)
+    pages = [items[i : i + column.per_page] for i in range(0, len(items), column.per_page)]
+    if column.duplicate and len(pages) > 1:
+        pages[1].insert(0, pages[0][-1])  # a re-listed item, as CMSs show after a re-publish
+    return pages
+
+
+class Trs:
+    """TRS WCM: list pages index.html, index_1.html … from createPageHTML(); articles ./YYYYMM/tYYYYMMDD_ID.htm."""
+
+    def article_url(self, column, date, rng):
+        ymd = date.replace("-", "")
+        return f"{column.path}{ymd[:6]}/t{ymd}_{rng.randint(2_000_000, 2_999_999)}.htm"
+
+    def attachment(self, column, item, name, data, media_type):
+        href = item.url.rsplit("/", 1)[0] + "/" + name
+        _put(href, data)
+        return href
+
+    def write(self, column, out: Path):
+        pages = _pages(column)
+        for n, page in enumerate(pages):
+            name = "index.html" if n == 0 else f"index_{n}.html"
+            listing = "".join(
+                f'<li><a href="./{html.escape(i.url[len(column.path):])}" target="_blank" title="{html.escape(i.title)}">'
+                f"{html.escape(i.title)}</a><span>{i.date}</span></li>"
+                for i in page
+            )
+            body = (
+                f'<div class="list-title">{html.escape(column.column_name)}</div><ul class="list">{listing}</ul>'
+                f'<div class="page"><script language="JavaScript">createPageHTML({len(pages)}, {n}, "index", "html");</script></div>'
+            )
+            _put(column.path + name, chrome(column, column.column_name, body), column.encoding)
+        for item in column.items:
+            folder = item.url.rsplit("/", 1)[0] + "/"
+            _put(item.url, article_page(column, item, "TRS_Editor", relative_to=folder), column.encoding)
+
+
+class Hanweb:
+    """Hanweb jcms: /col/colN/index.html holds the first records in a <datastore>; the rest
+    come from /module/web/jpage/dataproxy.jsp?page=N&columnid=N as XML."""
+
+    def article_url(self, column, date, rng):
+        y, m, d = (int(x) for x in date.split("-"))
+        return f"/art/{y}/{m}/{d}/art_{self._id(column)}_{rng.randint(4_000_000, 4_999_999)}.html"
+
+    @staticmethod
+    def _id(column) -> str:
+        return column.path.split("/col/col", 1)[1].split("/", 1)[0]
+
+    def attachment(self, column, item, name, data, media_type):
+        _put(f"module/download/files/{name}", data)
+        ROUTES[f"/module/download/downfile.jsp?classid=0&filename={name}"] = {
+            "file": f"module/download/files/{name}",
+            "type": media_type,
+            "referer": None,
+        }
+        return f"/module/download/downfile.jsp?classid=0&filename={name}"
+
+    def _records(self, items) -> str:
+        return "\n".join(
+            f'<record><![CDATA[<li><a href="{i.url}" title="{html.escape(i.title)}" target="_blank">'
+            f"{html.escape(i.title)}</a><span>{i.date}</span></li>]]></record>"
+            for i in items
+        )
+
+    def write(self, column, out: Path):
+        cid = self._id(column)
+        pages = _pages(column)
+        total = sum(len(p) for p in pages)
+        for n, page in enumerate(pages, start=1):
+            xml = (
+                f'<?xml version="1.0" encoding="UTF-8"?><datastore><totalrecord>{total}</totalrecord>'
+                f"<totalpage>{len(pages)}</totalpage><recordset>{self._records(page)}</recordset></datastore>"
+            )
+            path = f"module/web/jpage/data/{cid}_{n}.xml"
+            _put(path, xml)
+            ROUTES[f"/module/web/jpage/dataproxy.jsp?page={n}&columnid={cid}"] = {
+                "file": path,
+                "type": "text/xml; charset=UTF-8",
+                "referer": None,
+            }
+        first = pages[0] if pages else []
+        body = (
+            f'<div class="list-title">{html.escape(column.column_name)}</div><div id="{cid}">'
+            f'<script type="text/xml"><datastore><column>{cid}</column><totalrecord>{total}</totalrecord>'
+            f"<totalpage>{len(pages)}</totalpage><nextgroup><![CDATA[<a href=\"/module/web/jpage/dataproxy.jsp?page=2&columnid={cid}\">下一页</a>]]></nextgroup>"
+            f"<recordset>{self._records(first)}</recordset></datastore></script></div>"
+            f'<script language="javascript" src="/module/jslib/jquery/jpage/dataproxy.js" '
+            f'querydata="{{columnid:{cid},unitid:5201}}" perpage="{column.per_page}"></script>'
+        )
+        _put(column.path, chrome(column, column.column_name, body))
+        for item in column.items:
+            _put(item.url, article_page(column, item, "zoom"))
+
+
+class Vsb:
+    """VSB (博达): ndbg.htm is the newest page, ndbg/N.htm count down to 1; articles
+    /info/COL/ID.htm; attachments through download.jsp, which checks the Referer."""
+
+    def article_url(self, column, date, rng):
+        return f"/info/1022/{rng.randint(1000, 9999)}.htm"
+
+    def attachment(self, column, item, name, data, media_type):
+        file_id = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % 10**7
+        ext = name.rsplit(".", 1)[1]
+        path = f"system/_content/files/{file_id}.{ext}"
+        _put(path, data)
+        url = f"/system/_content/download.jsp?urltype=news.DownloadAttachUrl&owner=1{file_id % 10**6:06d}&wbfileid={file_id}"
+        ROUTES[url] = {"file": path, "type": media_type, "referer": item.url}
+        return url
+
+    def write(self, column, out: Path):
+        pages = _pages(column)
+        base = column.path[: -len(".htm")]
+        total = len(pages)
+        for n, page in enumerate(pages):
+            number = total - n  # VSB numbers pages from the oldest
+            name = column.path if n == 0 else f"{base}/{number}.htm"
+            prefix = base.rsplit("/", 1)[1] + "/" if n == 0 else ""
+            nav = []
+            if n + 1 < total:
+                nav.append(f'<span class="p_next p_fun"><a href="{prefix}{number - 1}.htm">下页</a></span>')
+                nav.append(f'<span class="p_last p_fun"><a href="{prefix}1.htm">尾页</a></span>')
+            body = (
+                f'<div class="list-title">{html.escape(column.column_name)}</div><ul class="winstyle">{_list_items(page)}</ul>'
+                f'<div class="pb_sys_common"><span class="p_pages">{"".join(nav)}</span><span class="p_t">共{total}页</span></div>'
+            )
+            _put(name, chrome(column, column.column_name, body))
+        for item in column.items:
+            _put(item.url, article_page(column, item, "v_news_content"))
+
+
+class Generic:
+    """A plain CMS: index.shtml, index_2.shtml … linked by 下一页."""
+
+    def article_url(self, column, date, rng):
+        folder = column.path.rsplit("/", 1)[0]
+        return f"{folder}/{date[:7]}/{date[8:]}/content_{rng.randint(16**5, 16**6 - 1):x}.shtml"
+
+    def attachment(self, column, item, name, data, media_type):
+        href = item.url.rsplit("/", 1)[0] + "/" + name
+        _put(href, data)
+        return href
+
+    def write(self, column, out: Path):
+        pages = _pages(column)
+        folder = column.path.rsplit("/", 1)[0]
+        for n, page in enumerate(pages, start=1):
+            name = column.path if n == 1 else f"{folder}/index_{n}.shtml"
+            nxt = f'<a class="next" href="index_{n + 1}.shtml">下一页</a>' if n < len(pages) else ""
+            body = (
+                f'<h2>{html.escape(column.column_name)}</h2><ul class="news-list">{_list_items(page)}</ul>'
+                f'<div class="pagination">第{n}页/共{len(pages)}页 {nxt}</div>'
+            )
+            _put(name, chrome(column, column.column_name, body))
+        for item in column.items:
+            _put(item.url, article_page(column, item, "content"))
+
+
+FAMILIES = {"trs": Trs(), "hanweb": Hanweb(), "vsb": Vsb(), "generic": Generic()}
+
+ROBOTS = """User-agent: *
+Disallow: /search/
+Disallow: /admin/
+"""
+CSS = "body{font-family:'Microsoft YaHei',sans-serif;margin:0}.header{background:#b50d0d;color:#fff;padding:12px}" \
+    ".nav ul{display:flex;list-style:none;gap:16px}.main{width:1000px;margin:auto}table{border-collapse:collapse}" \
+    "td,th{border:1px solid #999;padding:2px 4px}.footer{background:#eee;padding:8px;text-align:center}"
+CREATE_PAGE_JS = """function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt){
+ if(_nPageCount == null || _nPageCount<=1){ return; }
+ var nCurrIndex = _nCurrIndex || 0;
+ if(nCurrIndex == 0) document.write("首页 ");
+ else document.write("<a href=\\""+_sPageName+"."+_sPageExt+"\\">首页</a> ");
+ if(nCurrIndex+1 < _nPageCount) document.write("<a href=\\""+_sPageName+"_"+(nCurrIndex+1)+"."+_sPageExt+"\\">下一页</a>");
+}"""
+
+
+def write_common(columns, out: Path) -> None:
+    links = "".join(f'<li><a href="{c.path}">{html.escape(c.site_name)} · {html.escape(c.column_name)}</a></li>' for c in columns)
+    home = columns[0]
+    _put("index.html", chrome(home, home.site_name, f'<h2>政府信息公开年报</h2><ul class="columns">{links}</ul>'))
+    _put("robots.txt", ROBOTS)
+    _put("css/gov.css", CSS)
+    _put("js/createPageHTML.js", CREATE_PAGE_JS)
+    _put("pdfjs/web/viewer.html", "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>PDF.js viewer</title>"
+         "<script src=\"viewer.js\"></script></head><body><div id=\"viewerContainer\"></div></body></html>")
+    for path, data in sorted(FILES.items()):
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def registry(columns) -> str:
+    lines = [
+        "# The sample portal's columns, in the registry format (crawler/sites/).",
+        "# ${PORTAL} is replaced by the portal's base URL when the registry is loaded.",
+        "sites:",
+    ]
+    for c in columns:
+        lines += [
+            f"  - id: {c.id}",
+            f"    name: {c.publisher}",
+            f"    region: {c.region}",
+            f"    cms: {c.family}",
+            "    start_urls:",
+            f"      - ${{PORTAL}}{c.path}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def page_count(column) -> int:
+    return math.ceil(len(column.items) / column.per_page)

@@ -1,0 +1,161 @@
+"""Serve the sample portal on 127.0.0.1, behaving as the real platforms do.
+
+Static files from ``site/``; dynamic-looking endpoints (Hanweb's dataproxy.jsp,
+download.jsp) from ``routes.json``; VSB downloads refuse requests without the
+article as Referer; ETag / Last-Modified with 304 answers; HTML is sent without
+a charset in the header, so the page's own <meta> must be read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+HERE = Path(__file__).resolve().parent
+SITE = HERE / "site"
+LAST_MODIFIED = 1700000000  # the portal's files all date from one publication run
+_TYPES = {
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".shtml": "text/html",
+    ".css": "text/css",
+    ".js": "application/javascript",
+    ".txt": "text/plain",
+    ".xml": "text/xml",
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+NOT_FOUND = "<html><head><meta charset='utf-8'><title>404</title></head><body><h1>404 页面不存在</h1></body></html>"
+NO_REFERER = "<html><head><meta charset='utf-8'></head><body><p>非法的下载请求！</p></body></html>"
+
+
+@dataclass
+class Hit:
+    method: str
+    path: str
+    status: int
+    referer: str | None
+    conditional: bool
+
+
+@dataclass
+class PortalState:
+    site: Path = SITE
+    routes: dict = field(default_factory=dict)
+    log: list[Hit] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, hit: Hit) -> None:
+        with self.lock:
+            self.log.append(hit)
+
+
+class PortalHandler(BaseHTTPRequestHandler):
+    server_version = "nginx"
+    sys_version = ""
+    state: PortalState  # set on the subclass the server builds
+
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
+        pass
+
+    def do_HEAD(self):
+        self._serve(head=True)
+
+    def do_GET(self):
+        self._serve(head=False)
+
+    def _serve(self, head: bool) -> None:
+        parts = urlsplit(self.path)
+        key = parts.path + (f"?{parts.query}" if parts.query else "")
+        route = self.state.routes.get(key)
+        if route:
+            if route.get("referer") and urlsplit(self.headers.get("Referer", "")).path != route["referer"]:
+                return self._send(HTTPStatus.FORBIDDEN, NO_REFERER.encode(), "text/html; charset=utf-8", head)
+            return self._send_file(self.state.site / route["file"], route["type"], head)
+        path = self._resolve(parts.path)
+        if path is None:
+            return self._send(HTTPStatus.NOT_FOUND, NOT_FOUND.encode(), "text/html; charset=utf-8", head)
+        return self._send_file(path, _TYPES.get(path.suffix, "application/octet-stream"), head)
+
+    def _resolve(self, url_path: str) -> Path | None:
+        relative = url_path.lstrip("/")
+        if relative == "" or relative.endswith("/"):
+            relative += "index.html"
+        candidate = (self.state.site / relative).resolve()
+        if self.state.site.resolve() not in candidate.parents or not candidate.is_file():
+            return None
+        return candidate
+
+    def _send_file(self, path: Path, content_type: str, head: bool) -> None:
+        data = path.read_bytes()
+        etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+        if self._not_modified(etag):
+            return self._send(HTTPStatus.NOT_MODIFIED, b"", None, head, etag=etag)
+        return self._send(HTTPStatus.OK, data, content_type, head, etag=etag)
+
+    def _not_modified(self, etag: str) -> bool:
+        if self.headers.get("If-None-Match"):
+            return etag in self.headers["If-None-Match"]
+        since = self.headers.get("If-Modified-Since")
+        if since:
+            try:
+                return parsedate_to_datetime(since).timestamp() >= LAST_MODIFIED
+            except (TypeError, ValueError):
+                return False
+        return False
+
+    def _send(self, status, body: bytes, content_type, head: bool, etag: str | None = None) -> None:
+        conditional = bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"))
+        self.state.record(Hit(self.command, self.path, int(status), self.headers.get("Referer"), conditional))
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        if etag:
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", formatdate(LAST_MODIFIED, usegmt=True))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head and status != HTTPStatus.NOT_MODIFIED:
+            self.wfile.write(body)
+
+
+class Portal:
+    """The sample portal, started in a background thread: ``with Portal() as portal: portal.url``."""
+
+    def __init__(self, port: int = 0, site: Path = SITE, host: str = "127.0.0.1"):
+        routes = json.loads((HERE / "routes.json").read_text(encoding="utf-8"))
+        self.state = PortalState(site=site, routes=routes)
+        handler = type("BoundPortalHandler", (PortalHandler,), {"state": self.state})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> Portal:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> Portal:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever()
