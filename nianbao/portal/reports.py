@@ -15,7 +15,7 @@ from pipelines.labels import ACTIVE_ROWS, APPLICANT_COLUMN_KEYS, APPLICATION_ROW
 
 from .render import Report
 
-SEEDS_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds"
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "tests" / "files" / "seeds"
 
 
 @dataclass

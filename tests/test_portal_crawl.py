@@ -1,0 +1,90 @@
+"""End to end: the real Scrapy engine crawls the sample portal on 127.0.0.1."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+
+from .conftest import EXPECTED
+
+
+def test_every_report_exactly_once_with_agency_and_year(crawled):
+    got = Counter((r["agency"], r["year"]) for r in crawled["records"])
+    want = Counter((e["agency"], e["year"]) for e in EXPECTED)
+    assert len(EXPECTED) >= 40
+    assert got == want  # recall and precision 1.0, the twice-listed report once
+
+
+def test_nothing_that_is_not_a_report(crawled):
+    titles = {r["title"] for r in crawled["records"]}
+    for word in ("指南", "预算", "决算", "通知", "汇总"):
+        assert not any(word in t for t in titles), word
+    assert crawled["summary"]["skipped"] >= 16
+
+
+def test_templates_years_and_formats(crawled):
+    by_key = {(r["agency"], r["year"]): r for r in crawled["records"]}
+    for e in EXPECTED:
+        rec = by_key[(e["agency"], e["year"])]
+        assert rec["template"] == e["template"], e["title"]
+        assert rec["source"]["format"] == e["format"], e["title"]
+    assert {e["format"] for e in EXPECTED} == {"html", "pdf", "docx", "doc"}
+    assert {e["family"] for e in EXPECTED} == {"trs", "hanweb", "vsb", "generic"}
+
+
+def test_checks_pass_except_the_reports_built_to_fail(crawled):
+    by_key = {(r["agency"], r["year"]): r for r in crawled["records"]}
+    for e in EXPECTED:
+        if e["seed"]:
+            continue
+        rec = by_key[(e["agency"], e["year"])]
+        failing = {(c["id"], c["scope"]) for c in rec["checks"] if c["status"] == "fail"}
+        assert failing == {(f["id"], f["scope"]) for f in e["must_fail"]}, e["title"]
+        assert all(c["status"] != "not_assessable" for c in rec["checks"]), e["title"]
+
+
+def test_built_to_fail_report_names_expected_and_actual(crawled):
+    rec = next(r for r in crawled["records"] if r["agency"] == "泉州市洛江区人民政府" and r["year"] == 2022)
+    balance = next(c for c in rec["checks"] if c["id"] == "applications.balance" and c["scope"] == "natural_person")
+    assert balance["status"] == "fail" and balance["actual"] == balance["expected"] + 1
+
+
+def test_seed_figures_survive_the_portal(crawled):
+    by_key = {(r["agency"], r["year"]): r for r in crawled["records"]}
+    jiaxing = by_key[("嘉兴市科学技术局", 2020)]
+    assert jiaxing["active_disclosure"]["licensing"]["decisions"] == 2052
+    assert jiaxing["active_disclosure"]["procurement"] == {"items": 27, "amount_yuan": 129600}
+    jdz = by_key[("景德镇市科技局", 2021)]
+    assert jdz["active_disclosure"]["normative_documents"] == {"made": 2, "repealed": 5, "in_force": 10}
+    ganzhou = by_key[("赣州市科技局", 2020)]
+    assert ganzhou["active_disclosure"]["procurement"]["amount_yuan"] == 137000
+
+
+def test_gbk_pages_decoded(crawled):
+    luojiang = [r for r in crawled["records"] if r["agency"] == "泉州市洛江区科学技术局"]
+    assert len(luojiang) == 6
+    assert all("�" not in r["title"] for r in luojiang)
+    page = next(r for r in luojiang if r["year"] == 2019)
+    assert "泉州市洛江区科学技术局" in page["sections"]["overall"]
+
+
+def test_payloads_stored_by_sha256_and_database_consistent(crawled):
+    data = crawled["data"]
+    db = sqlite3.connect(data / "nianbao.db")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    for sha256, size in db.execute("SELECT sha256, size FROM blobs"):
+        blob = data / "blobs" / sha256[:2] / sha256[2:4] / sha256
+        assert blob.stat().st_size == size
+    documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+    attachments = sum(1 for e in EXPECTED if e["format"] != "html")
+    assert documents == len(EXPECTED) + attachments
+
+
+def test_vsb_download_was_sent_with_its_article_as_referer(crawled):
+    downloads = [h for h in crawled["hits"] if "download.jsp" in h.path]
+    assert downloads and all(h.status == 200 and h.referer and "/info/" in h.referer for h in downloads)
+
+
+def test_hanweb_pages_came_from_dataproxy(crawled):
+    assert any("dataproxy.jsp?page=2" in h.path for h in crawled["hits"])
