@@ -41,6 +41,10 @@ class Archive:
     def path(self) -> Path:
         return self.dir / DB_NAME
 
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database file: an immutable reader (Datasette) never reads the WAL."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     # -------------------------------------------------------------- runs and fetch log
 
     def start_run(self, command: str, sites: list[str]) -> int:

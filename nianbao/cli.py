@@ -92,6 +92,7 @@ def _summary(stats: dict, extraction: dict, data: Path) -> dict:
     from archive.store import Archive
 
     archive = Archive(data)
+    archive.checkpoint()
     reports = archive.db.execute("SELECT count(*) FROM reports").fetchone()[0]
     return {
         "reports_in_archive": reports,
@@ -161,12 +162,14 @@ def export(data, fmt):
 @click.option("--port", default=8001, show_default=True)
 def serve(data, port):
     """Serve the archive with Datasette on 127.0.0.1 (read-only)."""
-    from archive.serve import datasette_command
-    from archive.store import DB_NAME
-
     import subprocess
 
-    sys.exit(subprocess.call(datasette_command(data / DB_NAME, port)))
+    from archive.serve import datasette_command
+    from archive.store import Archive
+
+    archive = Archive(data)
+    archive.checkpoint()
+    sys.exit(subprocess.call(datasette_command(archive.path, port)))
 
 
 @main.command()

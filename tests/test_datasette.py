@@ -14,7 +14,8 @@ from .conftest import EXPECTED
 def get_json(data_dir, path):
     import yaml
 
-    ds = Datasette([str(data_dir / "nianbao.db")], metadata=yaml.safe_load(METADATA.read_text(encoding="utf-8")))
+    # immutable, as `nianbao serve` opens it: an immutable reader sees no WAL
+    ds = Datasette(immutables=[str(data_dir / "nianbao.db")], metadata=yaml.safe_load(METADATA.read_text(encoding="utf-8")))
 
     async def fetch():
         response = await ds.client.get(path)

@@ -88,3 +88,14 @@ def test_vsb_download_was_sent_with_its_article_as_referer(crawled):
 
 def test_hanweb_pages_came_from_dataproxy(crawled):
     assert any("dataproxy.jsp?page=2" in h.path for h in crawled["hits"])
+
+
+def test_portal_lists_one_report_twice():
+    from .conftest import ROOT
+
+    site = ROOT / "nianbao" / "portal" / "site" / "zwgk" / "zfxxgkzl" / "zfxxgkndbg"
+    listed = []
+    for page in sorted(site.glob("index*.html")):
+        listed += [line for line in page.read_text(encoding="utf-8").split("<li>") if "年度报告" in line]
+    hrefs = [item.split('href="', 1)[1].split('"', 1)[0] for item in listed if 'href="' in item]
+    assert len(hrefs) - len(set(hrefs)) == 1
