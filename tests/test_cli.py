@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from .conftest import EXPECTED, seed_path, nianbao
+from .conftest import EXPECTED, nianbao, seed_path
 
 
 def test_extract_prints_the_canonical_record():

@@ -143,6 +143,12 @@ def _file_name(fmt: str, date: str, rng: random.Random) -> str:
     return f"P0{date.replace('-', '')}{rng.randint(10**11, 10**12 - 1)}.{fmt}"
 
 
+def _render(report, fmt: str, rng: random.Random) -> bytes:
+    if fmt == "pdf":
+        return pdf_bytes(report, break_applications=rng.random() < 0.5)
+    return docx_bytes(report) if fmt == "docx" else doc_bytes(report)
+
+
 def build_items(column: Column, rng: random.Random, expected: list) -> None:
     """Render every report of a column and interleave the non-report items."""
     family = pages.FAMILIES[column.family]
@@ -157,8 +163,7 @@ def build_items(column: Column, rng: random.Random, expected: list) -> None:
         if planned.fmt == "html":
             item.body = body_html(report, split_spans=rng.random() < 0.5)
         else:
-            data = {"pdf": lambda: pdf_bytes(report, break_applications=rng.random() < 0.5),
-                    "docx": lambda: docx_bytes(report), "doc": lambda: doc_bytes(report)}[planned.fmt]()
+            data = _render(report, planned.fmt, rng)
             name = _file_name(planned.fmt, date, rng)
             href = family.attachment(column, item, name, data, MEDIA_TYPES[planned.fmt])
             item.attachments.append((f"{report.title}.{planned.fmt}", href))

@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.extract import extract
-from pipelines.labels import ACTIVE_ROWS, APPLICANT_COLUMN_KEYS, APPLICATION_ROWS, OUTCOME_ROWS, REVIEW_COLUMNS, REVIEW_GROUPS
+from pipelines.labels import (
+    ACTIVE_ROWS,
+    APPLICANT_COLUMN_KEYS,
+    APPLICATION_ROWS,
+    OUTCOME_ROWS,
+    REVIEW_COLUMNS,
+    REVIEW_GROUPS,
+)
 
 from .render import Report
 
@@ -116,12 +123,12 @@ def overall_text(agency: str, year: int, record: dict) -> list[str]:
     return [
         f"{year}年，{agency}认真贯彻落实《中华人民共和国政府信息公开条例》，坚持以公开为常态、不公开为例外，"
         f"围绕中心工作深化政务公开，不断提升政府信息公开质量和实效。",
-        f"（一）主动公开情况。全年通过门户网站、政务新媒体等渠道主动公开政府信息，及时发布政策文件及解读、"
-        f"重点领域信息和工作动态。",
+        "（一）主动公开情况。全年通过门户网站、政务新媒体等渠道主动公开政府信息，及时发布政策文件及解读、"
+        "重点领域信息和工作动态。",
         f"（二）依申请公开情况。{year}年共收到政府信息公开申请{received}件，其中予以公开{granted}件，"
         f"均在法定期限内答复。",
-        f"（三）政府信息管理情况。严格落实公开前保密审查制度，规范公开属性认定，动态更新政府信息公开目录。",
-        f"（四）平台建设情况。持续优化政府信息公开专栏，完善栏目设置，提升检索和下载功能。",
+        "（三）政府信息管理情况。严格落实公开前保密审查制度，规范公开属性认定，动态更新政府信息公开目录。",
+        "（四）平台建设情况。持续优化政府信息公开专栏，完善栏目设置，提升检索和下载功能。",
         f"（五）监督保障情况。本年度因政府信息公开被申请行政复议{review}件，"
         f"未发生因政府信息公开工作被追究责任的情况。",
     ]
@@ -131,7 +138,7 @@ def problems_text(year: int) -> list[str]:
     return [
         f"{year}年，我单位政府信息公开工作取得一定成效，但仍存在公开内容不够全面、政策解读形式较为单一、"
         f"依申请公开答复规范化水平有待提高等问题。",
-        f"下一步，将进一步加强业务培训，规范依申请公开办理流程，丰富政策解读形式，提升政府信息公开工作水平。",
+        "下一步，将进一步加强业务培训，规范依申请公开办理流程，丰富政策解读形式，提升政府信息公开工作水平。",
     ]
 
 

@@ -9,8 +9,8 @@ in stream mode (one cell per line) row ends carry no meaning.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..document import Table
 from ..values import is_blank, is_value_cell, squash

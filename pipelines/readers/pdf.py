@@ -1,25 +1,24 @@
-"""PDF: pdfplumber finds the ruled tables; the text around them becomes paragraphs.
+"""PDF: pypdfium2 reads the page; pdfplumber's lattice algorithm finds the ruled tables.
 
-Blocks are put in page order by their top edge, so a table broken across a page
-comes out as two tables with the page's footer between them; the parser reads a
-section's tables as one stream and skips paragraphs, which joins them again.
+pdfminer's content-stream interpreter is most of pdfplumber's cost, so the table
+finder is fed pdfium's vector paths and character boxes instead (pdfium_page.py);
+pages without ruling paths are text only. The text above, between and below the
+tables comes from pdfium's bounded text. Blocks keep
+page order, so a table broken across a page comes out as two tables with the page
+footer between them; the parser reads a section's tables as one stream and skips
+paragraphs, which joins them again.
 """
 
 from __future__ import annotations
 
 import re
-from io import BytesIO
 
 from ..document import Document, Paragraph, Table, UnreadableDocument
+from .pdfium_page import find_tables
 
 MAX_PAGES = 300
+MIN_RULING_PATHS = 8  # fewer vector paths than this and a page holds no ruled table
 _SENTENCE_END = re.compile(r"[。：:；;！？!?]$")
-
-
-def _inside(obj, bbox) -> bool:
-    x0, top, x1, bottom = bbox
-    cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
-    return x0 <= cx <= x1 and top <= cy <= bottom
 
 
 def _cell(text) -> str:
@@ -32,13 +31,34 @@ def _table(found) -> Table:
     return Table(rows=[[_cell(t) for t in row] for row in rows], spans=spans)
 
 
-def _page_blocks(page) -> list[tuple[float, object]]:
-    found = page.find_tables()
-    boxes = [t.bbox for t in found]
-    outside = page.filter(lambda obj: not any(_inside(obj, b) for b in boxes)) if boxes else page
-    items = [(line["top"], Paragraph(line["text"].strip())) for line in outside.extract_text_lines() if line["text"].strip()]
-    items += [(t.bbox[1], _table(t)) for t in found]
-    return sorted(items, key=lambda item: item[0])
+def _lines(text: str) -> list[Paragraph]:
+    return [Paragraph(line.strip()) for line in text.replace("\r", "").split("\n") if line.strip()]
+
+
+def _has_rulings(page) -> bool:
+    import pypdfium2.raw as pdfium_c
+
+    count = 0
+    for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2):
+        count += 1
+        if count >= MIN_RULING_PATHS:
+            return True
+    return False
+
+
+def _table_page(page, textpage, width: float, height: float) -> list:
+    found = sorted(find_tables(page, textpage), key=lambda t: t.bbox[1])
+    blocks: list = []
+    band_top = 0.0
+    for table in found:
+        _, top, _, bottom = table.bbox
+        if top > band_top:
+            # pdfium's origin is the bottom-left corner, pdfplumber's the top-left
+            blocks += _lines(textpage.get_text_bounded(0, height - top, width, height - band_top))
+        blocks.append(_table(table))
+        band_top = max(band_top, bottom)
+    blocks += _lines(textpage.get_text_bounded(0, 0, width, height - band_top))
+    return blocks
 
 
 def _join_lines(blocks: list) -> list:
@@ -58,21 +78,31 @@ def _join_lines(blocks: list) -> list:
     return out
 
 
-def read_pdf(data: bytes) -> Document:
-    import pdfplumber
+def _open(data: bytes):
+    import pypdfium2 as pdfium
 
     try:
-        pdf = pdfplumber.open(BytesIO(data))
-        pages = pdf.pages
-    except Exception as exc:  # pdfminer raises a zoo of types on damaged or encrypted files
+        return pdfium.PdfDocument(data)
+    except Exception as exc:  # PdfiumError: damaged, encrypted without password, not a PDF
         raise UnreadableDocument(f"PDF could not be opened: {type(exc).__name__}: {exc}") from exc
-    warnings = []
-    if len(pages) > MAX_PAGES:
-        warnings.append(f"PDF has {len(pages)} pages; only the first {MAX_PAGES} read")
-    blocks: list = []
+
+
+def read_pdf(data: bytes) -> Document:
+    pdf = _open(data)
+    warnings, blocks = [], []
+    if len(pdf) > MAX_PAGES:
+        warnings.append(f"PDF has {len(pdf)} pages; only the first {MAX_PAGES} read")
     try:
-        for page in pages[:MAX_PAGES]:
-            blocks += [block for _, block in _page_blocks(page)]
+        for index in range(min(len(pdf), MAX_PAGES)):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            if _has_rulings(page):
+                width, height = page.get_size()
+                blocks += _table_page(page, textpage, width, height)
+            else:
+                blocks += _lines(textpage.get_text_range())
+    except UnreadableDocument:
+        raise
     except Exception as exc:
         raise UnreadableDocument(f"PDF page could not be read: {type(exc).__name__}: {exc}") from exc
     finally:

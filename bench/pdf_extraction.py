@@ -1,0 +1,68 @@
+"""Pages per second: nianbao's PDF extraction against a plain pdfplumber pipeline.
+
+Baseline: pdfplumber ``extract_text`` + ``extract_tables`` on every page (text and
+tables, no statutory parsing). Ours: the PDF reader and the statutory parser, i.e.
+the whole record. Same PDFs, same run.
+
+    .venv/bin/python bench/pdf_extraction.py [--reports 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import time
+
+import pdfplumber
+import pypdfium2
+
+from nianbao.portal.render import pdf_bytes
+from nianbao.portal.reports import Planned, synthetic_report
+from pipelines.extract import extract
+
+
+def corpus(n: int) -> list[bytes]:
+    rng = random.Random(7)
+    pdfs = []
+    for i in range(n):
+        report, _ = synthetic_report(Planned("某市某某局", 2019 + i % 6, "pdf"), rng)
+        pdfs.append(pdf_bytes(report, break_applications=i % 2 == 0))
+    return pdfs
+
+
+def baseline(data: bytes) -> int:
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            page.extract_text()
+            page.extract_tables()
+        return len(pdf.pages)
+
+
+def ours(data: bytes) -> int:
+    extract(data, name="r.pdf")
+    return len(pypdfium2.PdfDocument(data))
+
+
+def timed(fn, pdfs) -> tuple[float, int]:
+    start = time.perf_counter()
+    pages = sum(fn(d) for d in pdfs)
+    return time.perf_counter() - start, pages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reports", type=int, default=30)
+    args = parser.parse_args()
+    pdfs = corpus(args.reports)
+    ours(pdfs[0]), baseline(pdfs[0])  # warm imports
+    t_base, pages = timed(baseline, pdfs)
+    t_ours, _ = timed(ours, pdfs)
+    print(f"{len(pdfs)} PDFs, {pages} pages")
+    print(f"baseline pdfplumber extract_text+extract_tables: {pages / t_base:7.1f} pages/s")
+    print(f"nianbao extract (reader + statutory parser):     {pages / t_ours:7.1f} pages/s")
+    print(f"ratio ours/baseline: {t_base / t_ours:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
