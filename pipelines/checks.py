@@ -100,3 +100,16 @@ def status_of(checks: list[dict]) -> str:
         if status in statuses:
             return status
     return "not_assessable"
+
+
+def drop_inconsistent_rows(record: dict, warnings: list[str]) -> None:
+    """OCR can misread a digit: keep an OCR'd row of table 三 or 四 only when its own total adds up."""
+    checks = application_checks({k: v for k, v in record.get("applications", {}).items()}, None)
+    checks += review_checks(record.get("review_litigation", {}))
+    for check in checks:
+        if check["id"] not in ("applications.row_total", "review_litigation.group_total"):
+            continue
+        table = "applications" if check["id"].startswith("applications") else "review_litigation"
+        if check["status"] != "pass" and check["scope"] in record.get(table, {}):
+            del record[table][check["scope"]]
+            warnings.append(f"{table}.{check['scope']}: OCR row does not add up ({check['detail']}); row not kept")

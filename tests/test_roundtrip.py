@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nianbao.portal.render import body_html, doc_bytes, docx_bytes, pdf_bytes
+from nianbao.portal.render import body_html, doc_bytes, docx_bytes, pdf_bytes, xlsx_bytes
 from nianbao.portal.reports import Planned, synthetic_report
 from pipelines.extract import extract
 
@@ -72,3 +72,9 @@ def test_pdf_including_table_three_across_a_page(report, broken):
 @given(report=reports)
 def test_doc_through_libreoffice(report):
     assert_same_cells(report, parse(doc_bytes(report), "t.doc", report))
+
+
+@cases(40)
+@given(report=reports)
+def test_xlsx_with_merged_ranges(report):
+    assert_same_cells(report, parse(xlsx_bytes(report), "t.xlsx", report))

@@ -227,3 +227,30 @@ def _docx_table(doc, grid: Grid) -> None:
 def doc_bytes(report: Report) -> bytes:
     """Word 97 .doc, converted from the DOCX by LibreOffice (as agencies' old Word saves)."""
     return libreoffice_convert(docx_bytes(report), "docx", "doc")
+
+
+# ---------------------------------------------------------------- XLSX
+
+
+def xlsx_bytes(report: Report) -> bytes:
+    """The three tables on one sheet, as agencies' statistics offices send them."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "年报"
+    row = 1
+    sheet.cell(row, 1, report.title)
+    row += 2
+    for heading, grid in grids(report.record):
+        sheet.cell(row, 1, heading)
+        row += 1
+        for c in grid.cells:
+            sheet.cell(row + c.row, c.col + 1, c.text)
+            if c.rowspan > 1 or c.colspan > 1:
+                sheet.merge_cells(start_row=row + c.row, start_column=c.col + 1,
+                                  end_row=row + c.row + c.rowspan - 1, end_column=c.col + c.colspan)
+        row += grid.height + 1
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

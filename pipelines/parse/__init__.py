@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..checks import run_checks
+from ..checks import drop_inconsistent_rows, run_checks
 from ..document import Document, Paragraph
 from ..labels import TEMPLATE_MARKERS, TEXT_SECTIONS
 from ..values import label_key, squash
@@ -65,6 +65,8 @@ def parse_document(doc: Document, hints: dict | None = None) -> dict:
         warnings.append(f"year mismatch: title says {record['year']}, text says {said}")
     if record["template"] == "unknown":
         warnings.append("template not recognised from the table headers")
+    if doc.meta.get("ocr"):
+        drop_inconsistent_rows(record, warnings)
     record["checks"] = run_checks(record)
     record["warnings"] = warnings
     return record

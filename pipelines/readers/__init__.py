@@ -51,7 +51,8 @@ def sniff(data: bytes, name: str | None = None, declared: str | None = None) -> 
     if head.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
-        return _zip_kind(data) or "zip"
+        named = _EXTENSIONS.get(PurePosixPath(name or "").suffix.lower())
+        return _zip_kind(data) or (named if named in ("docx", "xlsx") else "zip")
     if data.startswith(_OLE):
         ext = PurePosixPath(name or "").suffix.lower()
         return {".xls": "xls", ".wps": "wps"}.get(ext, "doc")
@@ -94,6 +95,14 @@ def _reader(kind: str):
         from .doc import read_doc
 
         return read_doc
+    if kind == "image":
+        from .ocr import read_image
+
+        return read_image
+    if kind in ("xlsx", "xls"):
+        from .sheets import read_xls, read_xlsx
+
+        return read_xlsx if kind == "xlsx" else read_xls
     if kind == "text":
         from .text import read_text
 

@@ -108,5 +108,19 @@ def read_pdf(data: bytes) -> Document:
     finally:
         pdf.close()
     if not blocks:
-        raise UnreadableDocument("PDF has no text layer (a scan); OCR is needed")
+        return _scanned(data, warnings)
     return Document(blocks=_join_lines(blocks), format="pdf", warnings=warnings)
+
+
+def _scanned(data: bytes, warnings: list[str]) -> Document:
+    """No text layer at all: a scan, read by OCR."""
+    from .ocr import OCR_WARNING, ocr_pdf
+
+    pdf = _open(data)
+    try:
+        blocks = ocr_pdf(pdf, MAX_PAGES)
+    finally:
+        pdf.close()
+    if not blocks:
+        raise UnreadableDocument("PDF has no text layer and OCR found no text")
+    return Document(blocks=blocks, format="pdf", warnings=[*warnings, OCR_WARNING], meta={"ocr": True})
