@@ -81,12 +81,14 @@ def extract_versions(
             child.close()
             running[parent] = (process, job, time.monotonic())
         for conn in wait(list(running), timeout=0.2):
-            process, job, _ = running.pop(conn)
+            process, job, started = running.pop(conn)
             try:
                 status, payload, text = conn.recv()
             except EOFError:
                 status, payload, text = "failed", f"worker died (exit code {process.join(5) or process.exitcode})", None
             process.join(5)
+            if time.monotonic() - started > time_limit:  # late is over the limit, however it ended
+                status, payload, text = "failed", f"time limit of {time_limit:g}s exceeded", None
             _save(archive, job, status, payload, text, stats, progress)
         for conn, (process, job, started) in list(running.items()):
             if time.monotonic() - started > time_limit:

@@ -157,6 +157,12 @@ class Archive:
             self.db.execute("UPDATE documents SET last_seen = ? WHERE url = ?", [seen, url])
             return True
 
+    def latest_body(self, url: str) -> bytes | None:
+        rows = list(self.db.query(
+            "SELECT v.sha256 FROM versions v JOIN documents d ON d.id = v.document_id WHERE d.url = ? "
+            "ORDER BY v.id DESC LIMIT 1", [url]))
+        return self.blobs.get(rows[0]["sha256"]) if rows else None
+
     def validators(self, url: str) -> dict | None:
         rows = list(self.db.query(
             "SELECT v.etag, v.last_modified FROM versions v JOIN documents d ON d.id = v.document_id "

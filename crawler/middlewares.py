@@ -1,9 +1,14 @@
-"""Downloader middlewares: the fetch log."""
+"""Downloader middlewares: where the crawler may go, conditional requests, the fetch log."""
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+from urllib.parse import urlsplit
 
+from scrapy.exceptions import IgnoreRequest
+
+from .blocks import block_reason
 from .context import archive_for, run_id_for
 
 
@@ -12,8 +17,33 @@ def _header(response, name: str) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-class FetchLogMiddleware:
-    """Record every response and every failed request: URL, status, bytes, sha256, validators."""
+def _private(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host == "localhost"
+    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
+
+
+def _log(crawler, request, **row) -> None:
+    referer = request.headers.get("Referer")
+    site = request.meta.get("site") or {}
+    archive_for(crawler).log_fetch(
+        run_id=run_id_for(crawler), site_id=site.get("id"), url=request.url,
+        referer=referer.decode("latin-1") if referer else None, **row,
+    )
+
+
+def _count(crawler, request, name: str) -> None:
+    crawler.stats.inc_value(f"nianbao/{name}")
+    site = (request.meta.get("site") or {}).get("id")
+    if site:
+        crawler.stats.inc_value(f"nianbao/site/{site}/{name}")
+
+
+class HostGuardMiddleware:
+    """Only the hosts of the request's registry entry, over http(s); never a private or loopback
+    address unless the registry entry itself is one. Redirects pass through here again."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -22,29 +52,94 @@ class FetchLogMiddleware:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def _log(self, request, **row) -> None:
-        referer = request.headers.get("Referer")
-        archive_for(self.crawler).log_fetch(
-            run_id=run_id_for(self.crawler),
-            site_id=request.meta.get("site", {}).get("id"),
-            url=request.url,
-            referer=referer.decode("latin-1") if referer else None,
-            **row,
-        )
+    def refusal(self, request) -> str | None:
+        parts = urlsplit(request.url)
+        if parts.scheme not in ("http", "https"):
+            return f"scheme {parts.scheme!r} is not crawled"
+        site = request.meta.get("site")
+        if not site:
+            return None  # robots.txt and other engine requests
+        hosts = {urlsplit(u).hostname for u in site.get("start_urls", [])}
+        host = parts.hostname or ""
+        if host not in hosts:
+            return f"host {host} is not the registry entry's ({', '.join(sorted(hosts))})"
+        if _private(host) and not any(_private(h) for h in hosts):
+            return f"{host} is a private or loopback address"
+        return None
+
+    def process_request(self, request, spider=None):
+        reason = self.refusal(request)
+        if reason:
+            _log(self.crawler, request, status=None, bytes=0, outcome="refused", reason=reason)
+            _count(self.crawler, request, "refused")
+            raise IgnoreRequest(reason)
+        return None
+
+
+class ConditionalRequestMiddleware:
+    """Ask with ETag / Last-Modified for what the archive already holds; 304 reaches the spider."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        if not request.meta.get("conditional") or request.meta.get("conditional_sent"):
+            return None
+        validators = archive_for(self.crawler).validators(request.url)
+        if not validators:
+            return None
+        if validators.get("etag"):
+            request.headers["If-None-Match"] = validators["etag"]
+        if validators.get("last_modified"):
+            request.headers["If-Modified-Since"] = validators["last_modified"]
+        request.meta["conditional_sent"] = True
+        request.meta.setdefault("handle_httpstatus_list", []).append(304)
+        return None
+
+
+class FetchLogMiddleware:
+    """Record every response and failed request: URL, status, bytes, sha256, validators, outcome.
+    Challenges and block statuses are recorded as blocked and go no further."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
 
     def process_response(self, request, response, spider=None):
         body = response.body or b""
-        self._log(
-            request,
-            status=response.status,
-            bytes=len(body),
-            sha256=hashlib.sha256(body).hexdigest() if body else None,
-            etag=_header(response, "ETag"),
-            last_modified=_header(response, "Last-Modified"),
-            outcome="fetched" if response.status < 400 else "http_error",
-        )
+        blocked = block_reason(response)
+        if blocked:
+            outcome = "blocked"
+        elif response.status == 304:
+            outcome = "not_modified"
+        elif response.status >= 400:
+            outcome = "http_error"
+        else:
+            outcome = "fetched"
+        _log(self.crawler, request, status=response.status, bytes=len(body),
+             sha256=hashlib.sha256(body).hexdigest() if body else None, etag=_header(response, "ETag"),
+             last_modified=_header(response, "Last-Modified"), outcome=outcome, reason=blocked)
+        if outcome in ("blocked", "not_modified", "http_error"):
+            _count(self.crawler, request, outcome)
+        if blocked:
+            raise IgnoreRequest(blocked)
         return response
 
     def process_exception(self, request, exception, spider=None):
-        self._log(request, status=None, bytes=0, outcome="error", reason=f"{type(exception).__name__}: {exception}")
+        if isinstance(exception, IgnoreRequest):
+            reason = str(exception)
+            if "robots.txt" in reason.lower() or "Forbidden by robots" in reason:
+                _log(self.crawler, request, status=None, bytes=0, outcome="robots", reason=reason)
+                _count(self.crawler, request, "robots")
+            return None
+        _log(self.crawler, request, status=None, bytes=0, outcome="error",
+             reason=f"{type(exception).__name__}: {exception}")
+        _count(self.crawler, request, "failed")
         return None

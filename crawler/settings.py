@@ -9,7 +9,7 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 2
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # ±50 %, so requests do not arrive on a beat
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
@@ -24,7 +24,12 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
+# process_request runs in rising order, process_response in falling order.
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.HostGuardMiddleware": 40,  # before robots.txt (100)
+    # HostGuard replaces it: per registry entry, private addresses too, and a logged reason
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.ConditionalRequestMiddleware": 800,
     "crawler.middlewares.FetchLogMiddleware": 950,
 }
 ITEM_PIPELINES = {

@@ -55,7 +55,7 @@ def run_crawl(sites: list[str], data: Path, settings: dict, portal_url: str | No
     merged.set("NIANBAO_SITE_IDS", [s.id for s in loaded], priority="cmdline")
     for name, value in settings.items():
         merged.set(name, value, priority="cmdline")
-    process = CrawlerProcess(merged, install_root_handler=True)
+    process = CrawlerProcess(merged)
     crawler = process.create_crawler(ColumnSpider)
     process.crawl(crawler, sites_files=",".join(str(s) for s in sites), portal=portal_url)
     process.start()
@@ -88,6 +88,47 @@ def _extract_stage(data: Path, all_versions: bool = False) -> dict:
     return {"extracted": stats.ok, "failed": stats.failed, "failures": stats.failures}
 
 
+SITE_COUNTS = ("reports_found", "new_versions", "unchanged", "skipped", "blocked", "refused", "robots", "failed",
+               "http_error")
+
+
+def _per_site(stats: dict) -> dict:
+    sites: dict = {}
+    for key, value in stats.items():
+        if key.startswith("nianbao/site/"):
+            site, name = key[len("nianbao/site/"):].rsplit("/", 1)
+            sites.setdefault(site, dict.fromkeys(SITE_COUNTS, 0))[name] = value
+    return sites
+
+
+def _gone_quiet(archive, site_ids: list[str], now: dict, run_id: int | None) -> list[str]:
+    """Sites that yielded reports in an earlier run and none in this one."""
+    quiet = []
+    for site in site_ids:
+        if now.get(site, {}).get("reports_found"):
+            continue
+        key = f'$."nianbao/site/{site}/reports_found"'
+        earlier = archive.db.execute(
+            "SELECT count(*) FROM runs WHERE id IS NOT ? AND json_extract(stats, ?) > 0", [run_id, key]
+        ).fetchone()[0]
+        if earlier:
+            quiet.append(site)
+    return quiet
+
+
+def _print_sites(sites: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="crawl summary per site")
+    table.add_column("site")
+    for name in SITE_COUNTS:
+        table.add_column(name.replace("_", " "), justify="right")
+    for site, counts in sorted(sites.items()):
+        table.add_row(site, *(str(counts.get(n, 0)) for n in SITE_COUNTS))
+    Console(stderr=True).print(table)
+
+
 def _summary(stats: dict, extraction: dict, data: Path) -> dict:
     from archive.store import Archive
 
@@ -100,9 +141,13 @@ def _summary(stats: dict, extraction: dict, data: Path) -> dict:
         "new_versions": stats.get("nianbao/new_versions", 0),
         "unchanged": stats.get("nianbao/unchanged", 0),
         "skipped": stats.get("nianbao/skipped", 0),
-        "http_errors": sum(v for k, v in stats.items() if k.startswith("downloader/response_status_count/4")
-                           or k.startswith("downloader/response_status_count/5")),
+        "blocked": stats.get("nianbao/blocked", 0),
+        "refused": stats.get("nianbao/refused", 0),
+        "robots": stats.get("nianbao/robots", 0),
+        "failed_fetches": stats.get("nianbao/failed", 0),
+        "http_errors": stats.get("nianbao/http_error", 0),
         **{k: v for k, v in extraction.items() if k != "failures"},
+        "sites": _per_site(stats),
     }
 
 
@@ -114,13 +159,22 @@ def _summary(stats: dict, extraction: dict, data: Path) -> dict:
 @click.option("--no-extract", is_flag=True, help="Only fetch and archive; run extraction later.")
 def crawl(sites, data, settings, portal_url, no_extract):
     """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract."""
+    from archive.store import Archive
+    from crawler import sites as registry
+
+    site_ids = [s.id for s in registry.load(list(sites), portal=portal_url)]
     stats = run_crawl(list(sites), data, _parse_settings(settings), portal_url)
     extraction = {} if no_extract else _extract_stage(data)
     summary = _summary(stats, extraction, data)
+    _print_sites(summary["sites"])
     click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
     if summary["reports_found"] == 0:
         click.echo("error: the crawl found no report at all", err=True)
         sys.exit(3)
+    quiet = _gone_quiet(Archive(data), site_ids, summary["sites"], stats.get("nianbao/run_id"))
+    if quiet:
+        click.echo(f"error: these sites yielded reports before and none now: {', '.join(quiet)}", err=True)
+        sys.exit(4)
 
 
 @main.command()

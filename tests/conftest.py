@@ -17,6 +17,7 @@ FILES = ROOT / "tests" / "files"
 SEEDS = FILES / "seeds"
 SAMPLE_SITES = ROOT / "nianbao" / "portal" / "sites.yml"
 EXPECTED = json.loads((ROOT / "nianbao" / "portal" / "expected.json").read_text(encoding="utf-8"))
+OBSTACLES = json.loads((ROOT / "nianbao" / "portal" / "obstacles.json").read_text(encoding="utf-8"))
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
         "-s", "LOG_LEVEL=WARNING"]
 

@@ -90,9 +90,8 @@ class CmsFamily:
             href = anchor.xpath("@href").get().strip()
             text = "".join(anchor.xpath(".//text()").getall()).strip().lower()
             path = urlsplit(href).path.lower()
-            if path.endswith(DOCUMENT_EXTENSIONS) or (
-                ("download" in path or "downfile" in path) and text.endswith(DOCUMENT_EXTENSIONS)
-            ):
+            # CMSs hide files behind opaque download URLs; the link text still names the file
+            if path.endswith(DOCUMENT_EXTENSIONS) or text.endswith(DOCUMENT_EXTENSIONS):
                 urls.append(response.urljoin(href))
         for src in response.xpath("//iframe/@src | //embed/@src | //object/@data").getall():
             urls += self._embedded(response, src)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from ..context import archive_for, run_id_for
 
 
 class ArchivePayloadPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.counts: Counter = Counter()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -18,6 +15,7 @@ class ArchivePayloadPipeline:
 
     def open_spider(self, spider=None):
         archive = archive_for(self.crawler)
+        self.crawler.stats.set_value("nianbao/run_id", run_id_for(self.crawler))
         for site in getattr(self.crawler.spider, "sites", []):
             archive.ensure_site(site.as_dict())
 
@@ -25,6 +23,10 @@ class ArchivePayloadPipeline:
         archive = archive_for(self.crawler)
         report = item["report"]
         report_id = archive.ensure_report(report["agency"], report["year"], report["title"], item["site"])
+        if item.get("unchanged"):
+            archive.touch_unchanged(item["url"])
+            self._count(item, "unchanged")
+            return {"url": item["url"], "role": item["role"], "new": False}
         _, is_new = archive.store_payload(
             report_id=report_id,
             url=item["url"],
@@ -38,11 +40,12 @@ class ArchivePayloadPipeline:
             etag=item.get("etag"),
             last_modified=item.get("last_modified"),
         )
-        self.counts[("new_versions" if is_new else "unchanged", item["site"]["id"])] += 1
-        stats = self.crawler.stats
-        stats.inc_value(f"nianbao/{'new_versions' if is_new else 'unchanged'}")
-        stats.inc_value(f"nianbao/site/{item['site']['id']}/{'new_versions' if is_new else 'unchanged'}")
+        self._count(item, "new_versions" if is_new else "unchanged")
         return {"url": item["url"], "role": item["role"], "new": is_new}
+
+    def _count(self, item, name: str) -> None:
+        self.crawler.stats.inc_value(f"nianbao/{name}")
+        self.crawler.stats.inc_value(f"nianbao/site/{item['site']['id']}/{name}")
 
     def close_spider(self, spider=None):
         archive = archive_for(self.crawler)

@@ -12,6 +12,7 @@ import mimetypes
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.http import HtmlResponse
 
 from .. import sites as registry
 from ..cms import family_for
@@ -47,28 +48,53 @@ class ColumnSpider(scrapy.Spider):
             found = recognise(item.title)
             report = {"agency": found.agency, "year": found.year, "title": item.title, "listed": item.date}
             self._stat(site, "listed_reports")
-            yield response.follow(item.url, callback=self.parse_article, meta={"site": site, "report": report})
+            yield response.follow(
+                item.url, callback=self.parse_article, meta={"site": site, "report": report, "conditional": True}
+            )
         for url in family.next_pages(response):
             yield response.follow(url, callback=self.parse_list, meta={"site": site})
 
     def parse_article(self, response):
         site, report = response.meta["site"], response.meta["report"]
+        self._stat(site, "reports_found")
+        unchanged = response.status == 304
+        if unchanged:
+            yield self._unchanged(response, site, report, "page")
+            response = self._archived(response)  # its attachments still need their own check
+            if response is None:
+                return
         family = family_for(site.get("cms"), response)
         metadata = family.metadata(response)
         published = family.published(metadata, response) or report.get("listed")
-        self._stat(site, "reports_found")
-        yield self._document(response, site, report, "page", metadata, published)
+        if not unchanged:
+            yield self._document(response, site, report, "page", metadata, published)
         for url in family.attachments(response):
             yield scrapy.Request(
                 url,
                 callback=self.parse_attachment,
                 headers={"Referer": response.url},
-                meta={"site": site, "report": report, "published": published},
+                meta={"site": site, "report": report, "published": published, "conditional": True},
             )
 
     def parse_attachment(self, response):
         meta = response.meta
+        if response.status == 304:
+            yield self._unchanged(response, meta["site"], meta["report"], "attachment")
+            return
         yield self._document(response, meta["site"], meta["report"], "attachment", {}, meta.get("published"))
+
+    def _archived(self, response):
+        """The archived copy of a page the server says has not changed."""
+        from archive.store import Archive
+
+        body = Archive(self.crawler.settings.get("NIANBAO_DATA")).latest_body(response.url)
+        if body is None:
+            return None
+        return HtmlResponse(url=response.url, body=body, request=response.request)
+
+    @staticmethod
+    def _unchanged(response, site, report, role) -> dict:
+        return {"site": site, "report": report, "url": response.url, "role": role, "unchanged": True}
 
     @staticmethod
     def _document(response, site, report, role, metadata, published) -> dict:

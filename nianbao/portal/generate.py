@@ -4,7 +4,7 @@ Four CMS families on one host, each laid out as the real platforms lay out their
 年报 columns, with site chrome, metadata blocks, non-report items, a report listed
 twice and GBK-encoded pages. Writes the files under ``site/``, the URL routes the
 server needs for dynamic-looking endpoints (``routes.json``), the registry of the
-portal's columns (``sites.yml``) and the ground truth (``expected.json``).
+portal's columns (``sites.yml``) and the ground truth (``expected.json``, ``obstacles.json``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import pages
+from .obstacles import add as add_obstacles
 from .render import body_html, doc_bytes, docx_bytes, pdf_bytes
 from .reports import SEEDS_DIR, Planned, seed_report, synthetic_report
 
@@ -196,11 +197,15 @@ def generate(out: Path = SITE) -> dict:
     cols = columns()
     for column in cols:
         build_items(column, rng, expected)
+    obstacles = add_obstacles({c.id: c for c in cols}, rng, Item)
+    for column in cols:
+        column.items.sort(key=lambda i: i.date, reverse=True)
     for column in cols:
         pages.FAMILIES[column.family].write(column, out)
     pages.write_common(cols, out)
     (HERE / "routes.json").write_text(json.dumps(pages.ROUTES, ensure_ascii=False, indent=1, sort_keys=True))
     (HERE / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1))
+    (HERE / "obstacles.json").write_text(json.dumps(obstacles, ensure_ascii=False, indent=1))
     (HERE / "sites.yml").write_text(pages.registry(cols), encoding="utf-8")
     digest = hashlib.sha256(json.dumps(expected, ensure_ascii=False).encode()).hexdigest()[:12]
     return {"reports": len(expected), "columns": len(cols), "digest": digest}

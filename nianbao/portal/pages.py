@@ -259,6 +259,7 @@ FAMILIES = {"trs": Trs(), "hanweb": Hanweb(), "vsb": Vsb(), "generic": Generic()
 ROBOTS = """User-agent: *
 Disallow: /search/
 Disallow: /admin/
+Disallow: /zwgk/zfxxgkzl/zfxxgkndbg/lsnb/
 """
 CSS = "body{font-family:'Microsoft YaHei',sans-serif;margin:0}.header{background:#b50d0d;color:#fff;padding:12px}" \
     ".nav ul{display:flex;list-style:none;gap:16px}.main{width:1000px;margin:auto}table{border-collapse:collapse}" \

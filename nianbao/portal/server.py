@@ -77,9 +77,11 @@ class PortalHandler(BaseHTTPRequestHandler):
         key = parts.path + (f"?{parts.query}" if parts.query else "")
         route = self.state.routes.get(key)
         if route:
+            if route.get("location"):
+                return self._redirect(route["status"], route["location"], head)
             if route.get("referer") and urlsplit(self.headers.get("Referer", "")).path != route["referer"]:
                 return self._send(HTTPStatus.FORBIDDEN, NO_REFERER.encode(), "text/html; charset=utf-8", head)
-            return self._send_file(self.state.site / route["file"], route["type"], head)
+            return self._send_file(self.state.site / route["file"], route["type"], head, route.get("status", 200))
         path = self._resolve(parts.path)
         if path is None:
             return self._send(HTTPStatus.NOT_FOUND, NOT_FOUND.encode(), "text/html; charset=utf-8", head)
@@ -94,8 +96,17 @@ class PortalHandler(BaseHTTPRequestHandler):
             return None
         return candidate
 
-    def _send_file(self, path: Path, content_type: str, head: bool) -> None:
+    def _redirect(self, status: int, location: str, head: bool) -> None:
+        self.state.record(Hit(self.command, self.path, status, self.headers.get("Referer"), False))
+        self.send_response(status)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _send_file(self, path: Path, content_type: str, head: bool, status: int = 200) -> None:
         data = path.read_bytes()
+        if status != 200:  # challenges answer the same body whatever the validators say
+            return self._send(status, data, content_type, head)
         etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
         if self._not_modified(etag):
             return self._send(HTTPStatus.NOT_MODIFIED, b"", None, head, etag=etag)

@@ -1,0 +1,101 @@
+"""How the crawler behaves on the sample portal: politely, within its hosts, incrementally."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import urllib.error
+import urllib.request
+
+import yaml
+
+from crawler import settings as defaults
+
+from .conftest import FAST, OBSTACLES, SAMPLE_SITES, nianbao
+
+
+def fetches(data, outcome=None):
+    db = sqlite3.connect(data / "nianbao.db")
+    sql = "SELECT url, status, outcome, reason, referer FROM fetches"
+    rows = db.execute(sql + (" WHERE outcome = ?" if outcome else ""), [outcome] if outcome else []).fetchall()
+    return [dict(zip(("url", "status", "outcome", "reason", "referer"), r)) for r in rows]
+
+
+def obstacle(kind):
+    return [o for o in OBSTACLES if o["kind"] == kind]
+
+
+def test_polite_defaults():
+    assert defaults.ROBOTSTXT_OBEY is True
+    assert defaults.AUTOTHROTTLE_ENABLED is True
+    assert defaults.CONCURRENT_REQUESTS_PER_DOMAIN == 1
+    assert defaults.DOWNLOAD_DELAY >= 1
+    assert "nianbao" in defaults.USER_AGENT and "https://" in defaults.USER_AGENT
+
+
+def test_challenges_are_blocked_fetches_not_reports(crawled):
+    blocked = {f["url"].split("127.0.0.1", 1)[1].split("/", 1)[1]: f for f in fetches(crawled["data"], "blocked")}
+    for o in obstacle("blocked"):
+        fetch = blocked[o["url"].lstrip("/")]
+        assert fetch["status"] == o["status"]
+        assert ("412" in fetch["reason"]) if o["status"] == 412 else ("challenge stub" in fetch["reason"])
+        assert not any(r["title"] == o["title"] for r in crawled["records"])
+    assert crawled["summary"]["blocked"] == 2
+    assert crawled["summary"]["sites"]["changchun-nanguan-kjj"]["blocked"] == 2
+
+
+def test_redirect_to_another_host_is_refused_and_logged(crawled):
+    (o,) = obstacle("refused")
+    refused = fetches(crawled["data"], "refused")
+    assert [f["url"] for f in refused] == [o["location"]]
+    assert "is not the registry entry's" in refused[0]["reason"]
+    assert any(h.path == o["url"] and h.status == 302 for h in crawled["hits"])  # the portal did redirect
+
+
+def test_robots_disallow_is_respected(crawled):
+    (o,) = obstacle("robots")
+    assert not any(h.path == o["url"] for h in crawled["hits"])
+    assert [f["url"].endswith(o["url"]) for f in fetches(crawled["data"], "robots")] == [True]
+    assert not any(r["year"] == 2018 for r in crawled["records"])
+
+
+def test_referer_gated_download_refuses_a_bare_request(portal):
+    url = portal.url + next(h for h in json.load(open(portal.state.site.parent / "routes.json")).items()
+                            if h[1].get("referer"))[0]
+    try:
+        urllib.request.urlopen(url)
+        raise AssertionError("download.jsp answered without a Referer")
+    except urllib.error.HTTPError as error:
+        assert error.code == 403
+
+
+def test_second_crawl_of_an_unchanged_portal_downloads_no_report_again(crawled, portal, tmp_path):
+    data = tmp_path / "again"
+    shutil.copytree(crawled["data"], data)
+    start = len(portal.state.log)
+    summary = json.loads(nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data,
+                                 *FAST).stdout)
+    hits = portal.state.log[start:]
+    documents = sqlite3.connect(data / "nianbao.db").execute("SELECT count(*) FROM documents").fetchone()[0]
+    not_modified = [h for h in hits if h.status == 304]
+    assert len(not_modified) == documents  # every article page and attachment answered 304
+    assert all(h.conditional for h in not_modified)
+    files = [h for h in hits if h.status == 200 and any(k in h.path for k in (".pdf", ".doc", "download", "downfile"))]
+    assert files == []
+    assert summary["new_versions"] == 0 and summary["unchanged"] == documents and summary["reports_found"] == 45
+    versions = sqlite3.connect(data / "nianbao.db").execute("SELECT count(*) FROM versions").fetchone()[0]
+    assert versions == documents
+
+
+def test_a_site_that_had_reports_and_now_has_none_fails_loudly(crawled, portal, tmp_path):
+    data = tmp_path / "quiet"
+    shutil.copytree(crawled["data"], data)
+    registry = yaml.safe_load(SAMPLE_SITES.read_text(encoding="utf-8"))
+    site = next(s for s in registry["sites"] if s["id"] == "qzlj-jyj")
+    site["start_urls"] = ["${PORTAL}/zwgk/zfxxgkzl/bmzfxxgk/jyj/moved/"]  # the column moved: 404
+    changed = tmp_path / "sites.yml"
+    changed.write_text(yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8")
+    result = nianbao("crawl", "--sites", changed, "--portal-url", portal.url, "--data", data, *FAST, check=False)
+    assert result.returncode == 4
+    assert "yielded reports before and none now: qzlj-jyj" in result.stderr
