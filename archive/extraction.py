@@ -17,6 +17,7 @@ from multiprocessing.connection import wait
 from pipelines.document import UnreadableDocument
 from pipelines.extract import PARSER_VERSION, extract_with_text
 
+from .changes import record_changes
 from .store import Archive
 
 TIME_LIMIT = 90  # seconds per document
@@ -117,4 +118,5 @@ def extract_pending(archive: Archive, all_versions: bool = False, workers: int =
     advance = progress_factory(len(jobs)) if progress_factory else None
     stats = extract_versions(archive, jobs, workers=workers, progress=advance)
     archive.choose_sources()
+    record_changes(archive.db)
     return stats

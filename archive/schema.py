@@ -2,7 +2,9 @@
 
 Tables: sites, agencies, reports (one per agency and year), documents (each URL that
 carries a report), blobs, versions (each distinct content of a document), cells (the
-parsed figures in long form), checks, fetches (the fetch log) and runs.
+parsed figures in long form), checks, version_changes and cell_changes (what a new
+version changed), warc_records (where each fetch sits in the WARC files), fetches
+(the fetch log) and runs.
 """
 
 from __future__ import annotations
@@ -53,6 +55,20 @@ TABLES = {
         {"id": int, "started": str, "finished": str, "command": str, "sites": str, "status": str, "stats": str},
         {"pk": "id"},
     ),
+    "warc_records": (
+        {"id": int, "run_id": int, "filename": str, "offset": int, "length": int, "record_id": str,
+         "record_type": str, "profile": str, "url": str, "date": str, "payload_sha256": str, "payload_digest": str,
+         "refers_to": str, "concurrent_to": str},
+        {"pk": "id", "foreign_keys": [("run_id", "runs", "id")]},
+    ),
+    "version_changes": (
+        {"version_id": int, "previous_version_id": int, "cells_changed": int, "text_diff": str},
+        {"pk": "version_id", "foreign_keys": [("version_id", "versions", "id"), ("previous_version_id", "versions", "id")]},
+    ),
+    "cell_changes": (
+        {"version_id": int, "report_table": str, "row_key": str, "column_key": str, "old": str, "new": str},
+        {"foreign_keys": [("version_id", "versions", "id")]},
+    ),
     "fetches": (
         {"id": int, "run_id": int, "site_id": str, "url": str, "status": int, "fetched_at": str, "bytes": int,
          "sha256": str, "etag": str, "last_modified": str, "referer": str, "outcome": str, "reason": str},
@@ -80,6 +96,10 @@ INDEXES = [
     ("checks", ["version_id"]),
     ("checks", ["status"]),
     ("fetches", ["run_id"]),
+    ("warc_records", ["payload_sha256"]),
+    ("warc_records", ["url"]),
+    ("warc_records", ["filename"]),
+    ("cell_changes", ["version_id"]),
     ("fetches", ["url"]),
     ("fetches", ["outcome"]),
 ]

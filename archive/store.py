@@ -15,6 +15,7 @@ import sqlite_utils
 
 from . import schema
 from .blobs import BlobStore
+from .warc import IDENTICAL, NOT_MODIFIED, Exchange, WarcFile, _warc_date, payload_digest, truncate_to
 
 DB_NAME = "nianbao.db"
 
@@ -36,6 +37,62 @@ class Archive:
         self.db = sqlite_utils.Database(self.dir / DB_NAME)
         self.db.conn.execute("PRAGMA busy_timeout = 30000")
         schema.apply(self.db)
+        self.warc: WarcFile | None = None
+        self.run_id: int | None = None
+
+    # -------------------------------------------------------------- WARC
+
+    def open_warc(self, run_id: int) -> None:
+        """Start this run's WARC file, after cutting any record a crash left unfinished."""
+        self.repair_warcs()
+        self.run_id = run_id
+        self.warc = WarcFile(self.dir / "warcs" / f"nianbao-{run_id:06d}.warc.gz")
+
+    def repair_warcs(self) -> list[str]:
+        repaired = []
+        for path in sorted((self.dir / "warcs").glob("*.warc.gz")):
+            end = self.db.execute(
+                "SELECT max(offset + length) FROM warc_records WHERE filename = ?", [path.name]).fetchone()[0] or 0
+            if truncate_to(path, end):
+                repaired.append(path.name)
+        return repaired
+
+    def _original(self, where: str, params: list) -> dict | None:
+        rows = list(self.db.query(
+            f"SELECT * FROM warc_records WHERE record_type = 'response' AND {where} ORDER BY id LIMIT 1", params))
+        return rows[0] if rows else None
+
+    def _warc_exchange(self, exchange: Exchange, data: bytes | None, sha256: str | None, url: str) -> list[dict]:
+        """Write the exchange's records; return the rows that will point at them."""
+        if self.warc is None or exchange is None:
+            return []
+        date = _warc_date(exchange.fetched_at)
+        if data is None:  # 304: the server says the archived payload still stands
+            original = self._original("url = ?", [url])
+            if original is None:
+                return []
+            where = self.warc.revisit(exchange, None, original, NOT_MODIFIED)
+            kind, profile, digest, refers = "revisit", NOT_MODIFIED, original["payload_digest"], original["record_id"]
+            sha256 = original["payload_sha256"]
+        else:
+            digest = payload_digest(data)
+            original = self._original("payload_sha256 = ?", [sha256])
+            if original:
+                where = self.warc.revisit(exchange, digest, original, IDENTICAL)
+                kind, profile, refers = "revisit", IDENTICAL, original["record_id"]
+            else:
+                where = self.warc.response(exchange, data)
+                kind, profile, refers = "response", None, None
+        rows = [self._warc_row(where, kind, profile, url, date, sha256, digest, refers, None)]
+        request = self.warc.request(exchange, where[2])
+        rows.append(self._warc_row(request, "request", None, url, date, None, None, None, where[2]))
+        return rows
+
+    def _warc_row(self, where, kind, profile, url, date, sha256, digest, refers, concurrent) -> dict:
+        offset, length, record_id = where
+        return {"run_id": self.run_id, "filename": self.warc.path.name, "offset": offset, "length": length,
+                "record_id": record_id, "record_type": kind, "profile": profile, "url": url, "date": date,
+                "payload_sha256": sha256, "payload_digest": digest, "refers_to": refers, "concurrent_to": concurrent}
 
     @property
     def path(self) -> Path:
@@ -49,6 +106,8 @@ class Archive:
 
     def start_run(self, command: str, sites: list[str]) -> int:
         with self.db.conn:
+            # a run still "running" when another starts was killed: say so
+            self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
             return self.db["runs"].insert(
                 {"started": now(), "command": command, "sites": json.dumps(sites), "status": "running"}
             ).last_pk
@@ -114,11 +173,17 @@ class Archive:
         metadata: dict | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
+        exchange: Exchange | None = None,
     ) -> tuple[int, bool]:
-        """Keep one fetched payload; return (version id, whether it is a new version)."""
-        sha256 = self.blobs.put(data)  # on disk before any row points at it
+        """Keep one fetched payload; return (version id, whether it is a new version).
+
+        Blob and WARC records reach the disk first; the rows pointing at them are
+        committed together afterwards, so a crash leaves no row pointing at nothing."""
+        sha256 = self.blobs.put(data)
+        warc_rows = self._warc_exchange(exchange, data, sha256, url)
         seen = now()
         with self.db.conn:
+            self.db["warc_records"].insert_all(warc_rows)
             if not self.db["blobs"].count_where("sha256 = ?", [sha256]):
                 self.db["blobs"].insert(
                     {"sha256": sha256, "size": len(data), "media_type": media_type, "first_url": url, "stored_at": seen}
@@ -144,10 +209,12 @@ class Archive:
              "metadata": json.dumps(metadata or {}, ensure_ascii=False), "first_seen": seen, "last_seen": seen}
         ).last_pk
 
-    def touch_unchanged(self, url: str) -> bool:
+    def touch_unchanged(self, url: str, exchange: Exchange | None = None) -> bool:
         """A fetch the server answered 304 for: the latest version was seen again."""
+        warc_rows = self._warc_exchange(exchange, None, None, url)
         seen = now()
         with self.db.conn:
+            self.db["warc_records"].insert_all(warc_rows)
             rows = list(self.db.query(
                 "SELECT v.id FROM versions v JOIN documents d ON d.id = v.document_id WHERE d.url = ? "
                 "ORDER BY v.id DESC LIMIT 1", [url]))

@@ -11,6 +11,7 @@ def archive_for(crawler) -> Archive:
         crawler.nianbao_run_id = crawler.nianbao_archive.start_run(
             "crawl", crawler.settings.getlist("NIANBAO_SITE_IDS")
         )
+        crawler.nianbao_archive.open_warc(crawler.nianbao_run_id)
     return crawler.nianbao_archive
 
 

@@ -166,6 +166,9 @@ def crawl(sites, data, settings, portal_url, no_extract):
     stats = run_crawl(list(sites), data, _parse_settings(settings), portal_url)
     extraction = {} if no_extract else _extract_stage(data)
     summary = _summary(stats, extraction, data)
+    from archive.warc import write_cdxj
+
+    write_cdxj(data / "warcs")
     _print_sites(summary["sites"])
     click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
     if summary["reports_found"] == 0:
@@ -197,6 +200,51 @@ def extract(file):
 def reextract(data):
     """Re-run extraction over every archived payload, offline."""
     click.echo(json.dumps(_extract_stage(data, all_versions=True), ensure_ascii=False, indent=1))
+
+
+@main.command()
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
+def verify(data):
+    """Re-hash every blob and WARC payload; exit 1 and list them if any no longer matches."""
+    from archive.fixity import verify as run_verify
+    from archive.store import Archive
+
+    result = run_verify(Archive(data))
+    click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+    if result["problems"]:
+        click.echo(f"error: {len(result['problems'])} fixity problem(s)", err=True)
+        sys.exit(1)
+
+
+@main.command(name="import")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_files(data, files):
+    """Add reports a researcher already holds (PDF, Word, HTML files) as local documents."""
+    from archive.store import Archive
+    from pipelines.document import UnreadableDocument
+    from pipelines.extract import extract as extract_record
+
+    archive = Archive(data)
+    refused = 0
+    for path in files:
+        payload = path.read_bytes()
+        try:
+            record = extract_record(payload, name=path.name)
+        except UnreadableDocument as exc:
+            click.echo(f"error: {path}: {exc}", err=True)
+            refused += 1
+            continue
+        if not (record.get("agency") and record.get("year")):
+            click.echo(f"error: {path}: no agency and year in the report's title; not imported", err=True)
+            refused += 1
+            continue
+        report_id = archive.ensure_report(record["agency"], record["year"], record["title"])
+        _, new = archive.store_payload(report_id=report_id, url=path.resolve().as_uri(), role="local", data=payload,
+                                       fmt=record["source"]["format"], title=record["title"])
+        click.echo(f"{path}: {record['agency']} {record['year']} ({'new version' if new else 'unchanged'})")
+    click.echo(json.dumps(_extract_stage(data), ensure_ascii=False, indent=1))
+    sys.exit(2 if refused else 0)
 
 
 @main.command()
@@ -245,6 +293,9 @@ def demo(data, no_serve, port):
             server.url,
         )
         summary = _summary(stats, _extract_stage(data), data)
+        from archive.warc import write_cdxj
+
+        write_cdxj(data / "warcs")
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
         if no_serve:
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from archive.warc import Exchange
+
 from ..context import archive_for, run_id_for
 
 
@@ -24,7 +26,7 @@ class ArchivePayloadPipeline:
         report = item["report"]
         report_id = archive.ensure_report(report["agency"], report["year"], report["title"], item["site"])
         if item.get("unchanged"):
-            archive.touch_unchanged(item["url"])
+            archive.touch_unchanged(item["url"], Exchange.from_dict(item.get("http")))
             self._count(item, "unchanged")
             return {"url": item["url"], "role": item["role"], "new": False}
         _, is_new = archive.store_payload(
@@ -39,6 +41,7 @@ class ArchivePayloadPipeline:
             metadata={**item.get("metadata", {}), "published": item.get("published")},
             etag=item.get("etag"),
             last_modified=item.get("last_modified"),
+            exchange=Exchange.from_dict(item.get("http")),
         )
         self._count(item, "new_versions" if is_new else "unchanged")
         return {"url": item["url"], "role": item["role"], "new": is_new}

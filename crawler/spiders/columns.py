@@ -9,6 +9,7 @@ with the article as Referer. Everything else is counted as skipped.
 from __future__ import annotations
 
 import mimetypes
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import scrapy
@@ -94,7 +95,8 @@ class ColumnSpider(scrapy.Spider):
 
     @staticmethod
     def _unchanged(response, site, report, role) -> dict:
-        return {"site": site, "report": report, "url": response.url, "role": role, "unchanged": True}
+        return {"site": site, "report": report, "url": response.url, "role": role, "unchanged": True,
+                "http": exchange(response)}
 
     @staticmethod
     def _document(response, site, report, role, metadata, published) -> dict:
@@ -113,7 +115,33 @@ class ColumnSpider(scrapy.Spider):
             "published": published,
             "etag": (response.headers.get("ETag") or b"").decode("latin-1") or None,
             "last_modified": (response.headers.get("Last-Modified") or b"").decode("latin-1") or None,
+            "http": exchange(response),
         }
+
+
+# Scrapy hands over decoded bodies, so the headers that described the encoding no longer hold.
+_DROPPED = {"content-encoding", "transfer-encoding", "content-length"}
+
+
+def _pairs(headers) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, values in headers.items() for v in values
+            if k.decode("latin-1").lower() not in _DROPPED]
+
+
+def exchange(response) -> dict:
+    """What the WARC records of this fetch need: request and response lines and headers."""
+    request = response.request
+    headers = _pairs(response.headers)
+    if response.status != 304:
+        headers.append(("Content-Length", str(len(response.body))))
+    return {
+        "url": response.url,
+        "status": response.status,
+        "response_headers": headers,
+        "request_headers": _pairs(request.headers) if request else [],
+        "method": request.method if request else "GET",
+        "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 _FORMATS = {"application/pdf": "pdf", "application/msword": "doc", "text/html": "html",

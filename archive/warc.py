@@ -1,0 +1,144 @@
+"""Standard WARC/1.1 files beside the blob store, so a crawl can be replayed in pywb/ReplayWeb.page.
+
+One gzipped WARC per crawl run under ``DIR/warcs/``. Each fetch becomes a request
+record and a response record, or a revisit record when the payload is already
+held (identical-payload-digest) or the server answered 304 (server-not-modified).
+A record is flushed and fsynced before the database row pointing at it is
+committed; a record cut short by a crash is truncated away on the next open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+@dataclass
+class Exchange:
+    """One HTTP request and its answer, as the crawler saw them."""
+
+    url: str
+    status: int
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    method: str = "GET"
+    reason: str = ""
+    fetched_at: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> Exchange | None:
+        return cls(**data) if data else None
+
+
+def _warc_date(iso: str | None) -> str:
+    moment = datetime.fromisoformat(iso) if iso else datetime.now(UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _status_line(status: int, reason: str) -> str:
+    from http import HTTPStatus
+
+    try:
+        reason = reason or HTTPStatus(status).phrase
+    except ValueError:
+        reason = reason or "Unknown"
+    return f"{status} {reason}"
+
+
+class WarcFile:
+    """Appends records to one WARC file; every write returns where the record landed."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(path, "ab")
+        self.writer = WARCWriter(self.handle, gzip=True, warc_version="1.1")
+
+    def _write(self, record) -> tuple[int, int, str]:
+        offset = self.handle.tell()
+        self.writer.write_record(record)
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        return offset, self.handle.tell() - offset, record.rec_headers.get_header("WARC-Record-ID")
+
+    def request(self, ex: Exchange, concurrent_to: str) -> tuple[int, int, str]:
+        parts = urlsplit(ex.url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "") or "/"
+        headers = StatusAndHeaders(f"{ex.method} {target} HTTP/1.1", ex.request_headers or [("Host", parts.netloc)],
+                                   is_http_request=True)
+        record = self.writer.create_warc_record(
+            ex.url, "request", payload=BytesIO(b""), http_headers=headers,
+            warc_headers_dict={"WARC-Date": _warc_date(ex.fetched_at), "WARC-Concurrent-To": concurrent_to},
+        )
+        return self._write(record)
+
+    def response(self, ex: Exchange, body: bytes) -> tuple[int, int, str]:
+        headers = StatusAndHeaders(_status_line(ex.status, ex.reason), ex.response_headers, protocol="HTTP/1.1")
+        record = self.writer.create_warc_record(
+            ex.url, "response", payload=BytesIO(body), http_headers=headers,
+            warc_headers_dict={"WARC-Date": _warc_date(ex.fetched_at)},
+        )
+        return self._write(record)
+
+    def revisit(self, ex: Exchange, body_sha1: str | None, original: dict, profile: str) -> tuple[int, int, str]:
+        headers = StatusAndHeaders(_status_line(ex.status, ex.reason), ex.response_headers, protocol="HTTP/1.1")
+        record = self.writer.create_revisit_record(
+            ex.url, digest=body_sha1 or original.get("payload_digest"), refers_to_uri=original["url"],
+            refers_to_date=original["date"], http_headers=headers,
+        )
+        record.rec_headers.replace_header("WARC-Date", _warc_date(ex.fetched_at))
+        record.rec_headers.replace_header("WARC-Profile", profile)
+        record.rec_headers.add_header("WARC-Refers-To", original["record_id"])
+        return self._write(record)
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def payload_digest(body: bytes) -> str:
+    """WARC-Payload-Digest as warcio writes it (sha1, base32)."""
+    import base64
+
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def truncate_to(path: Path, length: int) -> bool:
+    """Cut a WARC back to its last committed record; True if anything was removed."""
+    if path.exists() and path.stat().st_size > length:
+        with open(path, "r+b") as handle:
+            handle.truncate(length)
+        return True
+    return False
+
+
+def read_payload(path: Path, offset: int) -> tuple[dict, bytes]:
+    """The WARC headers and the HTTP payload of the record at an offset."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        record = next(iter(ArchiveIterator(handle)))
+        return dict(record.rec_headers.headers), record.content_stream().read()
+
+
+def write_cdxj(warc_dir: Path) -> Path:
+    """A sorted CDXJ index of every WARC, for pywb."""
+    from cdxj_indexer.main import CDXJIndexer
+
+    out = warc_dir / "index.cdxj"
+    warcs = sorted(str(p) for p in warc_dir.glob("*.warc.gz"))
+    with open(out, "w", encoding="utf-8") as handle:
+        if warcs:
+            CDXJIndexer(output=handle, inputs=warcs, sort=True).process_all()
+    return out
