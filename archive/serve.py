@@ -8,13 +8,26 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 METADATA = HERE / "metadata.yml"
+PLUGINS = HERE / "plugins"
+TEMPLATES = HERE / "templates"
+
+
+def inspect_file(db_path: Path) -> Path:
+    """Datasette's inspect data (table counts), so an immutable database opens without counting."""
+    target = db_path.with_name("inspect-data.json")
+    subprocess.run([sys.executable, "-m", "datasette", "inspect", str(db_path), "--inspect-file", str(target)],
+                   check=True, capture_output=True)
+    return target
 
 
 def datasette_command(db_path: Path, port: int, host: str = "127.0.0.1") -> list[str]:
     return [
         sys.executable, "-m", "datasette", "serve",
         "--immutable", str(db_path),
+        "--inspect-file", str(inspect_file(db_path)),
         "--metadata", str(METADATA),
+        "--plugins-dir", str(PLUGINS),
+        "--template-dir", str(TEMPLATES),
         "--host", host, "--port", str(port),
         "--setting", "default_page_size", "50",
         "--setting", "sql_time_limit_ms", "3000",

@@ -98,6 +98,11 @@ class Archive:
     def path(self) -> Path:
         return self.dir / DB_NAME
 
+    def build_search(self) -> int:
+        from .search import build
+
+        return build(self.db)
+
     def checkpoint(self) -> None:
         """Fold the WAL into the database file: an immutable reader (Datasette) never reads the WAL."""
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -85,6 +85,8 @@ def _extract_stage(data: Path, all_versions: bool = False) -> dict:
             return lambda: progress.advance(task)
 
         stats = extract_pending(archive, all_versions=all_versions, progress_factory=factory)
+    archive.build_search()
+    archive.checkpoint()
     return {"extracted": stats.ok, "failed": stats.failed, "failures": stats.failures}
 
 
@@ -270,6 +272,7 @@ def serve(data, port):
     from archive.store import Archive
 
     archive = Archive(data)
+    archive.build_search()
     archive.checkpoint()
     sys.exit(subprocess.call(datasette_command(archive.path, port)))
 

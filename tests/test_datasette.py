@@ -1,27 +1,44 @@
-"""`serve` shows the archive in Datasette (datasette.app.Datasette, in process)."""
+"""The Datasette site over the sample archive, in process (datasette.app.Datasette)."""
 
 from __future__ import annotations
 
 import asyncio
 
+import pytest
+import yaml
 from datasette.app import Datasette
 
-from archive.serve import METADATA
+from archive.serve import METADATA, PLUGINS, TEMPLATES
+from archive.store import Archive
 
 from .conftest import EXPECTED
 
 
-def get_json(data_dir, path):
-    import yaml
-
+def site(data_dir) -> Datasette:
     # immutable, as `nianbao serve` opens it: an immutable reader sees no WAL
-    ds = Datasette(immutables=[str(data_dir / "nianbao.db")], metadata=yaml.safe_load(METADATA.read_text(encoding="utf-8")))
+    return Datasette(immutables=[str(data_dir / "nianbao.db")], metadata=yaml.safe_load(METADATA.read_text("utf-8")),
+                     plugins_dir=str(PLUGINS), template_dir=str(TEMPLATES))
 
+
+def get(data_dir, path):
     async def fetch():
-        response = await ds.client.get(path)
-        return response.status_code, response.json()
+        response = await site(data_dir).client.get(path)
+        return response
 
     return asyncio.run(fetch())
+
+
+def get_json(data_dir, path):
+    response = get(data_dir, path)
+    return response.status_code, response.json()
+
+
+def reference(data_dir, q, year=None):
+    """The reports holding every term, by brute force over the same text: the answer search must give."""
+    db = Archive(data_dir).db
+    rows = db.query("SELECT report_id, year, title || char(10) || agency || char(10) || text AS body FROM search_reports")
+    terms = q.lower().split()
+    return {r["report_id"] for r in rows if all(t in r["body"].lower() for t in terms) and year in (None, r["year"])}
 
 
 def test_report_figures_view_lists_every_report(crawled):
@@ -38,3 +55,59 @@ def test_failing_reports_facet(crawled):
     assert {(r["agency"], r["year"]) for r in rows} == {
         (e["agency"], e["year"]) for e in EXPECTED if e["must_fail"]
     }
+
+
+@pytest.mark.parametrize("q, agencies", [
+    ("赣", {"赣州市科技局"}),                     # one character
+    ("南关", {"南关区科技局"}),                    # two characters
+    ("嘉兴市", {"嘉兴市科学技术局"}),               # three characters
+    ("泉州 卫生", {"泉州市洛江区卫生健康局"}),        # two terms
+])
+def test_search_any_length_returns_exactly_the_expected_reports(crawled, q, agencies):
+    status, body = get_json(crawled["data"], f"/-/search.json?q={q}")
+    assert status == 200
+    got = {r["report_id"] for r in body["rows"]}
+    assert got == reference(crawled["data"], q)
+    assert {r["agency"] for r in body["rows"]} == agencies
+    assert len(got) == sum(1 for e in EXPECTED if e["agency"] in agencies)
+    assert all("<mark>" in r["snippet"] for r in body["rows"])
+
+
+def test_two_character_query_found_in_every_report_and_filtered_by_year(crawled):
+    _, everything = get_json(crawled["data"], "/-/search.json?q=复议")
+    assert len(everything["rows"]) == len(EXPECTED) == len(reference(crawled["data"], "复议"))
+    _, in_2021 = get_json(crawled["data"], "/-/search.json?q=复议&year=2021")
+    assert {r["report_id"] for r in in_2021["rows"]} == reference(crawled["data"], "复议", year=2021)
+    assert {r["year"] for r in in_2021["rows"]} == {2021}
+
+
+def test_search_page_and_report_page_render(crawled):
+    page = get(crawled["data"], "/-/search?q=行政复议").text
+    assert "<mark>行政复议</mark>" in page and "/-/report/" in page
+    _, body = get_json(crawled["data"], "/-/search.json?q=嘉兴市 2020")
+    report_id = next(r["report_id"] for r in body["rows"] if r["year"] == 2020)
+    html = get(crawled["data"], f"/-/report/{report_id}").text
+    assert 'data-key="applications.granted.natural_person">3<' in html
+    assert "applications.balance" in html and "/-/blob/" in html and "<svg" in html
+
+
+def test_blob_served_byte_for_byte(crawled):
+    db = Archive(crawled["data"]).db
+    sha256, size = db.execute("SELECT sha256, size FROM blobs WHERE media_type = 'application/pdf' LIMIT 1").fetchone()
+    response = get(crawled["data"], f"/-/blob/{sha256}")
+    assert response.status_code == 200 and len(response.content) == size and response.content.startswith(b"%PDF")
+
+
+def test_canned_queries_answer(crawled):
+    _, failing = get_json(crawled["data"], "/nianbao/failing_checks.json?_shape=array")
+    balance = [r for r in failing if r["check_id"] == "applications.balance" and r["scope"] == "natural_person"]
+    assert balance and balance[0]["actual"] == balance[0]["expected"] + 1
+    _, years = get_json(crawled["data"], "/nianbao/agency_over_years.json?_shape=array&agency=嘉兴市科学技术局")
+    assert [r["year"] for r in years] == list(range(2019, 2025))
+    _, top = get_json(crawled["data"], "/nianbao/most_requests.json?_shape=array&year=2023")
+    assert top and top[0]["applications_received"] == max(r["applications_received"] for r in top)
+
+
+def test_atom_feed_of_new_and_changed_reports(crawled):
+    response = get(crawled["data"], "/nianbao/feed.atom")
+    assert response.status_code == 200 and response.text.count("<entry>") == 66

@@ -12,9 +12,8 @@ import zipfile
 from dataclasses import dataclass, field
 from io import BytesIO
 
+from pipelines.form import Grid, grids
 from pipelines.readers.doc import libreoffice_convert
-
-from .form import Grid, grids
 
 SECTION_TITLES = {
     "overall": "一、总体情况",

@@ -27,6 +27,7 @@ class Cell:
     rowspan: int = 1
     colspan: int = 1
     is_label: bool = True
+    key: str | None = None  # table.row.column of a value cell
 
 
 @dataclass
@@ -35,9 +36,9 @@ class Grid:
     cells: list[Cell] = field(default_factory=list)
     height: int = 0
 
-    def add(self, text, col, rowspan=1, colspan=1, is_label=True, row=None):
+    def add(self, text, col, rowspan=1, colspan=1, is_label=True, row=None, key=None):
         row = self.height if row is None else row
-        self.cells.append(Cell(text, row, col, rowspan, colspan, is_label))
+        self.cells.append(Cell(text, row, col, rowspan, colspan, is_label, key))
         self.height = max(self.height, row + rowspan)
 
     def new_row(self) -> int:
@@ -71,15 +72,16 @@ def active_grid(record: dict) -> Grid:
         grid.add(spec.labels[0], 0, row=r)
         values = data.get(spec.key, {})
         units = {"amount_yuan": "yuan"}
-        _spread(grid, r, [printed(values.get(c), units.get(c)) for c in spec.columns], is_label=False)
+        _spread(grid, r, [printed(values.get(c), units.get(c)) for c in spec.columns], is_label=False,
+                keys=[f"active_disclosure.{spec.key}.{c}" for c in spec.columns])
     return grid
 
 
-def _spread(grid: Grid, row: int, texts, is_label: bool) -> None:
+def _spread(grid: Grid, row: int, texts, is_label: bool, keys=None) -> None:
     """Place texts in columns 1..3; the last one spans what is left."""
     for i, text in enumerate(texts):
         span = 3 - i if i == len(texts) - 1 else 1
-        grid.add(text, 1 + i, colspan=span, is_label=is_label, row=row)
+        grid.add(text, 1 + i, colspan=span, is_label=is_label, row=row, key=keys[i] if keys else None)
 
 
 def applications_grid(record: dict) -> Grid:
@@ -115,7 +117,7 @@ def _application_rows(grid: Grid, rows, data: dict) -> None:
         grid.add(spec.label, col, colspan=colspan, row=r)
         values = data.get(spec.key, {})
         for i, c in enumerate(columns):
-            grid.add(printed(values.get(c)), 3 + i, is_label=False, row=r)
+            grid.add(printed(values.get(c)), 3 + i, is_label=False, row=r, key=f"applications.{spec.key}.{c}")
 
 
 def _group_size(rows, index: int) -> int:
@@ -145,8 +147,16 @@ def review_grid(record: dict) -> Grid:
     for g, (group, _) in enumerate(REVIEW_GROUPS):
         values = data.get(group, {})
         for i, (col, _) in enumerate(REVIEW_COLUMNS):
-            grid.add(printed(values.get(col)), g * 5 + i, is_label=False, row=r)
+            grid.add(printed(values.get(col)), g * 5 + i, is_label=False, row=r, key=f"review_litigation.{group}.{col}")
     return grid
+
+
+def rows_of(grid: Grid) -> list[list[Cell]]:
+    """The grid's printed cells row by row, left to right (for HTML tables)."""
+    rows: list[list[Cell]] = [[] for _ in range(grid.height)]
+    for cell in grid.cells:
+        rows[cell.row].append(cell)
+    return [sorted(row, key=lambda c: c.col) for row in rows]
 
 
 def grids(record: dict) -> list[tuple[str, Grid]]:
