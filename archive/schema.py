@@ -42,12 +42,12 @@ TABLES = {
         {"pk": "id", "foreign_keys": [("document_id", "documents", "id"), ("sha256", "blobs", "sha256")]},
     ),
     "cells": (
-        {"version_id": int, "report_table": str, "row_key": str, "column_key": str, "number": float, "text": str,
+        {"version_id": int, "report_table": str, "row_key": str, "column_key": str, "number": int, "text": str,
          "raw": str},
         {"foreign_keys": [("version_id", "versions", "id")]},
     ),
     "checks": (
-        {"version_id": int, "check_id": str, "scope": str, "status": str, "expected": float, "actual": float,
+        {"version_id": int, "check_id": str, "scope": str, "status": str, "expected": int, "actual": int,
          "detail": str},
         {"foreign_keys": [("version_id", "versions", "id")]},
     ),
@@ -104,6 +104,7 @@ INDEXES = [
     ("fetches", ["outcome"]),
 ]
 
+# INTEGER affinity: whole figures stay integers, 13.75 stays a real.
 # One row per report with its main figures, from the version its figures came from.
 _FIGURE = "(SELECT number FROM cells c WHERE c.version_id = r.source_version_id AND c.report_table = '{t}' " \
           "AND c.row_key = '{r}' AND c.column_key = '{c}')"

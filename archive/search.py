@@ -40,20 +40,26 @@ def build(db) -> int:
             "city TEXT, county TEXT, title TEXT, template TEXT, check_status TEXT, text TEXT)"
         )
         db.execute(f"INSERT INTO search_reports {_SOURCE}")
+    return index(db)
+
+
+def index(db) -> int:
+    """The two full-text indexes over ``search_reports``."""
+    with db.conn:
         db.execute(
             "CREATE VIRTUAL TABLE search_trigram USING fts5(title, agency, text, content='search_reports', "
             "content_rowid='report_id', tokenize='trigram')"
         )
         db.execute("INSERT INTO search_trigram(search_trigram) VALUES ('rebuild')")
         db.execute("CREATE VIRTUAL TABLE search_chars USING fts5(body, content='', tokenize='unicode61')")
-        rows = db.execute("SELECT report_id, title, agency, text FROM search_reports").fetchall()
+        rows = db.conn.execute("SELECT report_id, title, agency, text FROM search_reports")  # streamed
         db.conn.executemany(
             "INSERT INTO search_chars(rowid, body) VALUES (?, ?)",
             ((rid, spaced(f"{title}\n{agency}\n{text}")) for rid, title, agency, text in rows),
         )
         db.execute("CREATE INDEX IF NOT EXISTS search_reports_year ON search_reports(year)")
         db.execute("CREATE INDEX IF NOT EXISTS search_reports_province ON search_reports(province)")
-    return len(rows)
+    return db.execute("SELECT count(*) FROM search_reports").fetchone()[0]
 
 
 def _quote(term: str) -> str:
