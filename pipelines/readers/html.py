@@ -19,6 +19,7 @@ _BLOCK_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th",
 _SKIP_TAGS = {"script", "style", "noscript", "nav", "header", "footer", "iframe", "select", "button", "form"}
 _CHROME = re.compile(r"(^|[\s_-])(nav|menu|header|footer|breadcrumb|crumb|sidebar|share|copyright|banner)", re.I)
 _MAX_SPAN = 1000  # a rowspan of 10 million is hostile input, not a table
+MAX_TRAFILATURA_BYTES = 5 * 2**20
 
 
 def _span(value) -> int:
@@ -115,5 +116,10 @@ def read_html(data: bytes) -> Document:
     buffer: list[str] = []
     _walk(content_root(tree), blocks, buffer)
     _flush(blocks, buffer)
-    body = trafilatura.extract(text, include_tables=True, favor_recall=True) or None
-    return Document(blocks=blocks, format="html", text=body)
+    warnings = []
+    if len(data) > MAX_TRAFILATURA_BYTES:
+        body = None  # the blocks still give the full text; trafilatura would take minutes
+        warnings.append(f"page of {len(data) // 2**20} MiB: body text from the DOM, not trafilatura")
+    else:
+        body = trafilatura.extract(text, include_tables=True, favor_recall=True) or None
+    return Document(blocks=blocks, format="html", text=body, warnings=warnings)
