@@ -8,6 +8,7 @@ points to is safely on disk, so a crash never leaves a row pointing at nothing.
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,11 @@ from .blobs import BlobStore
 from .warc import IDENTICAL, NOT_MODIFIED, Exchange, WarcFile, _warc_date, payload_digest, truncate_to
 
 DB_NAME = "nianbao.db"
+BUSY_TIMEOUT_MS = 30000
+
+
+class ArchiveWriteError(RuntimeError):
+    """A write the archive could not make (disk full, database locked): nothing half-written remains."""
 
 
 def now() -> str:
@@ -30,12 +36,12 @@ def split_region(region: str | None) -> dict:
 
 
 class Archive:
-    def __init__(self, data_dir: Path | str):
+    def __init__(self, data_dir: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.dir = Path(data_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.blobs = BlobStore(self.dir / "blobs")
         self.db = sqlite_utils.Database(self.dir / DB_NAME)
-        self.db.conn.execute("PRAGMA busy_timeout = 30000")
+        self.db.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         schema.apply(self.db)
         self.warc: WarcFile | None = None
         self.run_id: int | None = None
@@ -184,6 +190,14 @@ class Archive:
 
         Blob and WARC records reach the disk first; the rows pointing at them are
         committed together afterwards, so a crash leaves no row pointing at nothing."""
+        try:
+            return self._store_payload(report_id, url, role, data, media_type, fmt, title, referer, metadata, etag,
+                                       last_modified, exchange)
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise ArchiveWriteError(f"could not archive {url}: {type(exc).__name__}: {exc}") from exc
+
+    def _store_payload(self, report_id, url, role, data, media_type, fmt, title, referer, metadata, etag,
+                       last_modified, exchange) -> tuple[int, bool]:
         sha256 = self.blobs.put(data)
         warc_rows = self._warc_exchange(exchange, data, sha256, url)
         seen = now()

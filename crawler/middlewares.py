@@ -139,7 +139,9 @@ class FetchLogMiddleware:
                 _log(self.crawler, request, status=None, bytes=0, outcome="robots", reason=reason)
                 _count(self.crawler, request, "robots")
             return None
-        _log(self.crawler, request, status=None, bytes=0, outcome="error",
-             reason=f"{type(exception).__name__}: {exception}")
-        _count(self.crawler, request, "failed")
+        reason = f"{type(exception).__name__}: {exception}"
+        # DOWNLOAD_MAXSIZE: Scrapy cancels the transfer once the size is known to be too large
+        outcome = "too_large" if "download max size" in reason or "maxsize" in reason else "error"
+        _log(self.crawler, request, status=None, bytes=0, outcome=outcome, reason=reason)
+        _count(self.crawler, request, "too_large" if outcome == "too_large" else "failed")
         return None

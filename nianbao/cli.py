@@ -90,8 +90,8 @@ def _extract_stage(data: Path, all_versions: bool = False) -> dict:
     return {"extracted": stats.ok, "failed": stats.failed, "failures": stats.failures}
 
 
-SITE_COUNTS = ("reports_found", "new_versions", "unchanged", "skipped", "blocked", "refused", "robots", "failed",
-               "http_error")
+SITE_COUNTS = ("reports_found", "new_versions", "unchanged", "skipped", "blocked", "refused", "robots", "too_large",
+               "failed", "http_error")
 
 
 def _per_site(stats: dict) -> dict:
@@ -146,6 +146,7 @@ def _summary(stats: dict, extraction: dict, data: Path) -> dict:
         "blocked": stats.get("nianbao/blocked", 0),
         "refused": stats.get("nianbao/refused", 0),
         "robots": stats.get("nianbao/robots", 0),
+        "too_large": stats.get("nianbao/too_large", 0),
         "failed_fetches": stats.get("nianbao/failed", 0),
         "http_errors": stats.get("nianbao/http_error", 0),
         **{k: v for k, v in extraction.items() if k != "failures"},

@@ -99,3 +99,15 @@ def test_a_site_that_had_reports_and_now_has_none_fails_loudly(crawled, portal, 
     result = nianbao("crawl", "--sites", changed, "--portal-url", portal.url, "--data", data, *FAST, check=False)
     assert result.returncode == 4
     assert "yielded reports before and none now: qzlj-jyj" in result.stderr
+
+
+def test_files_over_the_size_limit_are_refused_and_recorded(portal, tmp_path):
+    data = tmp_path / "small"
+    result = nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data, *FAST,
+                     "-s", "DOWNLOAD_MAXSIZE=30000", "--no-extract")
+    summary = json.loads(result.stdout)
+    refused = fetches(data, "too_large")
+    assert summary["too_large"] == len(refused) >= 5
+    assert all("larger than download max size (30000)" in f["reason"] for f in refused)
+    db = sqlite3.connect(data / "nianbao.db")
+    assert db.execute("SELECT max(size) FROM blobs").fetchone()[0] <= 30000  # nothing larger was kept

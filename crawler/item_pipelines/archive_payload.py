@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from scrapy.exceptions import DropItem
+
+from archive.store import ArchiveWriteError
 from archive.warc import Exchange
 
 from ..context import archive_for, run_id_for
@@ -29,22 +32,37 @@ class ArchivePayloadPipeline:
             archive.touch_unchanged(item["url"], Exchange.from_dict(item.get("http")))
             self._count(item, "unchanged")
             return {"url": item["url"], "role": item["role"], "new": False}
-        _, is_new = archive.store_payload(
+        try:
+            _, is_new = self._store(archive, report_id, item)
+        except ArchiveWriteError as exc:
+            self._count(item, "failed")
+            try:
+                archive.log_fetch(run_id=run_id_for(self.crawler), site_id=item["site"]["id"], url=item["url"],
+                                  outcome="store_failed", reason=str(exc))
+            except Exception:  # the database itself may be what failed; the crawl log still has it
+                spider_logger = getattr(self.crawler.spider, "logger", None)
+                if spider_logger:
+                    spider_logger.error("could not record the failure of %s", item["url"])
+            raise DropItem(str(exc)) from exc
+        self._count(item, "new_versions" if is_new else "unchanged")
+        return {"url": item["url"], "role": item["role"], "new": is_new}
+
+    @staticmethod
+    def _store(archive, report_id, item):
+        return archive.store_payload(
             report_id=report_id,
             url=item["url"],
             role=item["role"],
             data=item["body"],
             media_type=item.get("media_type"),
             fmt=item.get("format"),
-            title=report["title"],
+            title=item["report"]["title"],
             referer=item.get("referer"),
             metadata={**item.get("metadata", {}), "published": item.get("published")},
             etag=item.get("etag"),
             last_modified=item.get("last_modified"),
             exchange=Exchange.from_dict(item.get("http")),
         )
-        self._count(item, "new_versions" if is_new else "unchanged")
-        return {"url": item["url"], "role": item["role"], "new": is_new}
 
     def _count(self, item, name: str) -> None:
         self.crawler.stats.inc_value(f"nianbao/{name}")

@@ -138,6 +138,17 @@ class PortalHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+class PortalHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return  # the crawler hung up (a cancelled download): nothing to report
+        super().handle_error(request, client_address)
+
+
 class Portal:
     """The sample portal, started in a background thread: ``with Portal() as portal: portal.url``."""
 
@@ -145,8 +156,7 @@ class Portal:
         routes = json.loads((HERE / "routes.json").read_text(encoding="utf-8"))
         self.state = PortalState(site=site, routes=routes)
         handler = type("BoundPortalHandler", (PortalHandler,), {"state": self.state})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = PortalHTTPServer((host, port), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
