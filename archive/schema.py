@@ -9,6 +9,8 @@ version changed), warc_records (where each fetch sits in the WARC files), fetche
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlite_utils
 
 TABLES = {
@@ -69,6 +71,11 @@ TABLES = {
         {"version_id": int, "report_table": str, "row_key": str, "column_key": str, "old": str, "new": str},
         {"foreign_keys": [("version_id", "versions", "id")]},
     ),
+    "run_sites": (
+        {"run_id": int, "site_id": str, "reports_found": int, "new_reports": int, "new_versions": int,
+         "unchanged": int, "failed": int, "blocked": int, "skipped": int},
+        {"pk": ("run_id", "site_id"), "foreign_keys": [("run_id", "runs", "id")]},
+    ),
     "fetches": (
         {"id": int, "run_id": int, "site_id": str, "url": str, "status": int, "fetched_at": str, "bytes": int,
          "sha256": str, "etag": str, "last_modified": str, "referer": str, "outcome": str, "reason": str},
@@ -126,8 +133,14 @@ VIEWS = {
     "AS source_url, r.first_seen, r.last_seen FROM reports r JOIN agencies a ON a.id = r.agency_id",
 }
 
+def _runs_summary(db) -> None:
+    """The nightly run's summary (per site and total), beside Scrapy's raw stats."""
+    if "summary" not in db["runs"].columns_dict:
+        db["runs"].add_column("summary", str)
+
+
 # Numbered, append-only: a migration runs once, on databases older than its number.
-MIGRATIONS: list = []
+MIGRATIONS: list = [_runs_summary]
 
 
 def apply(db: sqlite_utils.Database) -> None:
@@ -153,4 +166,4 @@ def _migrate(db: sqlite_utils.Database) -> None:
     for number, migration in enumerate(MIGRATIONS, start=1):
         if number not in done:
             migration(db)
-            db["schema_migrations"].insert({"number": number, "applied": "now"})
+            db["schema_migrations"].insert({"number": number, "applied": datetime.now(UTC).isoformat()})

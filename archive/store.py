@@ -123,6 +123,15 @@ class Archive:
                 {"started": now(), "command": command, "sites": json.dumps(sites), "status": "running"}
             ).last_pk
 
+    def fetched_by_interrupted_run(self) -> set[str]:
+        """URLs the last run fetched before it was killed (its row still says running)."""
+        rows = self.db.execute("SELECT id FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1").fetchall()
+        if not rows:
+            return set()
+        return {url for (url,) in self.db.execute(
+            "SELECT f.url FROM fetches f JOIN documents d ON d.url = f.url WHERE f.run_id = ? "
+            "AND f.outcome IN ('fetched', 'not_modified')", [rows[0][0]])}
+
     def finish_run(self, run_id: int, status: str, stats: dict) -> None:
         with self.db.conn:
             self.db["runs"].update(

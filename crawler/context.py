@@ -8,11 +8,17 @@ from archive.store import Archive
 def archive_for(crawler) -> Archive:
     if getattr(crawler, "nianbao_archive", None) is None:
         crawler.nianbao_archive = Archive(crawler.settings.get("NIANBAO_DATA"))
+        crawler.nianbao_resume_urls = crawler.nianbao_archive.fetched_by_interrupted_run()
         crawler.nianbao_run_id = crawler.nianbao_archive.start_run(
             "crawl", crawler.settings.getlist("NIANBAO_SITE_IDS")
         )
         crawler.nianbao_archive.open_warc(crawler.nianbao_run_id)
     return crawler.nianbao_archive
+
+
+def resume_urls_for(crawler) -> set[str]:
+    archive_for(crawler)
+    return crawler.nianbao_resume_urls
 
 
 def run_id_for(crawler) -> int:

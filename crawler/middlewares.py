@@ -7,9 +7,10 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
 
 from .blocks import block_reason
-from .context import archive_for, run_id_for
+from .context import archive_for, resume_urls_for, run_id_for
 
 
 def _header(response, name: str) -> str | None:
@@ -76,6 +77,24 @@ class HostGuardMiddleware:
         return None
 
 
+class ResumeMiddleware:
+    """After a run was killed, what it already archived is not fetched again: the request is answered
+    from the archive, as a 304 would be, and the spider reads the archived copy."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        if request.meta.get("conditional") and request.url in resume_urls_for(self.crawler):
+            _count(self.crawler, request, "resumed")
+            return Response(request.url, status=304, request=request, flags=["resumed"])
+        return None
+
+
 class ConditionalRequestMiddleware:
     """Ask with ETag / Last-Modified for what the archive already holds; 304 reaches the spider."""
 
@@ -113,6 +132,8 @@ class FetchLogMiddleware:
         return cls(crawler)
 
     def process_response(self, request, response, spider=None):
+        if "resumed" in response.flags:
+            return response  # answered from the archive: nothing crossed the network
         body = response.body or b""
         blocked = block_reason(response)
         if blocked:

@@ -27,6 +27,7 @@ FEED_EXPORT_ENCODING = "utf-8"
 # process_request runs in rising order, process_response in falling order.
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.HostGuardMiddleware": 40,  # before robots.txt (100)
+    "crawler.middlewares.ResumeMiddleware": 45,
     # HostGuard replaces it: per registry entry, private addresses too, and a logged reason
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.middlewares.ConditionalRequestMiddleware": 800,

@@ -28,11 +28,14 @@ def main():
 
 @main.command()
 @click.option("--port", default=8765, show_default=True, help="Port on 127.0.0.1.")
-def portal(port):
+@click.option("--flaky", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of requests that fail (500, timeout, connection reset, truncated body).")
+@click.option("--seed", default=0, show_default=True, help="Seed of the flaky mode's draws.")
+def portal(port, flaky, seed):
     """Serve the sample portal on 127.0.0.1."""
     from .portal.server import Portal
 
-    server = Portal(port=port)
+    server = Portal(port=port, flaky=flaky, seed=seed)
     click.echo(f"sample portal: {server.url}/  (registry: {SAMPLE_SITES})")
     try:
         server.serve_forever()
@@ -184,6 +187,54 @@ def crawl(sites, data, settings, portal_url, no_extract):
 
 
 @main.command()
+@click.option("--sites", "sites", multiple=True, required=True, type=click.Path(exists=True), help="Registry YAML (repeatable).")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True, help="Archive directory.")
+@click.option("-s", "settings", multiple=True, help="Scrapy setting NAME=VALUE (repeatable).")
+@click.option("--portal-url", help="Base URL substituted for ${PORTAL} in the registry.")
+@click.option("--max-failure-rate", default=0.05, show_default=True, type=click.FloatRange(0, 1),
+              help="Exit 5 when more requests than this share fail for good.")
+def nightly(sites, data, settings, portal_url, max_failure_rate):
+    """The scheduled run: lock, resumable incremental crawl, extraction, search index, atomic publish."""
+    from archive.store import Archive
+    from crawler import sites as registry
+
+    from . import nightly as night
+
+    try:
+        with night.exclusive(data):
+            site_ids = [s.id for s in registry.load(list(sites), portal=portal_url)]
+            resumed = (data / night.JOBDIR_NAME).exists()
+            overrides = {"JOBDIR": str(data / night.JOBDIR_NAME), "RETRY_TIMES": 3, **_parse_settings(settings)}
+            stats = run_crawl(list(sites), data, overrides, portal_url)
+            night.clear_jobdir(data, stats)
+            extraction = _extract_stage(data)
+            archive = Archive(data)
+            summary = night.summarise(archive, stats["nianbao/run_id"], stats)
+            silent = _gone_quiet(archive, site_ids, summary["sites"], stats["nianbao/run_id"])
+            # a site whose pages failed is unreachable tonight (it counts in the failure rate); one that
+            # answered and listed nothing has moved or emptied its column, which needs a person
+            unreachable = [s for s in silent if summary["sites"].get(s, {}).get("failed")]
+            quiet = [s for s in silent if s not in unreachable]
+            night.publish(data)
+    except night.AlreadyRunning as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(75)
+    _print_sites(summary["sites"])
+    rate = night.failure_rate(stats)
+    report = {**summary["total"], "resumed": resumed, "requests": stats.get("downloader/request_count", 0),
+              "failed_for_good": stats.get("retry/max_reached", 0), "failure_rate": round(rate, 4),
+              "quiet_sites": quiet, "unreachable_sites": unreachable, "extracted": extraction["extracted"], "extraction_failed": extraction["failed"],
+              "bytes": stats.get("downloader/response_bytes", 0)}
+    click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    if quiet:
+        click.echo(f"error: these sites yielded reports before and none now: {', '.join(quiet)}", err=True)
+        sys.exit(4)
+    if rate > max_failure_rate:
+        click.echo(f"error: {rate:.1%} of requests failed for good (threshold {max_failure_rate:.1%})", err=True)
+        sys.exit(5)
+
+
+@main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def extract(file):
     """Print the canonical JSON record of one local file."""
@@ -272,6 +323,9 @@ def serve(data, port):
     from archive.serve import datasette_command
     from archive.store import Archive
 
+    published = data / "published" / "nianbao.db"
+    if published.exists():  # what the last nightly run published, swapped in whole
+        sys.exit(subprocess.call(datasette_command(published, port)))
     archive = Archive(data)
     archive.build_search()
     archive.checkpoint()

@@ -95,8 +95,9 @@ class ColumnSpider(scrapy.Spider):
 
     @staticmethod
     def _unchanged(response, site, report, role) -> dict:
+        resumed = "resumed" in response.flags  # answered from the archive: no exchange to record
         return {"site": site, "report": report, "url": response.url, "role": role, "unchanged": True,
-                "http": exchange(response)}
+                "http": None if resumed else exchange(response)}
 
     @staticmethod
     def _document(response, site, report, role, metadata, published) -> dict:

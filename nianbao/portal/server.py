@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
+import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
@@ -44,6 +47,10 @@ class Hit:
     status: int
     referer: str | None
     conditional: bool
+    fault: str | None = None
+
+
+FAULTS = ("500", "timeout", "reset", "truncated")
 
 
 @dataclass
@@ -52,6 +59,19 @@ class PortalState:
     routes: dict = field(default_factory=dict)
     log: list[Hit] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    flaky: float = 0.0  # share of requests that fail, as overloaded portals do
+    stall: float = 3.0  # seconds a "timeout" fault keeps the client waiting
+    seed: int = 0
+    attempts: dict = field(default_factory=dict)
+
+    def fault_for(self, path: str) -> str | None:
+        """Deterministic per (path, attempt): reruns see the same weather, retries a new draw."""
+        if self.flaky <= 0 or path == "/robots.txt":
+            return None
+        with self.lock:
+            attempt = self.attempts[path] = self.attempts.get(path, 0) + 1
+        draw = int(hashlib.sha256(f"{self.seed}:{path}:{attempt}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        return FAULTS[int(draw / self.flaky * len(FAULTS)) % len(FAULTS)] if draw < self.flaky else None
 
     def record(self, hit: Hit) -> None:
         with self.lock:
@@ -73,6 +93,9 @@ class PortalHandler(BaseHTTPRequestHandler):
         self._serve(head=False)
 
     def _serve(self, head: bool) -> None:
+        fault = self.state.fault_for(self.path)
+        if fault:
+            return self._fail(fault)
         parts = urlsplit(self.path)
         key = parts.path + (f"?{parts.query}" if parts.query else "")
         route = self.state.routes.get(key)
@@ -95,6 +118,30 @@ class PortalHandler(BaseHTTPRequestHandler):
         if self.state.site.resolve() not in candidate.parents or not candidate.is_file():
             return None
         return candidate
+
+    def _fail(self, fault: str) -> None:
+        self.state.record(Hit(self.command, self.path, 0 if fault != "500" else 500, None, False, fault))
+        if fault == "500":
+            body = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
+            self.send_response(500)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif fault == "timeout":
+            time.sleep(self.state.stall)
+            self.close_connection = True
+        elif fault == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+        else:  # truncated: promise the whole file, send half
+            path = self._resolve(urlsplit(self.path).path)
+            data = path.read_bytes() if path else NOT_FOUND.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", _TYPES.get(path.suffix if path else ".html", "text/html"))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.close_connection = True
 
     def _redirect(self, status: int, location: str, head: bool) -> None:
         self.state.record(Hit(self.command, self.path, status, self.headers.get("Referer"), False))
@@ -152,9 +199,10 @@ class PortalHTTPServer(ThreadingHTTPServer):
 class Portal:
     """The sample portal, started in a background thread: ``with Portal() as portal: portal.url``."""
 
-    def __init__(self, port: int = 0, site: Path = SITE, host: str = "127.0.0.1"):
+    def __init__(self, port: int = 0, site: Path = SITE, host: str = "127.0.0.1", flaky: float = 0.0,
+                 seed: int = 0, stall: float = 3.0):
         routes = json.loads((HERE / "routes.json").read_text(encoding="utf-8"))
-        self.state = PortalState(site=site, routes=routes)
+        self.state = PortalState(site=site, routes=routes, flaky=flaky, seed=seed, stall=stall)
         handler = type("BoundPortalHandler", (PortalHandler,), {"state": self.state})
         self.httpd = PortalHTTPServer((host, port), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

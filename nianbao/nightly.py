@@ -1,0 +1,113 @@
+"""The unattended nightly run: lock, resumable crawl, extraction, search index, atomic publish, summary.
+
+A killed run leaves its Scrapy JOBDIR behind; the next run resumes from it instead of
+starting over, and removes it once a crawl finishes. The published database is a
+consistent copy (SQLite backup API) swapped in with a rename, so ``serve`` never
+opens a half-built state.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from archive.store import DB_NAME, Archive
+
+LOCK_NAME = "nightly.lock"
+JOBDIR_NAME = "jobdir"
+PUBLISHED = "published"
+SUMMARY_COUNTS = ("reports_found", "new_reports", "new_versions", "unchanged", "failed", "blocked", "skipped")
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+@contextmanager
+def exclusive(data: Path):
+    """Hold DIR/nightly.lock for the run; a second run is refused at once, never queued."""
+    data.mkdir(parents=True, exist_ok=True)
+    handle = open(data / LOCK_NAME, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise AlreadyRunning(f"another nightly run holds {data / LOCK_NAME} ({holder})") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}")
+    handle.flush()
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def publish(data: Path) -> Path:
+    """Copy the working database to DIR/published/ consistently, with inspect data, then rename it in."""
+    from archive.serve import inspect_file
+
+    target_dir = data / PUBLISHED
+    staging = data / f".{PUBLISHED}-building"  # same file system, so the renames are atomic
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    target_dir.mkdir(exist_ok=True)
+    building = staging / DB_NAME  # inspect data is keyed by the file's name
+    source = sqlite3.connect(data / DB_NAME)
+    copy = sqlite3.connect(building)
+    with copy:
+        source.backup(copy)
+    copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, readable immutable
+    copy.close()
+    source.close()
+    inspect = inspect_file(building)
+    os.replace(inspect, target_dir / "inspect-data.json")
+    os.replace(building, target_dir / DB_NAME)
+    shutil.rmtree(staging, ignore_errors=True)
+    return target_dir / DB_NAME
+
+
+def summarise(archive: Archive, run_id: int, stats: dict) -> dict:
+    """Per site and in total; stored in run_sites and runs.summary."""
+    started = archive.db["runs"].get(run_id)["started"]
+    sites: dict[str, dict] = {}
+    for key, value in stats.items():
+        if key.startswith("nianbao/site/"):
+            site, name = key[len("nianbao/site/"):].rsplit("/", 1)
+            sites.setdefault(site, dict.fromkeys(SUMMARY_COUNTS, 0))
+            if name in SUMMARY_COUNTS:
+                sites[site][name] = value
+    for site_id, new in archive.db.execute(
+        "SELECT a.site_id, count(*) FROM reports r JOIN agencies a ON a.id = r.agency_id "
+        "WHERE r.first_seen >= ? GROUP BY a.site_id", [started]).fetchall():
+        sites.setdefault(site_id, dict.fromkeys(SUMMARY_COUNTS, 0))["new_reports"] = new
+    total = {name: sum(s[name] for s in sites.values()) for name in SUMMARY_COUNTS}
+    with archive.db.conn:
+        archive.db["run_sites"].insert_all(
+            ({"run_id": run_id, "site_id": site, **counts} for site, counts in sites.items()), pk=("run_id", "site_id"),
+            replace=True)
+        archive.db["runs"].update(run_id, {"summary": json.dumps({"total": total, "sites": sites}, ensure_ascii=False)})
+    return {"total": total, "sites": sites}
+
+
+def failure_rate(stats: dict) -> float:
+    """Requests that failed for good (retries exhausted) per request made."""
+    requests = stats.get("downloader/request_count", 0) or 1
+    return stats.get("retry/max_reached", 0) / requests
+
+
+def clear_jobdir(data: Path, stats: dict) -> bool:
+    """A finished crawl needs no resume state; a killed or shut-down one keeps it."""
+    if stats.get("finish_reason") == "finished":
+        shutil.rmtree(data / JOBDIR_NAME, ignore_errors=True)
+        return True
+    return False
