@@ -43,15 +43,16 @@ def portal(port, flaky, seed):
         pass
 
 
-def run_crawl(sites: list[str], data: Path, settings: dict, portal_url: str | None = None) -> dict:
-    """Run the real Scrapy engine over the registry; returns the crawl's stats."""
+def run_crawl(sites: list[str], data: Path, settings: dict, portal_url: str | None = None,
+              shard: str | None = None) -> dict:
+    """Run the real Scrapy engine over the registry (or one shard of it); returns the crawl's stats."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
     from crawler import sites as registry
     from crawler.spiders.columns import ColumnSpider
 
-    loaded = registry.load(sites, portal=portal_url)
+    loaded = registry.select_shard(registry.load(sites, portal=portal_url), shard)
     merged = Settings()
     merged.setmodule("crawler.settings", priority="project")
     merged.set("NIANBAO_DATA", str(data), priority="cmdline")
@@ -60,7 +61,7 @@ def run_crawl(sites: list[str], data: Path, settings: dict, portal_url: str | No
         merged.set(name, value, priority="cmdline")
     process = CrawlerProcess(merged)
     crawler = process.create_crawler(ColumnSpider)
-    process.crawl(crawler, sites_files=",".join(str(s) for s in sites), portal=portal_url)
+    process.crawl(crawler, sites_files=",".join(str(s) for s in sites), portal=portal_url, shard=shard)
     process.start()
     return crawler.stats.get_stats()
 
@@ -163,13 +164,14 @@ def _summary(stats: dict, extraction: dict, data: Path) -> dict:
 @click.option("-s", "settings", multiple=True, help="Scrapy setting NAME=VALUE (repeatable).")
 @click.option("--portal-url", help="Base URL substituted for ${PORTAL} in the registry.")
 @click.option("--no-extract", is_flag=True, help="Only fetch and archive; run extraction later.")
-def crawl(sites, data, settings, portal_url, no_extract):
+@click.option("--shard", help="I/N: crawl only the registry entries whose host hashes to shard I of N.")
+def crawl(sites, data, settings, portal_url, no_extract, shard):
     """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract."""
     from archive.store import Archive
     from crawler import sites as registry
 
-    site_ids = [s.id for s in registry.load(list(sites), portal=portal_url)]
-    stats = run_crawl(list(sites), data, _parse_settings(settings), portal_url)
+    site_ids = [s.id for s in registry.select_shard(registry.load(list(sites), portal=portal_url), shard)]
+    stats = run_crawl(list(sites), data, _parse_settings(settings), portal_url, shard)
     extraction = {} if no_extract else _extract_stage(data)
     summary = _summary(stats, extraction, data)
     from archive.warc import write_cdxj
@@ -177,7 +179,7 @@ def crawl(sites, data, settings, portal_url, no_extract):
     write_cdxj(data / "warcs")
     _print_sites(summary["sites"])
     click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
-    if summary["reports_found"] == 0:
+    if summary["reports_found"] == 0 and site_ids:
         click.echo("error: the crawl found no report at all", err=True)
         sys.exit(3)
     quiet = _gone_quiet(Archive(data), site_ids, summary["sites"], stats.get("nianbao/run_id"))
@@ -232,6 +234,24 @@ def nightly(sites, data, settings, portal_url, max_failure_rate):
     if rate > max_failure_rate:
         click.echo(f"error: {rate:.1%} of requests failed for good (threshold {max_failure_rate:.1%})", err=True)
         sys.exit(5)
+
+
+@main.command()
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True, help="The merged archive.")
+@click.argument("shards", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+def merge(data, shards):
+    """Fold shard archives (one per Scrapyd node) into one published archive."""
+    from archive.merge import merge as merge_shard
+    from archive.merge import shard_dirs
+    from archive.store import Archive
+    from archive.warc import write_cdxj
+
+    target = Archive(data)
+    results = [merge_shard(target, shard) for shard in shard_dirs(shards)]
+    extraction = _extract_stage(data)
+    write_cdxj(data / "warcs")
+    click.echo(json.dumps({"shards": results, **{k: v for k, v in extraction.items() if k != "failures"}},
+                          ensure_ascii=False, indent=1))
 
 
 @main.command()

@@ -7,6 +7,7 @@ An entry is ``{id, name, region, start_urls: [...], cms}``; ``cms`` is optional
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,3 +90,27 @@ def load(paths, portal: str | None = None) -> list[Site]:
             raise RegistryError(f"duplicate site id {site.id!r}")
         seen.add(site.id)
     return sites
+
+
+def shard_of(site: Site, count: int) -> int:
+    """Which of `count` shards crawls a site: by its host, so one host is never split across machines
+    and each keeps its own per-domain politeness."""
+    host = site.hosts[0] if site.hosts else site.id
+    return int(hashlib.sha256(host.encode()).hexdigest()[:8], 16) % count
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not match or not 0 <= int(match.group(1)) < int(match.group(2)):
+        raise RegistryError(f"shard must be I/N with 0 <= I < N, got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def select_shard(sites: list[Site], shard: str | None) -> list[Site]:
+    parsed = parse_shard(shard)
+    if parsed is None:
+        return sites
+    index, count = parsed
+    return [site for site in sites if shard_of(site, count) == index]

@@ -23,9 +23,10 @@ from ..recognition import recognise, skip_reason
 class ColumnSpider(scrapy.Spider):
     name = "columns"
 
-    def __init__(self, sites_files: str = "", portal: str | None = None, *args, **kwargs):
+    def __init__(self, sites_files: str = "", portal: str | None = None, shard: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.sites = registry.load([p for p in sites_files.split(",") if p], portal=portal)
+        loaded = registry.load([p for p in sites_files.split(",") if p], portal=portal)
+        self.sites = registry.select_shard(loaded, shard)
         self.allowed_domains = sorted({host for site in self.sites for host in site.hosts})
 
     async def start(self):
