@@ -187,26 +187,29 @@ def build_items(column: Column, rng: random.Random, expected: list) -> None:
     column.items.sort(key=lambda i: i.date, reverse=True)
 
 
-def generate(out: Path = SITE) -> dict:
+def generate(out: Path = SITE, cols: list[Column] | None = None, meta: Path = HERE, obstacles: bool = True) -> dict:
+    """Write the portal under `out` and its routes, registry and ground truth under `meta`."""
     rng = random.Random(20241123)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     pages.ROUTES.clear()
     expected: list = []
-    cols = columns()
+    cols = cols or columns()
+    pages.FILES.clear()
     for column in cols:
         build_items(column, rng, expected)
-    obstacles = add_obstacles({c.id: c for c in cols}, rng, Item)
+    found = add_obstacles({c.id: c for c in cols}, rng, Item) if obstacles else []
     for column in cols:
         column.items.sort(key=lambda i: i.date, reverse=True)
     for column in cols:
         pages.FAMILIES[column.family].write(column, out)
     pages.write_common(cols, out)
-    (HERE / "routes.json").write_text(json.dumps(pages.ROUTES, ensure_ascii=False, indent=1, sort_keys=True))
-    (HERE / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1))
-    (HERE / "obstacles.json").write_text(json.dumps(obstacles, ensure_ascii=False, indent=1))
-    (HERE / "sites.yml").write_text(pages.registry(cols), encoding="utf-8")
+    meta.mkdir(parents=True, exist_ok=True)
+    (meta / "routes.json").write_text(json.dumps(pages.ROUTES, ensure_ascii=False, indent=1, sort_keys=True))
+    (meta / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1))
+    (meta / "obstacles.json").write_text(json.dumps(found, ensure_ascii=False, indent=1))
+    (meta / "sites.yml").write_text(pages.registry(cols), encoding="utf-8")
     digest = hashlib.sha256(json.dumps(expected, ensure_ascii=False).encode()).hexdigest()[:12]
     return {"reports": len(expected), "columns": len(cols), "digest": digest}
 

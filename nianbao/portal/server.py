@@ -200,8 +200,8 @@ class Portal:
     """The sample portal, started in a background thread: ``with Portal() as portal: portal.url``."""
 
     def __init__(self, port: int = 0, site: Path = SITE, host: str = "127.0.0.1", flaky: float = 0.0,
-                 seed: int = 0, stall: float = 3.0):
-        routes = json.loads((HERE / "routes.json").read_text(encoding="utf-8"))
+                 seed: int = 0, stall: float = 3.0, routes: Path | None = None):
+        routes = json.loads((routes or HERE / "routes.json").read_text(encoding="utf-8"))
         self.state = PortalState(site=site, routes=routes, flaky=flaky, seed=seed, stall=stall)
         handler = type("BoundPortalHandler", (PortalHandler,), {"state": self.state})
         self.httpd = PortalHTTPServer((host, port), handler)
