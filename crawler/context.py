@@ -24,3 +24,14 @@ def resume_urls_for(crawler) -> set[str]:
 def run_id_for(crawler) -> int:
     archive_for(crawler)
     return crawler.nianbao_run_id
+
+
+class CrawlerBound:
+    """A Scrapy component that keeps its crawler (for settings, stats and the archive)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)

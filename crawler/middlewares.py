@@ -10,7 +10,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from .blocks import block_reason
-from .context import archive_for, resume_urls_for, run_id_for
+from .context import CrawlerBound, archive_for, resume_urls_for, run_id_for
 
 
 def _header(response, name: str) -> str | None:
@@ -42,16 +42,9 @@ def _count(crawler, request, name: str) -> None:
         crawler.stats.inc_value(f"nianbao/site/{site}/{name}")
 
 
-class HostGuardMiddleware:
+class HostGuardMiddleware(CrawlerBound):
     """Only the hosts of the request's registry entry, over http(s); never a private or loopback
     address unless the registry entry itself is one. Redirects pass through here again."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def refusal(self, request) -> str | None:
         parts = urlsplit(request.url)
@@ -77,16 +70,9 @@ class HostGuardMiddleware:
         return None
 
 
-class ResumeMiddleware:
+class ResumeMiddleware(CrawlerBound):
     """After a run was killed, what it already archived is not fetched again: the request is answered
     from the archive, as a 304 would be, and the spider reads the archived copy."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_request(self, request, spider=None):
         if request.meta.get("conditional") and request.url in resume_urls_for(self.crawler):
@@ -95,15 +81,8 @@ class ResumeMiddleware:
         return None
 
 
-class ConditionalRequestMiddleware:
+class ConditionalRequestMiddleware(CrawlerBound):
     """Ask with ETag / Last-Modified for what the archive already holds; 304 reaches the spider."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_request(self, request, spider=None):
         if not request.meta.get("conditional") or request.meta.get("conditional_sent"):
@@ -120,16 +99,9 @@ class ConditionalRequestMiddleware:
         return None
 
 
-class FetchLogMiddleware:
+class FetchLogMiddleware(CrawlerBound):
     """Record every response and failed request: URL, status, bytes, sha256, validators, outcome.
     Challenges and block statuses are recorded as blocked and go no further."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_response(self, request, response, spider=None):
         if "resumed" in response.flags:

@@ -7,17 +7,10 @@ from scrapy.exceptions import DropItem
 from archive.store import ArchiveWriteError
 from archive.warc import Exchange
 
-from ..context import archive_for, run_id_for
+from ..context import CrawlerBound, archive_for, run_id_for
 
 
-class ArchivePayloadPipeline:
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
+class ArchivePayloadPipeline(CrawlerBound):
     def open_spider(self, spider=None):
         archive = archive_for(self.crawler)
         self.crawler.stats.set_value("nianbao/run_id", run_id_for(self.crawler))
