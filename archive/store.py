@@ -105,8 +105,11 @@ class Archive:
         return self.dir / DB_NAME
 
     def build_search(self) -> int:
+        """The search index and the vocabulary of canonical keys, rebuilt for publishing."""
         from .search import build
+        from .vocabulary import build as build_vocabulary
 
+        build_vocabulary(self.db)
         return build(self.db)
 
     def checkpoint(self) -> None:

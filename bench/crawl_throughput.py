@@ -21,7 +21,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -59,9 +59,10 @@ def build(reports: int) -> Path:
     return target
 
 
-def plain_download(urls: list[str], workers: int = 16) -> float:
-    def get(url):
-        with urlopen(url, timeout=30) as response:
+def plain_download(urls: list[tuple[str, str | None]], workers: int = 16) -> float:
+    def get(pair):
+        url, referer = pair
+        with urlopen(Request(url, headers={"Referer": referer} if referer else {}), timeout=30) as response:
             return len(response.read())
 
     started = time.perf_counter()
@@ -93,7 +94,7 @@ def main() -> None:
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         db = sqlite3.connect(data / "nianbao.db")
         found = db.execute("SELECT count(*) FROM reports").fetchone()[0]
-        urls = [u for (u,) in db.execute("SELECT url FROM fetches WHERE outcome = 'fetched'")]
+        urls = db.execute("SELECT url, referer FROM fetches WHERE outcome = 'fetched'").fetchall()
         size = sum(p.stat().st_size for p in data.rglob("*") if p.is_file()) / 2**20
         print(f"nianbao crawl: {found} reports, {len(urls)} fetches in {crawl:.1f}s = {found / crawl:.1f} reports/s, "
               f"peak RSS {peak:.0f} MiB, archive {size:.0f} MiB (blobs + WARC + database)")

@@ -111,3 +111,20 @@ def test_canned_queries_answer(crawled):
 def test_atom_feed_of_new_and_changed_reports(crawled):
     response = get(crawled["data"], "/nianbao/feed.atom")
     assert response.status_code == 200 and response.text.count("<entry>") == 66
+
+
+def test_region_chart_sums_the_region_by_year(crawled):
+    _, body = get_json(crawled["data"], "/-/region.json?province=浙江省")
+    assert [h["year"] for h in body["history"]] == list(range(2019, 2025))
+    _, rows = get_json(crawled["data"], "/nianbao/report_figures.json?_shape=array&province=浙江省&year=2020")
+    assert body["history"][1]["applications_received"] == sum(r["applications_received"] for r in rows)
+    assert "<svg" in get(crawled["data"], "/-/region?province=浙江省").text
+
+
+def test_every_canonical_key_is_described(crawled):
+    _, keys = get_json(crawled["data"], "/nianbao/canonical_keys.json?_shape=array&_size=max")
+    described = {(k["report_table"], k["row_key"], k["column_key"]) for k in keys}
+    _, cells = get_json(crawled["data"], "/nianbao.json?_shape=array&sql=select+distinct+report_table,row_key,column_key+from+cells")
+    assert {(c["report_table"], c["row_key"], c["column_key"]) for c in cells} <= described
+    granted = next(k for k in keys if k["row_key"] == "granted" and k["column_key"] == "natural_person")
+    assert granted["label_zh"] == "（一）予以公开：自然人"

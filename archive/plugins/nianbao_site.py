@@ -5,7 +5,8 @@ Routes:
   filterable by year and province;
 - ``/-/report/<id>``: the three statutory tables laid out like the original form, every check,
   every archived document with its versions and what changed, a chart over the years;
-- ``/-/blob/<sha256>``: an archived payload, byte for byte, from the blob store.
+- ``/-/blob/<sha256>``: an archived payload, byte for byte, from the blob store;
+- ``/-/region?province=…&city=…``: applications and outcomes over the years for a region.
 """
 
 from __future__ import annotations
@@ -100,6 +101,24 @@ async def _documents(db, report_id: int) -> list[dict]:
     return documents
 
 
+async def region_page(datasette, request):
+    province, city = request.args.get("province") or None, request.args.get("city") or None
+    db = _db(datasette)
+    history = [dict(r) for r in (await db.execute(
+        "SELECT year, count(*) AS reports, sum(applications_received) AS applications_received, "
+        "sum(granted) AS granted, sum(total_processed) AS total_processed, sum(review_total) AS review_total, "
+        "sum(litigation_direct_total) + sum(litigation_after_review_total) AS litigation_total "
+        "FROM report_figures WHERE (:province IS NULL OR province = :province) AND (:city IS NULL OR city = :city) "
+        "GROUP BY year ORDER BY year", {"province": province, "city": city})).rows]
+    provinces = [r[0] for r in (await db.execute(
+        "SELECT DISTINCT province FROM report_figures WHERE province IS NOT NULL ORDER BY 1")).rows]
+    context = {"province": province, "city": city, "history": history, "chart": agency_chart(history),
+               "provinces": provinces}
+    if request.url_vars.get("format") == "json":
+        return Response.json({k: v for k, v in context.items() if k != "chart"})
+    return Response.html(await datasette.render_template("region.html", context, request=request))
+
+
 async def blob(datasette, request):
     sha256 = request.url_vars["sha256"]
     db = _db(datasette)
@@ -123,6 +142,7 @@ def register_routes():
         (r"^/-/search(\.(?P<format>json))?$", search_page),
         (r"^/-/report/(?P<id>\d+)$", report_page),
         (r"^/-/blob/(?P<sha256>[0-9a-f]{64})$", blob),
+        (r"^/-/region(\.(?P<format>json))?$", region_page),
     ]
 
 

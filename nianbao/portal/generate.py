@@ -150,6 +150,18 @@ def _render(report, fmt: str, rng: random.Random) -> bytes:
     return docx_bytes(report) if fmt == "docx" else doc_bytes(report)
 
 
+_USED_URLS: set[str] = set()
+
+
+def _unique_url(family, column, date: str, rng: random.Random) -> str:
+    """An article URL no other item has: CMS ids are random, and two reports must never share a page."""
+    url = family.article_url(column, date, rng)
+    while url in _USED_URLS:
+        url = family.article_url(column, date, rng)
+    _USED_URLS.add(url)
+    return url
+
+
 def build_items(column: Column, rng: random.Random, expected: list) -> None:
     """Render every report of a column and interleave the non-report items."""
     family = pages.FAMILIES[column.family]
@@ -157,7 +169,7 @@ def build_items(column: Column, rng: random.Random, expected: list) -> None:
         report, must_fail = (seed_report(planned, SEEDS_DIR) if planned.seed else synthetic_report(planned, rng))
         date = _published(planned.year, rng)
         item = Item(report.title, date, planned=planned)
-        item.url = family.article_url(column, date, rng)
+        item.url = _unique_url(family, column, date, rng)
         item.meta = {"索引号": f"{rng.randint(10**7, 10**8 - 1)}/{date[:4]}-{rng.randint(100, 999)}",
                      "发布机构": column.publisher, "公文生成日期": date, "文号": "", "主题分类": "政务公开"}
         document_url = item.url
@@ -181,7 +193,7 @@ def build_items(column: Column, rng: random.Random, expected: list) -> None:
     for n, title in enumerate(column.others):
         date = f"202{rng.randint(1, 4)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         item = Item(title, date, body=pages.other_body(title))
-        item.url = family.article_url(column, date, rng)
+        item.url = _unique_url(family, column, date, rng)
         item.meta = {"发布机构": column.publisher, "公文生成日期": date}
         column.items.insert(min(2 * n + 1, len(column.items)), item)
     column.items.sort(key=lambda i: i.date, reverse=True)
@@ -197,6 +209,7 @@ def generate(out: Path = SITE, cols: list[Column] | None = None, meta: Path = HE
     expected: list = []
     cols = cols or columns()
     pages.FILES.clear()
+    _USED_URLS.clear()
     for column in cols:
         build_items(column, rng, expected)
     found = add_obstacles({c.id: c for c in cols}, rng, Item) if obstacles else []
