@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import math
 from pathlib import Path
 from urllib.parse import quote
 
@@ -304,7 +303,3 @@ def registry(columns) -> str:
             f"      - ${{PORTAL}}{c.path}",
         ]
     return "\n".join(lines) + "\n"
-
-
-def page_count(column) -> int:
-    return math.ceil(len(column.items) / column.per_page)
