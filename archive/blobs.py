@@ -2,10 +2,69 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SpooledPayload:
+    """A payload already on disk (streamed there as it arrived), with the digests taken on the way."""
+
+    path: str
+    size: int
+    sha256: str
+    warc_digest: str  # WARC-Payload-Digest: sha1, base32, as warcio writes it
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "size": self.size, "sha256": self.sha256, "warc_digest": self.warc_digest}
+
+
+class PayloadWriter:
+    """Writes a payload to a spool file chunk by chunk, hashing as it goes, so no whole body is held in memory.
+
+    Has the ``write`` / ``truncate`` / ``getvalue`` of the in-memory buffer it stands in for."""
+
+    def __init__(self, spool_dir: Path):
+        Path(spool_dir).mkdir(parents=True, exist_ok=True)
+        fd, self.path = tempfile.mkstemp(dir=spool_dir, prefix="body-")
+        self.handle = os.fdopen(fd, "wb")
+        self._restart()
+
+    def _restart(self) -> None:
+        self.size, self._sha256, self._sha1 = 0, hashlib.sha256(), hashlib.sha1()
+
+    def write(self, data: bytes) -> None:
+        self.handle.write(data)
+        self.size += len(data)
+        self._sha256.update(data)
+        self._sha1.update(data)
+
+    def truncate(self, size: int = 0) -> None:
+        """Only ever called to drop what was received (a download refused for its size)."""
+        self._restart()
+        self.discard()
+
+    def getvalue(self) -> bytes:
+        """Close the file: what stays in memory of the body is nothing."""
+        self.close()
+        return b""
+
+    def close(self) -> SpooledPayload | None:
+        if not self.handle.closed:
+            self.handle.close()
+        if not os.path.exists(self.path):
+            return None
+        return SpooledPayload(self.path, self.size, self._sha256.hexdigest(),
+                              "sha1:" + base64.b32encode(self._sha1.digest()).decode("ascii"))
+
+    def discard(self) -> None:
+        if not self.handle.closed:
+            self.handle.close()
+        Path(self.path).unlink(missing_ok=True)
 
 
 class BlobStore:
@@ -37,6 +96,19 @@ class BlobStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         return sha256
+
+    def put_spooled(self, payload: SpooledPayload) -> str:
+        """Move a spooled payload into the store (fsync, then rename: it never passes through memory)."""
+        target = self.path(payload.sha256)
+        source = Path(payload.path)
+        if target.exists():
+            source.unlink(missing_ok=True)
+            return payload.sha256
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(source, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(source, target)  # the spool lives in the archive directory: same file system
+        return payload.sha256
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()

@@ -8,6 +8,7 @@ points to is safely on disk, so a crash never leaves a row pointing at nothing.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import sqlite_utils
 
 from . import schema
-from .blobs import BlobStore
+from .blobs import BlobStore, SpooledPayload
 from .warc import IDENTICAL, NOT_MODIFIED, Exchange, WarcFile, _warc_date, payload_digest, truncate_to
 
 DB_NAME = "nianbao.db"
@@ -68,7 +69,8 @@ class Archive:
             f"SELECT * FROM warc_records WHERE record_type = 'response' AND {where} ORDER BY id LIMIT 1", params))
         return rows[0] if rows else None
 
-    def _warc_exchange(self, exchange: Exchange, data: bytes | None, sha256: str | None, url: str) -> list[dict]:
+    def _warc_exchange(self, exchange: Exchange, data: bytes | SpooledPayload | None, sha256: str | None,
+                       url: str) -> list[dict]:
         """Write the exchange's records; return the rows that will point at them."""
         if self.warc is None or exchange is None:
             return []
@@ -81,11 +83,15 @@ class Archive:
             kind, profile, digest, refers = "revisit", NOT_MODIFIED, original["payload_digest"], original["record_id"]
             sha256 = original["payload_sha256"]
         else:
-            digest = payload_digest(data)
+            digest = data.warc_digest if isinstance(data, SpooledPayload) else payload_digest(data)
             original = self._original("payload_sha256 = ?", [sha256])
             if original:
                 where = self.warc.revisit(exchange, digest, original, IDENTICAL)
                 kind, profile, refers = "revisit", IDENTICAL, original["record_id"]
+            elif isinstance(data, SpooledPayload):  # read back from the blob store, a chunk at a time
+                with open(self.blobs.path(sha256), "rb") as body:
+                    where = self.warc.response(exchange, body, length=data.size, digest=digest)
+                kind, profile, refers = "response", None, None
             else:
                 where = self.warc.response(exchange, data)
                 kind, profile, refers = "response", None, None
@@ -122,9 +128,15 @@ class Archive:
         with self.db.conn:
             # a run still "running" when another starts was killed: say so
             self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
-            return self.db["runs"].insert(
+            run_id = self.db["runs"].insert(
                 {"started": now(), "command": command, "sites": json.dumps(sites), "status": "running"}
             ).last_pk
+        shutil.rmtree(self.dir / "spool", ignore_errors=True)  # half-received bodies of killed runs
+        return run_id
+
+    def spool_dir(self) -> Path:
+        """Where this run's downloads stream to before they are moved into the blob store."""
+        return self.dir / "spool" / f"run-{self.run_id or 0:06d}"
 
     def fetched_by_interrupted_run(self) -> set[str]:
         """URLs the last run fetched before it was killed (its row still says running)."""
@@ -136,6 +148,8 @@ class Archive:
             "AND f.outcome IN ('fetched', 'not_modified')", [rows[0][0]])}
 
     def finish_run(self, run_id: int, status: str, stats: dict) -> None:
+        if run_id == self.run_id:  # bodies refused or never archived (HTTP errors) end here
+            shutil.rmtree(self.spool_dir(), ignore_errors=True)
         with self.db.conn:
             self.db["runs"].update(
                 run_id, {"finished": now(), "status": status, "stats": json.dumps(stats, ensure_ascii=False)}
@@ -188,7 +202,7 @@ class Archive:
         report_id: int,
         url: str,
         role: str,
-        data: bytes,
+        data: bytes | SpooledPayload,
         media_type: str | None = None,
         fmt: str | None = None,
         title: str | None = None,
@@ -198,7 +212,8 @@ class Archive:
         last_modified: str | None = None,
         exchange: Exchange | None = None,
     ) -> tuple[int, bool]:
-        """Keep one fetched payload; return (version id, whether it is a new version).
+        """Keep one fetched payload (bytes, or a file the crawler streamed it to); return (version id, whether
+        it is a new version).
 
         Blob and WARC records reach the disk first; the rows pointing at them are
         committed together afterwards, so a crash leaves no row pointing at nothing."""
@@ -210,14 +225,17 @@ class Archive:
 
     def _store_payload(self, report_id, url, role, data, media_type, fmt, title, referer, metadata, etag,
                        last_modified, exchange) -> tuple[int, bool]:
-        sha256 = self.blobs.put(data)
+        if isinstance(data, SpooledPayload):
+            sha256, size = self.blobs.put_spooled(data), data.size
+        else:
+            sha256, size = self.blobs.put(data), len(data)
         warc_rows = self._warc_exchange(exchange, data, sha256, url)
         seen = now()
         with self.db.conn:
             self.db["warc_records"].insert_all(warc_rows)
             if not self.db["blobs"].count_where("sha256 = ?", [sha256]):
                 self.db["blobs"].insert(
-                    {"sha256": sha256, "size": len(data), "media_type": media_type, "first_url": url, "stored_at": seen}
+                    {"sha256": sha256, "size": size, "media_type": media_type, "first_url": url, "stored_at": seen}
                 )
             document_id = self._document_id(report_id, url, role, fmt, title, referer, metadata, seen)
             existing = list(self.db["versions"].rows_where("document_id = ? AND sha256 = ?", [document_id, sha256]))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -83,11 +84,18 @@ class WarcFile:
         )
         return self._write(record)
 
-    def response(self, ex: Exchange, body: bytes) -> tuple[int, int, str]:
+    def response(self, ex: Exchange, body: bytes | BinaryIO, length: int | None = None,
+                 digest: str | None = None) -> tuple[int, int, str]:
+        """A response record; the body is bytes, or an open file read a chunk at a time (with its length and
+        payload digest, so it is not read twice)."""
         headers = StatusAndHeaders(_status_line(ex.status, ex.reason), ex.response_headers, protocol="HTTP/1.1")
+        warc_headers = {"WARC-Date": _warc_date(ex.fetched_at)}
+        if digest:
+            warc_headers["WARC-Payload-Digest"] = digest
+        stream = BytesIO(body) if isinstance(body, bytes) else body
         record = self.writer.create_warc_record(
-            ex.url, "response", payload=BytesIO(body), http_headers=headers,
-            warc_headers_dict={"WARC-Date": _warc_date(ex.fetched_at)},
+            ex.url, "response", payload=stream, length=len(body) if isinstance(body, bytes) else length,
+            http_headers=headers, warc_headers_dict=warc_headers,
         )
         return self._write(record)
 

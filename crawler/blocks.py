@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 
+from .downloads import spooled_head
+
 BLOCK_STATUSES = {412: "412 anti-bot challenge", 521: "521 JS cookie challenge", 418: "418 bot refused"}
 _COOKIE_SCRIPT = re.compile(rb"document\.cookie|\$_ts|__jsl_clearance|acw_sc__|location\.(href|reload)", re.I)
 STUB_MAX_BYTES = 4096
 
 
-def block_reason(response) -> str | None:
+def block_reason(response, request=None) -> str | None:
     """Why a response is a block rather than content, or None."""
     if response.status in BLOCK_STATUSES:
         return BLOCK_STATUSES[response.status]
     content_type = (response.headers.get("Content-Type") or b"").lower()
-    body = response.body or b""
+    body = spooled_head(response, STUB_MAX_BYTES + 1, request)
     if response.status == 200 and b"html" in content_type and len(body) <= STUB_MAX_BYTES:
         text_free = re.sub(rb"<script.*?</script>|<[^>]+>|\s+", b"", body, flags=re.S)
         if _COOKIE_SCRIPT.search(body) and len(text_free) < 40:

@@ -11,11 +11,20 @@ from scrapy.http import Response
 
 from .blocks import block_reason
 from .context import CrawlerBound, archive_for, resume_urls_for, run_id_for
+from .downloads import SPOOLED
 
 
 def _header(response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _size_and_digest(request, response) -> tuple[int, str | None]:
+    spooled = request.meta.get(SPOOLED)
+    if spooled:
+        return spooled["size"], spooled["sha256"]
+    body = response.body or b""
+    return len(body), hashlib.sha256(body).hexdigest() if body else None
 
 
 def _private(host: str) -> bool:
@@ -106,8 +115,8 @@ class FetchLogMiddleware(CrawlerBound):
     def process_response(self, request, response, spider=None):
         if "resumed" in response.flags:
             return response  # answered from the archive: nothing crossed the network
-        body = response.body or b""
-        blocked = block_reason(response)
+        size, sha256 = _size_and_digest(request, response)
+        blocked = block_reason(response, request)
         if blocked:
             outcome = "blocked"
         elif response.status == 304:
@@ -116,8 +125,7 @@ class FetchLogMiddleware(CrawlerBound):
             outcome = "http_error"
         else:
             outcome = "fetched"
-        _log(self.crawler, request, status=response.status, bytes=len(body),
-             sha256=hashlib.sha256(body).hexdigest() if body else None, etag=_header(response, "ETag"),
+        _log(self.crawler, request, status=response.status, bytes=size, sha256=sha256, etag=_header(response, "ETag"),
              last_modified=_header(response, "Last-Modified"), outcome=outcome, reason=blocked)
         if outcome in ("blocked", "not_modified", "http_error"):
             _count(self.crawler, request, outcome)

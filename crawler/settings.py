@@ -15,8 +15,14 @@ AUTOTHROTTLE_START_DELAY = 2
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 60
 RETRY_TIMES = 2
-DOWNLOAD_MAXSIZE = 100 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 100 * 1024 * 1024  # report files: streamed to disk, cut off at this size
 DOWNLOAD_WARNSIZE = 20 * 1024 * 1024
+NIANBAO_PAGE_MAXSIZE = 20 * 1024 * 1024  # list and article pages: held in memory to be parsed
+NIANBAO_STREAM_DOCUMENTS = True  # False: report files are buffered in memory as Scrapy does by default
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.downloads.DiskStreamingDownloadHandler",
+    "https": "crawler.downloads.DiskStreamingDownloadHandler",
+}
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"

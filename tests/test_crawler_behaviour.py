@@ -104,7 +104,7 @@ def test_a_site_that_had_reports_and_now_has_none_fails_loudly(crawled, portal, 
 def test_files_over_the_size_limit_are_refused_and_recorded(portal, tmp_path):
     data = tmp_path / "small"
     result = nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data, *FAST,
-                     "-s", "DOWNLOAD_MAXSIZE=30000", "--no-extract")
+                     "-s", "DOWNLOAD_MAXSIZE=30000", "-s", "NIANBAO_PAGE_MAXSIZE=30000", "--no-extract")
     summary = json.loads(result.stdout)
     refused = fetches(data, "too_large")
     assert summary["too_large"] == len(refused) >= 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
+from archive.blobs import SpooledPayload
 from archive.store import ArchiveWriteError
 from archive.warc import Exchange
 
@@ -46,7 +47,7 @@ class ArchivePayloadPipeline(CrawlerBound):
             report_id=report_id,
             url=item["url"],
             role=item["role"],
-            data=item["body"],
+            data=SpooledPayload(**item["spooled"]) if item.get("spooled") else item["body"],
             media_type=item.get("media_type"),
             fmt=item.get("format"),
             title=item["report"]["title"],

@@ -17,6 +17,7 @@ from scrapy.http import HtmlResponse
 
 from .. import sites as registry
 from ..cms import family_for
+from ..downloads import SPOOLED, STREAM_TO_DISK
 from ..recognition import recognise, skip_reason
 
 
@@ -32,7 +33,15 @@ class ColumnSpider(scrapy.Spider):
     async def start(self):
         for site in self.sites:
             for url in site.start_urls:
-                yield scrapy.Request(url, callback=self.parse_list, meta={"site": site.as_dict()})
+                yield scrapy.Request(url, callback=self.parse_list, meta=self._page_meta(site=site.as_dict()))
+
+    def _page_meta(self, **meta) -> dict:
+        """Pages are parsed, so they are held in memory: under a limit of their own."""
+        return {**meta, "download_maxsize": self.crawler.settings.getint("NIANBAO_PAGE_MAXSIZE")}
+
+    def _file_meta(self, **meta) -> dict:
+        """Report files go to disk as they arrive (crawler/downloads.py), under DOWNLOAD_MAXSIZE."""
+        return {**meta, STREAM_TO_DISK: self.crawler.settings.getbool("NIANBAO_STREAM_DOCUMENTS")}
 
     def _stat(self, site: dict, name: str) -> None:
         self.crawler.stats.inc_value(f"nianbao/{name}")
@@ -51,10 +60,11 @@ class ColumnSpider(scrapy.Spider):
             report = {"agency": found.agency, "year": found.year, "title": item.title, "listed": item.date}
             self._stat(site, "listed_reports")
             yield response.follow(
-                item.url, callback=self.parse_article, meta={"site": site, "report": report, "conditional": True}
+                item.url, callback=self.parse_article,
+                meta=self._page_meta(site=site, report=report, conditional=True),
             )
         for url in family.next_pages(response):
-            yield response.follow(url, callback=self.parse_list, meta={"site": site})
+            yield response.follow(url, callback=self.parse_list, meta=self._page_meta(site=site))
 
     def parse_article(self, response):
         site, report = response.meta["site"], response.meta["report"]
@@ -74,8 +84,9 @@ class ColumnSpider(scrapy.Spider):
             yield scrapy.Request(
                 url,
                 callback=self.parse_attachment,
-                headers={"Referer": response.url},
-                meta={"site": site, "report": report, "published": published, "conditional": True},
+                # a compressed answer would have to be held in memory to be decompressed
+                headers={"Referer": response.url, "Accept-Encoding": "identity"},
+                meta=self._file_meta(site=site, report=report, published=published, conditional=True),
             )
 
     def parse_attachment(self, response):
@@ -110,6 +121,7 @@ class ColumnSpider(scrapy.Spider):
             "url": response.url,
             "role": role,
             "body": response.body,
+            "spooled": response.meta.get(SPOOLED),
             "media_type": media_type,
             "format": _format(response.url, media_type),
             "referer": referer.decode("latin-1") if referer else None,
@@ -135,7 +147,8 @@ def exchange(response) -> dict:
     request = response.request
     headers = _pairs(response.headers)
     if response.status != 304:
-        headers.append(("Content-Length", str(len(response.body))))
+        spooled = response.meta.get(SPOOLED) if request else None
+        headers.append(("Content-Length", str(spooled["size"] if spooled else len(response.body))))
     return {
         "url": response.url,
         "status": response.status,

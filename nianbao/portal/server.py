@@ -48,6 +48,7 @@ class Hit:
     referer: str | None
     conditional: bool
     fault: str | None = None
+    sent: int | None = None  # bytes of body written, where the portal counts them
 
 
 FAULTS = ("500", "timeout", "reset", "truncated")
@@ -104,7 +105,8 @@ class PortalHandler(BaseHTTPRequestHandler):
                 return self._redirect(route["status"], route["location"], head)
             if route.get("referer") and urlsplit(self.headers.get("Referer", "")).path != route["referer"]:
                 return self._send(HTTPStatus.FORBIDDEN, NO_REFERER.encode(), "text/html; charset=utf-8", head)
-            return self._send_file(self.state.site / route["file"], route["type"], head, route.get("status", 200))
+            return self._send_file(self.state.site / route["file"], route["type"], head, route.get("status", 200),
+                                   route.get("delivery"))
         path = self._resolve(parts.path)
         if path is None:
             return self._send(HTTPStatus.NOT_FOUND, NOT_FOUND.encode(), "text/html; charset=utf-8", head)
@@ -150,14 +152,47 @@ class PortalHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def _send_file(self, path: Path, content_type: str, head: bool, status: int = 200) -> None:
+    def _send_file(self, path: Path, content_type: str, head: bool, status: int = 200,
+                   delivery: str | None = None) -> None:
         data = path.read_bytes()
         if status != 200:  # challenges answer the same body whatever the validators say
             return self._send(status, data, content_type, head)
         etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
         if self._not_modified(etag):
             return self._send(HTTPStatus.NOT_MODIFIED, b"", None, head, etag=etag)
+        if delivery in DELIVERIES:
+            return DELIVERIES[delivery](self, data, content_type)
         return self._send(HTTPStatus.OK, data, content_type, head, etag=etag)
+
+    def _send_unsized(self, data: bytes, content_type: str) -> None:
+        """No Content-Length, the end of the body is the end of the connection: as download servlets
+        that stream a file do. What was sent before the client hung up is recorded."""
+        hit = Hit(self.command, self.path, 200, self.headers.get("Referer"), False, sent=0)
+        self.state.record(hit)
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            for start in range(0, len(data), 65536):
+                self.wfile.write(data[start:start + 65536])
+                hit.sent += len(data[start:start + 65536])
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _send_gzipped(self, data: bytes, content_type: str) -> None:
+        """Compressed whatever the client asked for, as some misconfigured servers do."""
+        import gzip
+
+        body = gzip.compress(data, mtime=0)
+        self.state.record(Hit(self.command, self.path, 200, self.headers.get("Referer"), False))
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _not_modified(self, etag: str) -> bool:
         if self.headers.get("If-None-Match"):
@@ -183,6 +218,10 @@ class PortalHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if not head and status != HTTPStatus.NOT_MODIFIED:
             self.wfile.write(body)
+
+
+# How a route may deliver its file instead of the usual sized, uncompressed body ("delivery" in routes.json).
+DELIVERIES = {"unsized": PortalHandler._send_unsized, "gzip": PortalHandler._send_gzipped}
 
 
 class PortalHTTPServer(ThreadingHTTPServer):
