@@ -24,17 +24,12 @@ class SpooledPayload:
 
 
 class PayloadWriter:
-    """Writes a payload to a spool file chunk by chunk, hashing as it goes, so no whole body is held in memory.
-
-    Has the ``write`` / ``truncate`` / ``getvalue`` of the in-memory buffer it stands in for."""
+    """Writes a payload to a spool file chunk by chunk, hashing as it goes, so no whole body is held in memory."""
 
     def __init__(self, spool_dir: Path):
         Path(spool_dir).mkdir(parents=True, exist_ok=True)
         fd, self.path = tempfile.mkstemp(dir=spool_dir, prefix="body-")
         self.handle = os.fdopen(fd, "wb")
-        self._restart()
-
-    def _restart(self) -> None:
         self.size, self._sha256, self._sha1 = 0, hashlib.sha256(), hashlib.sha1()
 
     def write(self, data: bytes) -> None:
@@ -43,27 +38,16 @@ class PayloadWriter:
         self._sha256.update(data)
         self._sha1.update(data)
 
-    def truncate(self, size: int = 0) -> None:
-        """Only ever called to drop what was received (a download refused for its size)."""
-        self._restart()
-        self.discard()
-
-    def getvalue(self) -> bytes:
-        """Close the file: what stays in memory of the body is nothing."""
-        self.close()
-        return b""
-
-    def close(self) -> SpooledPayload | None:
-        if not self.handle.closed:
-            self.handle.close()
-        if not os.path.exists(self.path):
-            return None
+    def close(self) -> SpooledPayload:
+        self.handle.close()
         return SpooledPayload(self.path, self.size, self._sha256.hexdigest(),
                               "sha1:" + base64.b32encode(self._sha1.digest()).decode("ascii"))
 
     def discard(self) -> None:
-        if not self.handle.closed:
+        try:
             self.handle.close()
+        except OSError:
+            pass  # the disk that refused the data may refuse the flush too; the file goes anyway
         Path(self.path).unlink(missing_ok=True)
 
 

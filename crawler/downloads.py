@@ -24,13 +24,43 @@ from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler, _Scrap
 from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
 from scrapy.utils._download_handlers import get_maxsize_msg, wrap_twisted_exceptions
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.python.failure import Failure
 
 from archive.blobs import PayloadWriter
+from archive.store import ArchiveWriteError
 
 from .context import archive_for
 
 STREAM_TO_DISK = "stream_to_disk"
 SPOOLED = "spooled"
+
+
+class _SpoolBuffer:
+    """Stands in for the body reader's in-memory buffer (``write`` / ``truncate`` / ``getvalue``).
+    A write the disk refuses ends the download at once with ArchiveWriteError."""
+
+    def __init__(self, reader, writer: PayloadWriter, url: str):
+        self.reader, self.writer, self.url = reader, writer, url
+        self.failed = False
+
+    def write(self, data: bytes) -> None:
+        if self.failed:
+            return
+        try:
+            self.writer.write(data)
+        except OSError as exc:
+            self.failed = True
+            self.writer.discard()
+            self.reader.transport.stopProducing()
+            self.reader.transport.loseConnection()
+            error = ArchiveWriteError(f"could not spool {self.url}: {type(exc).__name__}: {exc}")
+            self.reader._finished.errback(Failure(error))
+
+    def truncate(self, size: int = 0) -> None:
+        self.writer.discard()  # Scrapy empties the buffer only to drop a body refused for its size
+
+    def getvalue(self) -> bytes:
+        return b""  # the body is on disk; what the response object holds is nothing
 
 
 class _SpoolingAgent(_ScrapyAgent):
@@ -47,7 +77,8 @@ class _SpoolingAgent(_ScrapyAgent):
         deliver = txresponse.deliverBody
 
         def deliver_to_disk(reader):
-            writer = reader._bodybuf = PayloadWriter(self._spool_dir)
+            writer = PayloadWriter(self._spool_dir)
+            reader._bodybuf = _SpoolBuffer(reader, writer, request.url)
             reader._finished.addCallbacks(_spooled(writer, request), _discarded(writer))
             deliver(reader)
 
@@ -57,9 +88,7 @@ class _SpoolingAgent(_ScrapyAgent):
 
 def _spooled(writer: PayloadWriter, request):
     def done(result):
-        payload = writer.close()
-        if payload is not None:
-            request.meta[SPOOLED] = payload.as_dict()
+        request.meta[SPOOLED] = writer.close().as_dict()
         return result
 
     return done
@@ -67,7 +96,7 @@ def _spooled(writer: PayloadWriter, request):
 
 def _discarded(writer: PayloadWriter):
     def failed(failure):
-        writer.discard()  # refused for its size, timed out or cut off: nothing of it is kept
+        writer.discard()  # refused for its size, timed out, cut off or the disk is full: nothing of it is kept
         return failure
 
     return failed

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+
+from archive.store import ArchiveWriteError
 
 from .blocks import block_reason
 from .context import CrawlerBound, archive_for, resume_urls_for, run_id_for
@@ -25,6 +28,12 @@ def _size_and_digest(request, response) -> tuple[int, str | None]:
         return spooled["size"], spooled["sha256"]
     body = response.body or b""
     return len(body), hashlib.sha256(body).hexdigest() if body else None
+
+
+def _drop_spooled(request) -> None:
+    spooled = request.meta.pop(SPOOLED, None)
+    if spooled:
+        Path(spooled["path"]).unlink(missing_ok=True)
 
 
 def _private(host: str) -> bool:
@@ -129,6 +138,8 @@ class FetchLogMiddleware(CrawlerBound):
              last_modified=_header(response, "Last-Modified"), outcome=outcome, reason=blocked)
         if outcome in ("blocked", "not_modified", "http_error"):
             _count(self.crawler, request, outcome)
+        if outcome != "fetched" or 300 <= response.status < 400:
+            _drop_spooled(request)  # error pages, challenges and redirects are never archived
         if blocked:
             raise IgnoreRequest(blocked)
         return response
@@ -141,8 +152,14 @@ class FetchLogMiddleware(CrawlerBound):
                 _count(self.crawler, request, "robots")
             return None
         reason = f"{type(exception).__name__}: {exception}"
-        # DOWNLOAD_MAXSIZE: Scrapy cancels the transfer once the size is known to be too large
-        outcome = "too_large" if "download max size" in reason or "maxsize" in reason else "error"
-        _log(self.crawler, request, status=None, bytes=0, outcome=outcome, reason=reason)
-        _count(self.crawler, request, "too_large" if outcome == "too_large" else "failed")
+        _log(self.crawler, request, status=None, bytes=0, outcome=_failure_outcome(exception), reason=reason)
+        _count(self.crawler, request, "too_large" if _failure_outcome(exception) == "too_large" else "failed")
         return None
+
+
+def _failure_outcome(exception) -> str:
+    if isinstance(exception, ArchiveWriteError):
+        return "store_failed"  # the disk refused the body as it streamed in
+    if "download max size" in str(exception):
+        return "too_large"  # DOWNLOAD_MAXSIZE: cancelled once the size is known to be too large
+    return "error"
