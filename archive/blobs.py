@@ -6,7 +6,7 @@ import base64
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 
@@ -20,7 +20,7 @@ class SpooledPayload:
     warc_digest: str  # WARC-Payload-Digest: sha1, base32, as warcio writes it
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "size": self.size, "sha256": self.sha256, "warc_digest": self.warc_digest}
+        return asdict(self)
 
 
 class PayloadWriter:

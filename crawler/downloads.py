@@ -49,8 +49,7 @@ class _SpoolBuffer:
         try:
             self.writer.write(data)
         except OSError as exc:
-            self.failed = True
-            self.writer.discard()
+            self.failed = True  # the errback below discards the partial file
             self.reader.transport.stopProducing()
             self.reader.transport.loseConnection()
             error = ArchiveWriteError(f"could not spool {self.url}: {type(exc).__name__}: {exc}")
