@@ -95,6 +95,8 @@ class ResumeMiddleware(CrawlerBound):
     def process_request(self, request, spider=None):
         if request.meta.get("conditional") and request.url in resume_urls_for(self.crawler):
             _count(self.crawler, request, "resumed")
+            # the stand-in must reach the spider as a real 304 would, or the page's links are never followed
+            request.meta.setdefault("handle_httpstatus_list", []).append(304)
             return Response(request.url, status=304, request=request, flags=["resumed"])
         return None
 

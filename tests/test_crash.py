@@ -63,3 +63,69 @@ def test_sigkill_mid_crawl_then_rerun(portal, tmp_path):
     for warc in (data / "warcs").glob("*.warc.gz"):
         check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(warc)], capture_output=True, text=True)
         assert check.returncode == 0, (warc.name, check.stdout[-500:])
+
+
+KILL_POINTS = 10
+PACED = ["-s", "DOWNLOAD_DELAY=0.01", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY_JITTER=0",
+         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "LOG_LEVEL=ERROR"]
+
+
+def archive_state(data) -> dict:
+    """What a crawl leaves: reports, documents, versions and blobs, by their natural keys (ids and times aside)."""
+    db = sqlite3.connect(data / "nianbao.db")
+    on_disk = sorted(p.name for p in (data / "blobs").rglob("*") if p.is_file() and not p.name.startswith("."))
+    return {
+        "reports": sorted(db.execute("SELECT a.name, r.year, r.title FROM reports r JOIN agencies a ON a.id = r.agency_id")),
+        "documents": sorted(db.execute("SELECT d.url, d.role, d.format, d.title, d.referer, a.name, r.year FROM documents d "
+                                       "JOIN reports r ON r.id = d.report_id JOIN agencies a ON a.id = r.agency_id")),
+        "versions": sorted(db.execute("SELECT d.url, v.sha256 FROM versions v JOIN documents d ON d.id = v.document_id")),
+        "blobs": sorted(db.execute("SELECT sha256, size, media_type FROM blobs")),
+        "blob_files": on_disk,
+    }
+
+
+def progress(data) -> int:
+    """Fetches logged so far by the running crawl (0 while its database does not exist yet)."""
+    try:
+        return sqlite3.connect(data / "nianbao.db", timeout=5).execute("SELECT count(*) FROM fetches").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def crawl_command(portal, data, *extra):
+    return [sys.executable, "-m", "nianbao.cli", "crawl", "--no-extract", "--sites", str(SAMPLE_SITES),
+            "--portal-url", portal.url, "--data", str(data), *PACED, *extra]
+
+
+@pytest.mark.slow
+def test_ten_sigkills_spread_over_the_crawl_each_resume_to_the_clean_archive(portal, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    clean = tmp_path / "clean"
+    subprocess.run(crawl_command(portal, clean), cwd=ROOT, env=env, check=True, capture_output=True)
+    expected, total = archive_state(clean), progress(clean)
+    assert len(expected["reports"]) == len(EXPECTED) and len(expected["versions"]) > len(EXPECTED)
+    killed_at = []
+    for point in range(1, KILL_POINTS + 1):
+        data = tmp_path / f"kill-{point:02d}"
+        target = total * point // (KILL_POINTS + 1)  # 1/11 … 10/11 of the way through
+        process = subprocess.Popen(crawl_command(portal, data), cwd=ROOT, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while process.poll() is None and progress(data) < target and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert process.poll() is None, f"kill point {point}: the crawl ended before {target} fetches"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        killed_at.append(progress(data))
+        consistent(data / "nianbao.db")
+        rerun = subprocess.run(crawl_command(portal, data), cwd=ROOT, env=env, capture_output=True, text=True)
+        assert rerun.returncode == 0, (point, rerun.stderr[-2000:])
+        statuses = [s for (s,) in sqlite3.connect(data / "nianbao.db").execute("SELECT status FROM runs ORDER BY id")]
+        assert statuses[-1] == "finished" and set(statuses[:-1]) <= {"interrupted"}
+        state = archive_state(data)
+        for key in expected:
+            assert state[key] == expected[key], (point, key, set(state[key]) ^ set(expected[key]))
+        verify = nianbao("verify", "--data", data, check=False)
+        assert verify.returncode == 0, (point, verify.stdout[-2000:])
+    # the kills really were spread over the crawl, not bunched at one end
+    assert killed_at == sorted(killed_at) and killed_at[0] < total // 5 and killed_at[-1] > total * 4 // 5
