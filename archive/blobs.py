@@ -5,9 +5,74 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import stat
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+
+class NotARegularFile(OSError):
+    """Something inside the archive that is a symbolic link, a device, a FIFO … where a file was expected."""
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def regular_file(path: Path, root: Path) -> Path:
+    """``path`` if it lies under ``root`` and neither it nor any directory between them is a symbolic link or
+    anything else than a plain directory / regular file; else NotARegularFile. For every reader of blobs
+    (merge, verify, the site's /-/blob/ download), so the archive can never be made to hand out /etc/passwd."""
+    path, root = Path(path), Path(root)
+    try:
+        relative = path.relative_to(root)
+    except ValueError:
+        raise NotARegularFile(f"{path} is outside {root}") from None
+    current = root
+    for n, part in enumerate(relative.parts):
+        current = current / part
+        mode = os.lstat(current).st_mode  # FileNotFoundError for what is missing
+        last = n == len(relative.parts) - 1
+        if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) if last else stat.S_ISDIR(mode)):
+            raise NotARegularFile(f"{current} is {_kind(mode)}, not a regular file of the archive")
+    return path
+
+
+def open_regular(path: Path, root: Path):
+    """Open a file checked by regular_file, refusing a symlink swapped in meanwhile (O_NOFOLLOW, fstat)."""
+    regular_file(path, root)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP: it became a symlink after the check
+            raise NotARegularFile(f"{path} is a symbolic link, not a regular file of the archive") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotARegularFile(f"{path} is not a regular file of the archive")
+    return os.fdopen(fd, "rb")
+
+
+def irregular_entries(root: Path) -> list[dict]:
+    """Everything under ``root`` that is neither a directory nor a regular file (symlinks included, never
+    followed), as verify and merge report them."""
+    root = Path(root)
+    found = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in dirs + files:
+            entry = Path(folder) / name
+            mode = os.lstat(entry).st_mode
+            if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+                continue
+            row = {"path": str(entry.relative_to(root)), "problem": _kind(mode)}
+            if stat.S_ISLNK(mode):
+                row["problem"] += f" to {os.readlink(entry)}"
+            found.append(row)
+    return found
 
 
 @dataclass(frozen=True)
@@ -95,4 +160,6 @@ class BlobStore:
         return payload.sha256
 
     def get(self, sha256: str) -> bytes:
-        return self.path(sha256).read_bytes()
+        """The blob's bytes; NotARegularFile if what lies at its path is a symlink or anything but a file."""
+        with open_regular(self.path(sha256), self.root) as handle:
+            return handle.read()

@@ -14,7 +14,12 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .blobs import irregular_entries
 from .store import DB_NAME, Archive
+
+
+class MergeRefused(ValueError):
+    """A shard holding what is not a regular file (a symlink into the system, a device …): nothing is merged."""
 
 _VERSIONS = """
 SELECT v.*, d.url, d.role, d.format, d.title AS document_title, d.referer, d.metadata, b.media_type,
@@ -89,8 +94,12 @@ def _copy_warcs(target: Archive, shard: Archive, label: str, runs: dict[int, int
 
 
 def shard_dirs(paths) -> list[Path]:
+    """The shards to merge, each checked before anything is merged: an archive, of regular files only."""
     dirs = [Path(p) for p in paths]
-    missing = [str(p) for p in dirs if not (p / DB_NAME).exists()]
+    missing = [str(p) for p in dirs if not (p / DB_NAME).is_file() or (p / DB_NAME).is_symlink()]
     if missing:
         raise FileNotFoundError(f"not shard archives (no {DB_NAME}): {', '.join(missing)}")
+    irregular = [f"{p / e['path']} ({e['problem']})" for p in dirs for e in irregular_entries(p)]
+    if irregular:
+        raise MergeRefused("refusing to merge: not regular files inside the shards: " + "; ".join(irregular))
     return dirs

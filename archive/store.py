@@ -7,9 +7,13 @@ points to is safely on disk, so a crash never leaves a row pointing at nothing.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import re
 import shutil
 import sqlite3
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,11 +24,84 @@ from .blobs import BlobStore, SpooledPayload
 from .warc import IDENTICAL, NOT_MODIFIED, Exchange, WarcFile, _warc_date, payload_digest, truncate_to
 
 DB_NAME = "nianbao.db"
+LOCK_NAME = "writer.lock"
 BUSY_TIMEOUT_MS = 30000
+_RUN_WARC = re.compile(r"nianbao-(\d+)\.warc\.gz")
 
 
 class ArchiveWriteError(RuntimeError):
     """A write the archive could not make (disk full, database locked): nothing half-written remains."""
+
+
+class ArchiveBusy(RuntimeError):
+    """Another process is writing to this archive; a second writer is refused at once, never queued."""
+
+
+# -------------------------------------------------------------- one writer per archive
+
+_held: dict[Path, list] = {}  # lock file -> [open handle, depth]: reentrant within one process
+
+
+def _lock_path(data_dir) -> Path:
+    return Path(data_dir).resolve() / LOCK_NAME
+
+
+def holds_writer_lock(data_dir) -> bool:
+    return _lock_path(data_dir) in _held
+
+
+def acquire_writer(data_dir, command: str) -> None:
+    """Take DIR/writer.lock (flock, released by the kernel when the holder dies, however it dies)."""
+    path = _lock_path(data_dir)
+    if path in _held:
+        _held[path][1] += 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "a process that did not say who it is"
+        handle.close()
+        raise ArchiveBusy(f"another writer holds the archive {path.parent} ({holder}); "
+                          f"only one crawl, nightly, import, reextract or merge may write to it at a time") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}, {command}, since {now()}")
+    handle.flush()
+    _held[path] = [handle, 1]
+
+
+def release_writer(data_dir) -> None:
+    path = _lock_path(data_dir)
+    entry = _held.get(path)
+    if entry is None:
+        return
+    entry[1] -= 1
+    if entry[1] == 0:
+        del _held[path]
+        fcntl.flock(entry[0], fcntl.LOCK_UN)
+        entry[0].close()
+
+
+@contextmanager
+def writer_lock(data_dir, command: str):
+    acquire_writer(data_dir, command)
+    try:
+        yield
+    finally:
+        release_writer(data_dir)
+
+
+def forget_inherited_locks() -> None:
+    """In a forked worker: drop this copy of the lock's file descriptor, so the lock dies with its real holder."""
+    for handle, _ in _held.values():
+        try:
+            os.close(handle.fileno())
+        except OSError:
+            pass
+    _held.clear()
 
 
 def now() -> str:
@@ -56,8 +133,16 @@ class Archive:
         self.warc = WarcFile(self.dir / "warcs" / f"nianbao-{run_id:06d}.warc.gz")
 
     def repair_warcs(self) -> list[str]:
+        """Cut back WARCs of runs known to be dead: this process holds the writer lock (so no other writer
+        lives) and the run is no longer marked running. Files of other runs, and merged copies, are left alone."""
+        if not holds_writer_lock(self.dir):
+            raise ArchiveBusy(f"WARC repair in {self.dir} needs the archive's writer lock")
+        dead = {run_id for (run_id,) in self.db.execute("SELECT id FROM runs WHERE status != 'running'")}
         repaired = []
         for path in sorted((self.dir / "warcs").glob("*.warc.gz")):
+            owner = _RUN_WARC.fullmatch(path.name)
+            if not owner or int(owner.group(1)) not in dead:
+                continue
             end = self.db.execute(
                 "SELECT max(offset + length) FROM warc_records WHERE filename = ?", [path.name]).fetchone()[0] or 0
             if truncate_to(path, end):
@@ -125,6 +210,9 @@ class Archive:
     # -------------------------------------------------------------- runs and fetch log
 
     def start_run(self, command: str, sites: list[str]) -> int:
+        """Record a new run; its process holds the writer lock from here to its exit (reentrant: the
+        ``nianbao`` command usually took it already), so a run still marked running was killed."""
+        acquire_writer(self.dir, command)
         with self.db.conn:
             # a run still "running" when another starts was killed: say so
             self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
@@ -154,6 +242,8 @@ class Archive:
             self.db["runs"].update(
                 run_id, {"finished": now(), "status": status, "stats": json.dumps(stats, ensure_ascii=False)}
             )
+        if run_id == self.run_id:
+            release_writer(self.dir)  # the hold start_run took; the command's own hold, if any, remains
 
     def log_fetch(self, **row) -> None:
         row.setdefault("fetched_at", now())

@@ -10,7 +10,7 @@ def archive_for(crawler) -> Archive:
         crawler.nianbao_archive = Archive(crawler.settings.get("NIANBAO_DATA"))
         crawler.nianbao_resume_urls = crawler.nianbao_archive.fetched_by_interrupted_run()
         crawler.nianbao_run_id = crawler.nianbao_archive.start_run(
-            "crawl", crawler.settings.getlist("NIANBAO_SITE_IDS")
+            crawler.settings.get("NIANBAO_COMMAND", "crawl"), crawler.settings.getlist("NIANBAO_SITE_IDS")
         )
         crawler.nianbao_archive.open_warc(crawler.nianbao_run_id)
     return crawler.nianbao_archive

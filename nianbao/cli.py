@@ -3,15 +3,50 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 PACKAGE = Path(__file__).resolve().parent
 SAMPLE_SITES = PACKAGE / "portal" / "sites.yml"
+
+EXIT_UNREADABLE = 2  # also click's code for bad usage
+EXIT_NOTHING_FOUND = 3
+EXIT_GONE_QUIET = 4
+EXIT_FAILURE_RATE = 5
+EXIT_BUSY = 75  # EX_TEMPFAIL: another writer holds the archive; a scheduler may try again later
+
+_CRAWL_EXITS = """
+  0   the crawl ran and found reports
+  1   an unexpected error (the traceback says where; the log file under DIR/logs/ has the crawl)
+  2   bad usage: an unknown option or value, a registry that does not load
+  3   the crawl found no report at all
+  4   a site that yielded reports in an earlier run yielded none this time
+"""
+_BUSY_EXIT = """  75  another writer (crawl, nightly, import, reextract, merge) holds the archive's lock DIR/writer.lock;
+      nothing was done: try again later
+"""
+CRAWL_EPILOG = "\b\nExit codes:" + _CRAWL_EXITS + _BUSY_EXIT
+NIGHTLY_EPILOG = ("\b\nExit codes:" + _CRAWL_EXITS
+                  + "  5   more requests than --max-failure-rate failed for good\n" + _BUSY_EXIT)
+
+
+@contextmanager
+def _writing(data: Path, command: str):
+    """Hold the archive's writer lock: one writer per archive; a second one exits 75 at once."""
+    from archive.store import ArchiveBusy, writer_lock
+
+    try:
+        with writer_lock(data, command):
+            yield
+    except ArchiveBusy as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BUSY)
 
 
 def _free_port() -> int:
@@ -44,25 +79,44 @@ def portal(port, flaky, seed):
 
 
 def run_crawl(sites: list[str], data: Path, settings: dict, portal_url: str | None = None,
-              shard: str | None = None) -> dict:
-    """Run the real Scrapy engine over the registry (or one shard of it); returns the crawl's stats."""
+              shard: str | None = None, command: str = "crawl") -> dict:
+    """Run the real Scrapy engine over the registry (or one shard of it); returns the crawl's stats.
+
+    Scrapy's log goes to DIR/logs/COMMAND-TIME.log; the console gets warnings, and a live table per
+    site when it is a terminal."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
     from crawler import sites as registry
     from crawler.spiders.columns import ColumnSpider
 
+    from . import progress
+
     loaded = registry.select_shard(registry.load(sites, portal=portal_url), shard)
     merged = Settings()
     merged.setmodule("crawler.settings", priority="project")
     merged.set("NIANBAO_DATA", str(data), priority="cmdline")
     merged.set("NIANBAO_SITE_IDS", [s.id for s in loaded], priority="cmdline")
+    merged.set("NIANBAO_COMMAND", command, priority="cmdline")
+    merged.set("LOG_FILE", str(progress.log_file(data, command)), priority="cmdline")
     for name, value in settings.items():
         merged.set(name, value, priority="cmdline")
     process = CrawlerProcess(merged)
+    out = progress.console()
+    handler = progress.console_warnings(merged.get("LOG_LEVEL"), out) if merged.get("LOG_FILE") else None
     crawler = process.create_crawler(ColumnSpider)
     process.crawl(crawler, sites_files=",".join(str(s) for s in sites), portal=portal_url, shard=shard)
-    process.start()
+    try:
+        if out.is_terminal:
+            with progress.CrawlProgress(crawler, [s.id for s in loaded], out):
+                process.start()
+        else:
+            process.start()
+    finally:
+        if handler is not None:
+            import logging
+
+            logging.root.removeHandler(handler)
     return crawler.stats.get_stats()
 
 
@@ -123,16 +177,27 @@ def _gone_quiet(archive, site_ids: list[str], now: dict, run_id: int | None) -> 
 
 
 def _print_sites(sites: dict) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from .progress import console
+
     table = Table(title="crawl summary per site")
-    table.add_column("site")
+    table.add_column("site", no_wrap=True)
     for name in SITE_COUNTS:
         table.add_column(name.replace("_", " "), justify="right")
     for site, counts in sorted(sites.items()):
         table.add_row(site, *(str(counts.get(n, 0)) for n in SITE_COUNTS))
-    Console(stderr=True).print(table)
+    console().print(table)
+
+
+def _record_sites(data: Path, stats: dict) -> None:
+    """runs.summary and run_sites, for every crawl, not only the nightly one."""
+    from archive.store import Archive
+
+    from . import nightly as night
+
+    if stats.get("nianbao/run_id"):
+        night.summarise(Archive(data), stats["nianbao/run_id"], stats)
 
 
 def _summary(stats: dict, extraction: dict, data: Path) -> dict:
@@ -158,7 +223,7 @@ def _summary(stats: dict, extraction: dict, data: Path) -> dict:
     }
 
 
-@main.command()
+@main.command(epilog=CRAWL_EPILOG)
 @click.option("--sites", "sites", multiple=True, required=True, type=click.Path(exists=True), help="Registry YAML (repeatable).")
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True, help="Archive directory.")
 @click.option("-s", "settings", multiple=True, help="Scrapy setting NAME=VALUE (repeatable).")
@@ -171,24 +236,26 @@ def crawl(sites, data, settings, portal_url, no_extract, shard):
     from crawler import sites as registry
 
     site_ids = [s.id for s in registry.select_shard(registry.load(list(sites), portal=portal_url), shard)]
-    stats = run_crawl(list(sites), data, _parse_settings(settings), portal_url, shard)
-    extraction = {} if no_extract else _extract_stage(data)
-    summary = _summary(stats, extraction, data)
-    from archive.warc import write_cdxj
+    with _writing(data, "crawl"):
+        stats = run_crawl(list(sites), data, _parse_settings(settings), portal_url, shard)
+        _record_sites(data, stats)
+        extraction = {} if no_extract else _extract_stage(data)
+        summary = _summary(stats, extraction, data)
+        from archive.warc import write_cdxj
 
-    write_cdxj(data / "warcs")
+        write_cdxj(data / "warcs")
+        quiet = _gone_quiet(Archive(data), site_ids, summary["sites"], stats.get("nianbao/run_id"))
     _print_sites(summary["sites"])
     click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
     if summary["reports_found"] == 0 and site_ids:
         click.echo("error: the crawl found no report at all", err=True)
-        sys.exit(3)
-    quiet = _gone_quiet(Archive(data), site_ids, summary["sites"], stats.get("nianbao/run_id"))
+        sys.exit(EXIT_NOTHING_FOUND)
     if quiet:
         click.echo(f"error: these sites yielded reports before and none now: {', '.join(quiet)}", err=True)
-        sys.exit(4)
+        sys.exit(EXIT_GONE_QUIET)
 
 
-@main.command()
+@main.command(epilog=NIGHTLY_EPILOG)
 @click.option("--sites", "sites", multiple=True, required=True, type=click.Path(exists=True), help="Registry YAML (repeatable).")
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True, help="Archive directory.")
 @click.option("-s", "settings", multiple=True, help="Scrapy setting NAME=VALUE (repeatable).")
@@ -207,7 +274,7 @@ def nightly(sites, data, settings, portal_url, max_failure_rate):
             site_ids = [s.id for s in registry.load(list(sites), portal=portal_url)]
             resumed = (data / night.JOBDIR_NAME).exists()
             overrides = {"JOBDIR": str(data / night.JOBDIR_NAME), "RETRY_TIMES": 3, **_parse_settings(settings)}
-            stats = run_crawl(list(sites), data, overrides, portal_url)
+            stats = run_crawl(list(sites), data, overrides, portal_url, command="nightly")
             night.clear_jobdir(data, stats)
             extraction = _extract_stage(data)
             archive = Archive(data)
@@ -220,7 +287,7 @@ def nightly(sites, data, settings, portal_url, max_failure_rate):
             night.publish(data)
     except night.AlreadyRunning as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(75)
+        sys.exit(EXIT_BUSY)
     _print_sites(summary["sites"])
     rate = night.failure_rate(stats)
     report = {**summary["total"], "resumed": resumed, "requests": stats.get("downloader/request_count", 0),
@@ -228,12 +295,15 @@ def nightly(sites, data, settings, portal_url, max_failure_rate):
               "quiet_sites": quiet, "unreachable_sites": unreachable, "extracted": extraction["extracted"], "extraction_failed": extraction["failed"],
               "bytes": stats.get("downloader/response_bytes", 0)}
     click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    if stats.get("nianbao/reports_found", 0) == 0 and site_ids:
+        click.echo("error: the crawl found no report at all", err=True)
+        sys.exit(EXIT_NOTHING_FOUND)
     if quiet:
         click.echo(f"error: these sites yielded reports before and none now: {', '.join(quiet)}", err=True)
-        sys.exit(4)
+        sys.exit(EXIT_GONE_QUIET)
     if rate > max_failure_rate:
         click.echo(f"error: {rate:.1%} of requests failed for good (threshold {max_failure_rate:.1%})", err=True)
-        sys.exit(5)
+        sys.exit(EXIT_FAILURE_RATE)
 
 
 @main.command()
@@ -241,15 +311,21 @@ def nightly(sites, data, settings, portal_url, max_failure_rate):
 @click.argument("shards", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 def merge(data, shards):
     """Fold shard archives (one per Scrapyd node) into one published archive."""
+    from archive.merge import MergeRefused, shard_dirs
     from archive.merge import merge as merge_shard
-    from archive.merge import shard_dirs
     from archive.store import Archive
     from archive.warc import write_cdxj
 
-    target = Archive(data)
-    results = [merge_shard(target, shard) for shard in shard_dirs(shards)]
-    extraction = _extract_stage(data)
-    write_cdxj(data / "warcs")
+    try:
+        checked = shard_dirs(shards)
+    except (FileNotFoundError, MergeRefused) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1 if isinstance(exc, MergeRefused) else EXIT_UNREADABLE)
+    with _writing(data, "merge"):
+        target = Archive(data)
+        results = [merge_shard(target, shard) for shard in checked]
+        extraction = _extract_stage(data)
+        write_cdxj(data / "warcs")
     click.echo(json.dumps({"shards": results, **{k: v for k, v in extraction.items() if k != "failures"}},
                           ensure_ascii=False, indent=1))
 
@@ -257,15 +333,14 @@ def merge(data, shards):
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def extract(file):
-    """Print the canonical JSON record of one local file."""
-    from pipelines.document import UnreadableDocument
-    from pipelines.extract import extract as extract_record
+    """Print the canonical JSON record of one local file (read in a worker under the crawl's time and memory
+    limits; exit 2 with the reason when it cannot be read)."""
+    from archive.extraction import extract_files
 
-    try:
-        record = extract_record(file.read_bytes(), name=file.name, url=file.resolve().as_uri())
-    except UnreadableDocument as exc:
-        click.echo(f"error: {file}: {exc}", err=True)
-        sys.exit(2)
+    [(record, reason)] = extract_files([(file.name, file, file.resolve().as_uri())], workers=1)
+    if record is None:
+        click.echo(f"error: {file}: {reason}", err=True)
+        sys.exit(EXIT_UNREADABLE)
     click.echo(json.dumps(record, ensure_ascii=False, indent=1))
 
 
@@ -273,16 +348,24 @@ def extract(file):
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True)
 def reextract(data):
     """Re-run extraction over every archived payload, offline."""
-    click.echo(json.dumps(_extract_stage(data, all_versions=True), ensure_ascii=False, indent=1))
+    with _writing(data, "reextract"):
+        result = _extract_stage(data, all_versions=True)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=1))
 
 
 @main.command()
 @click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
 def verify(data):
-    """Re-hash every blob and WARC payload; exit 1 and list them if any no longer matches."""
+    """Re-hash every blob and WARC payload, and look for anything in the archive that is not a regular file;
+    exit 1 and list them if any problem is found, 2 if DATA is not an archive at all."""
+    from archive.fixity import is_archive
     from archive.fixity import verify as run_verify
     from archive.store import Archive
 
+    if not is_archive(data):
+        click.echo(f"error: {data} is not a nianbao archive (no {data / 'nianbao.db'} with the archive's tables)",
+                   err=True)
+        sys.exit(EXIT_UNREADABLE)
     result = run_verify(Archive(data))
     click.echo(json.dumps(result, ensure_ascii=False, indent=1))
     if result["problems"]:
@@ -295,30 +378,30 @@ def verify(data):
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_files(data, files):
     """Add reports a researcher already holds (PDF, Word, HTML files) as local documents."""
+    from archive.extraction import extract_files
     from archive.store import Archive
-    from pipelines.document import UnreadableDocument
-    from pipelines.extract import extract as extract_record
 
-    archive = Archive(data)
-    refused = 0
-    for path in files:
-        payload = path.read_bytes()
-        try:
-            record = extract_record(payload, name=path.name)
-        except UnreadableDocument as exc:
-            click.echo(f"error: {path}: {exc}", err=True)
-            refused += 1
-            continue
-        if not (record.get("agency") and record.get("year")):
-            click.echo(f"error: {path}: no agency and year in the report's title; not imported", err=True)
-            refused += 1
-            continue
-        report_id = archive.ensure_report(record["agency"], record["year"], record["title"])
-        _, new = archive.store_payload(report_id=report_id, url=path.resolve().as_uri(), role="local", data=payload,
-                                       fmt=record["source"]["format"], title=record["title"])
-        click.echo(f"{path}: {record['agency']} {record['year']} ({'new version' if new else 'unchanged'})")
-    click.echo(json.dumps(_extract_stage(data), ensure_ascii=False, indent=1))
-    sys.exit(2 if refused else 0)
+    with _writing(data, "import"):
+        archive = Archive(data)
+        refused = 0
+        # read in workers under the crawl's limits: a hostile file becomes an error line, not a hung import
+        results = extract_files([(path.name, path, None) for path in files])
+        for path, (record, reason) in zip(files, results):
+            if record is None:
+                click.echo(f"error: {path}: {reason}", err=True)
+                refused += 1
+                continue
+            if not (record.get("agency") and record.get("year")):
+                click.echo(f"error: {path}: no agency and year in the report's title; not imported", err=True)
+                refused += 1
+                continue
+            report_id = archive.ensure_report(record["agency"], record["year"], record["title"])
+            _, new = archive.store_payload(report_id=report_id, url=path.resolve().as_uri(), role="local",
+                                           data=path.read_bytes(), fmt=record["source"]["format"], title=record["title"])
+            click.echo(f"{path}: {record['agency']} {record['year']} ({'new version' if new else 'unchanged'})")
+        result = _extract_stage(data)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+    sys.exit(EXIT_UNREADABLE if refused else 0)
 
 
 @main.command()
@@ -330,26 +413,39 @@ def export(data, fmt):
     from archive.store import Archive
 
     archive = Archive(data)
-    (write_csv if fmt == "csv" else write_jsonl)(archive, sys.stdout)
+    try:
+        (write_csv if fmt == "csv" else write_jsonl)(archive, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader has what it wanted (`nianbao export | head`); Python must not complain while exiting
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
 
 
 @main.command()
 @click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
 @click.option("--port", default=8001, show_default=True)
 def serve(data, port):
-    """Serve the archive with Datasette on 127.0.0.1 (read-only)."""
-    import subprocess
-
+    """Serve the archive with Datasette on 127.0.0.1 (read-only). This process becomes Datasette (exec):
+    stopping it stops the server."""
     from archive.serve import datasette_command
     from archive.store import Archive
 
     published = data / "published" / "nianbao.db"
     if published.exists():  # what the last nightly run published, swapped in whole
-        sys.exit(subprocess.call(datasette_command(published, port)))
-    archive = Archive(data)
-    archive.build_search()
-    archive.checkpoint()
-    sys.exit(subprocess.call(datasette_command(archive.path, port)))
+        _become(datasette_command(published, port))
+    with _writing(data, "serve (search index)"):
+        archive = Archive(data)
+        archive.build_search()
+        archive.checkpoint()
+        archive.db.conn.close()
+    _become(datasette_command(archive.path, port))
+
+
+def _become(command: list[str]) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)
 
 
 @main.command()
@@ -363,13 +459,14 @@ def demo(data, no_serve, port):
 
     from .portal.server import Portal
 
-    with Portal(port=_free_port()) as server:
+    with Portal(port=_free_port()) as server, _writing(data, "demo"):
         click.echo(f"sample portal: {server.url}/")
         stats = run_crawl(
             [str(SAMPLE_SITES)], data,
             {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"},
-            server.url,
+            server.url, command="demo",
         )
+        _record_sites(data, stats)
         summary = _summary(stats, _extract_stage(data), data)
         from archive.warc import write_cdxj
 

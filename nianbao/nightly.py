@@ -8,48 +8,28 @@ opens a half-built state.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 import sqlite3
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
-from archive.store import DB_NAME, Archive
+from archive.store import DB_NAME, LOCK_NAME, Archive, ArchiveBusy, writer_lock  # noqa: F401 (LOCK_NAME: re-exported)
 
-LOCK_NAME = "nightly.lock"
 JOBDIR_NAME = "jobdir"
 PUBLISHED = "published"
 SUMMARY_COUNTS = ("reports_found", "new_reports", "new_versions", "unchanged", "failed", "blocked", "skipped")
 
 
-class AlreadyRunning(RuntimeError):
-    pass
+AlreadyRunning = ArchiveBusy  # the name this module used before every writer shared one lock
 
 
 @contextmanager
-def exclusive(data: Path):
-    """Hold DIR/nightly.lock for the run; a second run is refused at once, never queued."""
-    data.mkdir(parents=True, exist_ok=True)
-    handle = open(data / LOCK_NAME, "a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "unknown"
-        handle.close()
-        raise AlreadyRunning(f"another nightly run holds {data / LOCK_NAME} ({holder})") from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}")
-    handle.flush()
-    try:
+def exclusive(data: Path, command: str = "nightly"):
+    """Hold the archive's writer lock (DIR/writer.lock) for the run; a second writer is refused at once."""
+    with writer_lock(data, command):
         yield
-    finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
 
 
 def publish(data: Path) -> Path:

@@ -58,7 +58,7 @@ def test_second_overlapping_run_refuses_at_once(portal, tmp_path):
         started = time.monotonic()
         result, _ = run_nightly(portal, data, check=False)
     assert result.returncode == 75 and time.monotonic() - started < 30
-    assert "another nightly run holds" in result.stderr and f"pid {os.getpid()}" in result.stderr
+    assert "another writer holds the archive" in result.stderr and f"pid {os.getpid()}" in result.stderr
     assert not (data / "nianbao.db").exists()
 
 
