@@ -4,6 +4,7 @@ Scrapy's full log in a file under the data directory."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections import Counter
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ def console() -> Console:
 def log_file(data: Path, command: str) -> Path:
     folder = Path(data) / "logs"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{command}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
+    return folder / f"{command}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}.log"
 
 
 def _level(value) -> int:

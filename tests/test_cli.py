@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
 from collections import Counter
 
-from .conftest import EXPECTED, nianbao, seed_path
+import pytest
+
+from .conftest import EXPECTED, FAST, ROOT, SAMPLE_SITES, nianbao, seed_path
+from .processes import processes_mentioning
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_extract_prints_the_canonical_record():
@@ -37,3 +54,68 @@ def test_export_csv_has_one_row_per_report(crawled):
     lines = nianbao("export", "--data", crawled["data"], "--format", "csv").stdout.splitlines()
     assert lines[0].startswith("report_id,agency,province")
     assert len(lines) == 1 + len(EXPECTED)
+
+
+def test_export_into_a_closed_pipe_exits_0(crawled):
+    """`nianbao export | head`: the reader stops early; that is not an error."""
+    process = subprocess.Popen([sys.executable, "-m", "nianbao.cli", "export", "--data", str(crawled["data"])],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    first = process.stdout.readline()
+    process.stdout.close()  # as head does after its lines
+    stderr = process.stderr.read().decode()
+    assert json.loads(first)["agency"]
+    assert process.wait(60) == 0, stderr
+    assert "BrokenPipe" not in stderr and "Traceback" not in stderr
+
+
+def test_killing_serve_stops_datasette(crawled, tmp_path):
+    data = tmp_path / "archive"
+    shutil.copytree(crawled["data"], data)
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "nianbao.cli", "serve", "--data", str(data), "--port", str(port)],
+                               cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/-/versions.json"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        raise AssertionError("serve never answered")
+    assert processes_mentioning(str(data)) == [process.pid]  # one process: serve became Datasette
+    process.kill()
+    process.wait(10)
+    time.sleep(0.5)
+    assert processes_mentioning(str(data)) == []
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=2)
+
+
+def test_crawl_and_nightly_help_list_every_exit_code():
+    for command in ("crawl", "nightly"):
+        text = nianbao(command, "--help").stdout
+        section = text[text.index("Exit codes:"):]
+        codes = {line.split()[0] for line in section.splitlines()[1:] if line.strip()[:1].isdigit()}
+        assert codes >= {"0", "1", "2", "3", "4", "75"}, (command, codes)
+    assert "  5   " in nianbao("nightly", "--help").stdout
+
+
+def test_crawl_summary_is_full_width_outside_a_terminal_and_scrapy_logs_to_a_file(crawled, portal, tmp_path):
+    """stderr is a pipe here: no site id cut to `qzl…`, no Scrapy INFO lines; those go to DIR/logs/."""
+    data = tmp_path / "archive"
+    shutil.copytree(crawled["data"], data)
+    result = nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data, *FAST,
+                     "-s", "LOG_LEVEL=INFO", "--no-extract")
+    logs = sorted((data / "logs").glob("crawl-*.log"))
+    assert len(logs) == 2 and "[scrapy.core.engine] INFO: Spider opened" in logs[-1].read_text()
+    assert " INFO: " not in result.stderr
+    for site in crawled["summary"]["sites"]:
+        assert site in result.stderr, site
+    assert "…" not in result.stderr
+    db = sqlite3.connect(data / "nianbao.db")
+    assert db.execute("SELECT DISTINCT command FROM runs").fetchall() == [("crawl",)]
+    sites = db.execute("SELECT count(DISTINCT site_id), count(DISTINCT run_id) FROM run_sites").fetchone()
+    assert sites == (len(crawled["summary"]["sites"]), 2)  # filled by both crawls
