@@ -18,6 +18,7 @@ import pytest
 from nianbao.portal.render import Report, body_html
 
 from .conftest import ROOT, nianbao
+from .processes import processes_mentioning
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -66,6 +67,7 @@ def served(crawled, tmp_path_factory):
     yield url, data
     process.terminate()
     process.wait(10)
+    assert processes_mentioning(str(data)) == [], "serve left a Datasette process behind"
 
 
 @pytest.fixture(scope="module")

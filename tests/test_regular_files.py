@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from archive.blobs import NotARegularFile, regular_file
 from archive.store import Archive
 
 from .conftest import nianbao
@@ -67,6 +66,8 @@ def test_merge_refuses_a_shard_holding_a_symlink(archive_with_one_blob, tmp_path
 
 
 def test_regular_file_is_the_one_check_for_every_reader(archive_with_one_blob):
+    from archive.blobs import NotARegularFile, regular_file
+
     data, blob = archive_with_one_blob
     assert regular_file(blob, data / "blobs") == blob
     with pytest.raises(NotARegularFile):
