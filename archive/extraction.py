@@ -78,19 +78,32 @@ def _name(job: dict) -> str:
     return job.get("name") or (job.get("url") or "document").rsplit("/", 1)[-1].split("?")[0]
 
 
-def _work(conn, data: bytes, job: dict, memory_limit: int, cpu_seconds: float = TIME_LIMIT) -> None:
-    _confine(memory_limit, cpu_seconds)
+def _read(data: bytes, job: dict) -> tuple:
     try:
         record, text = extract_with_text(
             data, name=_name(job), url=job.get("url"), media_type=job.get("media_type"), hints=_hints(job),
         )
-        conn.send(("ok", record, text))
+        return "ok", record, text
     except UnreadableDocument as exc:
-        conn.send(("failed", str(exc), None))
-    except MemoryError:
-        conn.send(("failed", f"memory limit of {memory_limit // 1024**2} MiB exceeded", None))
+        return "failed", str(exc), None
+    except RecursionError:
+        return "failed", "the document nests deeper than the reader allows (self-referencing structure?)", None
     except Exception as exc:  # a parser bug must become a recorded failure, not a lost run
-        conn.send(("failed", f"{type(exc).__name__}: {exc}", None))
+        return "failed", f"{type(exc).__name__}: {exc}", None
+
+
+def _work(conn, data: bytes, job: dict, memory_limit: int, cpu_seconds: float = TIME_LIMIT) -> None:
+    _confine(memory_limit, cpu_seconds)
+    # built before reading: once memory is exhausted, even formatting a message can fail
+    over_memory = ("failed", f"memory limit of {memory_limit // 1024**2} MiB exceeded", None)
+    try:
+        outcome = _read(data, job)
+    except MemoryError:
+        outcome = over_memory  # leaving this block frees the traceback and what the reader built
+    try:
+        conn.send(outcome)
+    except MemoryError:
+        conn.send(over_memory)
     finally:
         conn.close()
 
@@ -109,8 +122,8 @@ def _died(process, memory_limit: int) -> str:
     if code == -signal.SIGXCPU:
         return "CPU time limit exceeded"
     if code is not None and code < 0:
-        return f"worker killed by {signal.Signals(-code).name} (memory limit {memory_limit // 1024**2} MiB)"
-    return f"worker died (exit code {code})"
+        return f"the reader crashed ({signal.Signals(-code).name}) under the memory limit of {memory_limit // 1024**2} MiB"
+    return f"the reader died without an answer (exit code {code}) under the memory limit of {memory_limit // 1024**2} MiB"
 
 
 def run_limited(jobs: list[dict], payload_of, on_result, workers: int = 2, time_limit: float | None = None,

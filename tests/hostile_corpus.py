@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import io
 import random
+import struct
 import zipfile
+import zlib
+from pathlib import Path
 
 from nianbao.portal.render import body_html, doc_bytes, docx_bytes, pdf_bytes, xlsx_bytes
 from nianbao.portal.reports import Planned, synthetic_report
@@ -164,3 +167,217 @@ def corpus() -> list[tuple[str, bytes, dict | None]]:
     doc = doc_bytes(reports[0])
     files += [(f"{k}.doc", d, None) for k, d, _ in truncations("doc", doc, None, 3)]
     return files
+
+
+# ---------------------------------------------------------------- the hostile corpus (issue 16)
+# Files made to exhaust a reader rather than to look broken. Small ones are committed under
+# tests/files/hostile/; large ones are written there by `python -m tests.hostile_corpus` (or on demand by
+# hostile_files()) and ignored by git.
+
+HOSTILE_DIR = SEEDS.parent / "hostile"
+TITLE = "某市某某局2023年政府信息公开工作年度报告"
+
+
+def _pdf(objects: list[bytes]) -> bytes:
+    """A PDF file from numbered object bodies (1 is the catalog), with a correct xref table."""
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _stream(content: bytes, extra: bytes = b"") -> bytes:
+    return b"<< " + extra + b" /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
+
+
+def self_drawing_pdf() -> bytes:
+    """One page drawing a form XObject that draws itself twice, scaled down: a renderer without a recursion
+    guard draws 2^n copies and never ends (about 1 KB)."""
+    form = _stream(b"q 0.5 0 0 0.5 10 10 cm /X Do Q q 0.5 0 0 0.5 300 300 cm /X Do Q BT /F 12 Tf 0 0 Td (x) Tj ET",
+                   b"/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /XObject << /X 4 0 R >> "
+                   b"/Font << /F 6 0 R >> >>")
+    return _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /X 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        form,
+        _stream(b"/X Do"),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ])
+
+
+def empty_pages_pdf(pages: int = 20_000) -> bytes:
+    """A valid PDF of 20,000 empty pages (about 1.5 MB): nothing to read, a lot to open."""
+    first_page = 3
+    kids = b" ".join(b"%d 0 R" % (first_page + n) for n in range(pages))
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"
+    return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
+                 *([page] * pages)])
+
+
+_XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '</Types>'),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+        '</Relationships>'),
+    "xl/workbook.xml": (
+        '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+        '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+        '</Relationships>'),
+}
+_SHEET_OPEN = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+               f'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>{TITLE}</t></is></c></row>')
+
+
+def _xlsx(target, rows=(), tail: str = "") -> None:
+    """An XLSX whose sheet streams from ``rows`` (strings of <row> elements), written without holding it."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for name, text in _XLSX_PARTS.items():
+            z.writestr(name, text)
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(_SHEET_OPEN.encode())
+            for chunk in rows:
+                sheet.write(chunk.encode())
+            sheet.write(("</sheetData>" + tail + "</worksheet>").encode())
+
+
+def merge_everything_xlsx() -> bytes:
+    """One title cell, one merge A2:XFD1048576: 17 billion cells for a reader that expands merges (~1.6 KB)."""
+    out = io.BytesIO()
+    _xlsx(out, tail='<mergeCells count="1"><mergeCell ref="A2:XFD1048576"/></mergeCells>')
+    return out.getvalue()
+
+
+def twelve_million_cells_xlsx(target, rows: int = 1_000_000, columns: int = 12) -> None:
+    """12 million numeric cells (1,000,000 rows of 12), about 200 MB of sheet XML, streamed to the zip."""
+    row = "<row>" + "<c><v>7</v></c>" * columns + "</row>"
+    batch = 2_000
+    _xlsx(target, (row * batch for _ in range(rows // batch)))
+
+
+_DOCX_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+        '</Types>'),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>'
+        '</Relationships>'),
+}
+_BODY_OPEN = ('<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+              f'<w:body><w:p><w:r><w:t>{TITLE}</w:t></w:r></w:p>')
+
+
+def _docx(target, paragraphs: int) -> None:
+    tiny = "<w:p><w:r><w:t>x</w:t></w:r></w:p>"
+    batch = 10_000
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name, text in _DOCX_PARTS.items():
+            z.writestr(name, text)
+        with z.open("word/document.xml", "w", force_zip64=True) as body:
+            body.write(_BODY_OPEN.encode())
+            for _ in range(paragraphs // batch):
+                body.write((tiny * batch).encode())
+            body.write(b"</w:body></w:document>")
+
+
+def million_paragraphs_docx(target, paragraphs: int = 3_000_000) -> None:
+    """Three million one-letter paragraphs (about 100 MB of XML, under the reader's zip-bomb limit)."""
+    _docx(target, paragraphs)
+
+
+def understated_docx(paragraphs: int = 7_000_000) -> bytes:
+    """A DOCX whose zip headers say document.xml is 1 KB (CRC of that first KB, so a checking reader agrees)
+    while it inflates to about 240 MB: a size check that believes the headers lets it through."""
+    out = io.BytesIO()
+    _docx(out, paragraphs)
+    data = bytearray(out.getvalue())
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("word/document.xml")
+    with zipfile.ZipFile(io.BytesIO(bytes(data))).open(info) as member:
+        head = member.read(1024)
+    lie_size, lie_crc = len(head), zlib.crc32(head)
+    # local header: crc at +14, sizes at +18/+22 (zip64 keeps them in an extra field: patch that too)
+    local = info.header_offset
+    struct.pack_into("<I", data, local + 14, lie_crc)
+    _patch_sizes(data, local + 18, local + 26, info, lie_size)
+    for at in _central_entries(data):
+        name_length = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46: at + 46 + name_length] == b"word/document.xml":
+            struct.pack_into("<I", data, at + 16, lie_crc)
+            _patch_sizes(data, at + 20, at + 28, info, lie_size, central=True)
+    return bytes(data)
+
+
+def _central_entries(data: bytearray):
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        yield at
+        at = data.find(b"PK\x01\x02", at + 4)
+
+
+def _patch_sizes(data: bytearray, sizes_at: int, lengths_at: int, info, lie: int, central: bool = False) -> None:
+    compressed, size = struct.unpack_from("<II", data, sizes_at)
+    if size != 0xFFFFFFFF:
+        struct.pack_into("<I", data, sizes_at + 4, lie)
+        return
+    name_length, extra_length = struct.unpack_from("<HH", data, lengths_at)
+    extra_at = lengths_at + 4 + (14 if central else 0) + name_length
+    end = extra_at + extra_length
+    while extra_at < end:
+        tag, length = struct.unpack_from("<HH", data, extra_at)
+        if tag == 1:  # zip64: uncompressed size first
+            struct.pack_into("<Q", data, extra_at + 4, lie)
+            return
+        extra_at += 4 + length
+
+
+SMALL = {
+    "self-drawing.pdf": self_drawing_pdf,
+    "merge-A2-XFD1048576.xlsx": merge_everything_xlsx,
+}
+LARGE = {
+    "twenty-thousand-empty-pages.pdf": lambda path: path.write_bytes(empty_pages_pdf()),
+    "twelve-million-cells.xlsx": twelve_million_cells_xlsx,
+    "three-million-paragraphs.docx": million_paragraphs_docx,
+    "understated-zip-sizes.docx": lambda path: path.write_bytes(understated_docx()),
+}
+
+
+def hostile_files(folder: Path = HOSTILE_DIR) -> dict[str, Path]:
+    """Every hostile file, the large ones generated when missing (a few seconds each)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, make in SMALL.items():
+        if not (folder / name).exists():
+            (folder / name).write_bytes(make())
+    for name, make in LARGE.items():
+        if not (folder / name).exists():
+            partial = folder / f".{name}.part"
+            make(partial)
+            partial.rename(folder / name)
+    return {name: folder / name for name in [*SMALL, *LARGE]}
+
+
+if __name__ == "__main__":
+    for path in hostile_files().values():
+        print(f"{path.stat().st_size:>12,}  {path}")

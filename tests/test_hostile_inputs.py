@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import threading
 from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+import yaml
 
 from archive.extraction import extract_versions
 from archive.store import Archive
 
 from .conftest import ROOT
-from .hostile_corpus import corpus
+from .hostile_corpus import corpus, hostile_files
 
 TABLES = ("active_disclosure", "applications", "review_litigation")
 
@@ -63,3 +72,130 @@ def test_hostile_corpus(tmp_path):
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     (ROOT / "test-artifacts" / "hostile-tally.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
     print(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+# ---------------------------------------------------------------- files made to exhaust a reader (issue 16)
+
+LIMITS = {"NIANBAO_EXTRACT_TIME_LIMIT": "6", "NIANBAO_EXTRACT_MEMORY_LIMIT": "1024"}
+SLACK = 15  # seconds for the interpreter, the worker's start and the run's own work
+# what a clear outcome says: a reader's refusal, or a limit named with its value
+CLEAR = re.compile(r"time limit of 6s exceeded|memory limit of 1024 MiB|could not be opened|inflates to|"
+                   r"nests deeper|no agency and year|CPU time limit")
+
+MEASURE = """
+import resource, subprocess, sys, time
+started = time.monotonic()
+result = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+sys.stdout.write(result.stdout)
+sys.stderr.write(result.stderr)
+print(f"\\nMEASURED {time.monotonic() - started:.2f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}",
+      file=sys.stderr)
+sys.exit(result.returncode)
+"""
+
+
+def measured(*args) -> tuple[subprocess.CompletedProcess, float, int]:
+    """Run `nianbao ARGS` under the test limits; (result, seconds, peak RSS in KiB of the command and its workers)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **LIMITS}
+    command = [sys.executable, "-c", MEASURE, sys.executable, "-m", "nianbao.cli", *map(str, args)]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    seconds, rss = result.stderr.rsplit("MEASURED ", 1)[1].split()
+    return result, float(seconds), int(rss)
+
+
+def within_limits(seconds: float, rss_kib: int, documents: int, workers: int = 2) -> None:
+    rounds = -(-documents // workers)
+    assert seconds < rounds * 6 + SLACK, seconds
+    assert rss_kib < 1024 * 1024, rss_kib  # no process, worker or parent, grew past the memory limit
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    return hostile_files()
+
+
+@pytest.mark.slow
+def test_hostile_files_through_extract_each_a_clear_error_within_the_limits(hostile):
+    outcomes = {}
+    for name, path in hostile.items():
+        result, seconds, rss = measured("extract", path)
+        assert result.returncode == 2 and result.stdout == "", (name, result.stdout[:300])
+        message = result.stderr.splitlines()[0] if result.stderr.startswith("error:") else result.stderr
+        assert message.startswith(f"error: {path}: ") and CLEAR.search(message), (name, result.stderr[-600:])
+        within_limits(seconds, rss, 1, workers=1)
+        outcomes[name] = (message.split(": ", 2)[2], seconds)
+    print("\n".join(f"{n}: {m} ({s:.1f}s)" for n, (m, s) in outcomes.items()))
+
+
+@pytest.mark.slow
+def test_hostile_files_through_import_refused_with_a_reason_each(hostile, tmp_path):
+    data = tmp_path / "archive"
+    result, seconds, rss = measured("import", "--data", data, *hostile.values())
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == len(hostile), result.stderr[-2000:]
+    for (name, path), line in zip(hostile.items(), errors):
+        assert line.startswith(f"error: {path}: ") and CLEAR.search(line), (name, line)
+    within_limits(seconds, rss, len(hostile))
+    db = sqlite3.connect(data / "nianbao.db")
+    assert db.execute("SELECT count(*) FROM versions").fetchone()[0] == 0  # refused: nothing imported
+
+
+class HostileColumn(BaseHTTPRequestHandler):
+    """A 年报 column of six reports, each article page linking one hostile file."""
+
+    files: dict[str, Path] = {}
+
+    def do_GET(self):
+        names = list(self.files)
+        if self.path == "/ndbg/":
+            items = "".join(f'<li><a href="/ndbg/{n}.htm">某市某某局{2015 + n}年政府信息公开工作年度报告</a>'
+                            f"<span>{2016 + n}-01-20</span></li>" for n in range(len(names)))
+            self._send(f"<html><body><ul>{items}</ul></body></html>".encode(), "text/html; charset=utf-8")
+        elif self.path.startswith("/ndbg/") and self.path.endswith(".htm"):
+            n = int(self.path[6:-4])
+            page = (f"<html><body><h1>某市某某局{2015 + n}年政府信息公开工作年度报告</h1><div class='content'>"
+                    f"<p>见附件。</p><a href='/files/{names[n]}'>{names[n]}</a></div></body></html>")
+            self._send(page.encode(), "text/html; charset=utf-8")
+        elif self.path.startswith("/files/") and self.path[7:] in self.files:
+            self._send(self.files[self.path[7:]].read_bytes(), "application/octet-stream")
+        else:
+            self.send_error(404)
+
+    def _send(self, body: bytes, media_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", media_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.slow
+def test_hostile_files_through_the_crawl_recorded_as_failures_within_the_limits(hostile, tmp_path):
+    HostileColumn.files = hostile
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HostileColumn)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    registry = tmp_path / "sites.yml"
+    registry.write_text(yaml.safe_dump({"sites": [{
+        "id": "hostile", "name": "某市某某局", "region": "某省/某市", "cms": "generic",
+        "start_urls": [f"http://127.0.0.1:{server.server_port}/ndbg/"]}]}, allow_unicode=True), encoding="utf-8")
+    data = tmp_path / "archive"
+    try:
+        result, seconds, rss = measured("crawl", "--sites", registry, "--data", data, "-s", "DOWNLOAD_DELAY=0",
+                                        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "ROBOTSTXT_OBEY=False")
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr[-2000:]
+    within_limits(seconds - 5, rss, len(hostile) * 2)  # the crawl's own seconds, then pages and files
+    db = sqlite3.connect(data / "nianbao.db")
+    rows = dict(db.execute("SELECT d.url, v.extract_status || ': ' || coalesce(v.extract_error, '') FROM versions v "
+                           "JOIN documents d ON d.id = v.document_id WHERE d.role = 'attachment'"))
+    assert len(rows) == len(hostile)
+    for name in hostile:
+        [outcome] = [o for url, o in rows.items() if url.endswith("/" + name)]
+        assert outcome.startswith("failed: ") and CLEAR.search(outcome), (name, outcome)
+    summary = json.loads(result.stdout)
+    assert summary["failed"] == len(hostile) and summary["reports_found"] == len(hostile)
