@@ -25,6 +25,9 @@ DOWNLOAD_HANDLERS = {
 }
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19 runs an HTTP server executing posted Python code ("remote control"), token in a file under
+# the home directory: a crawl listens on nothing (SECURITY.md, tests/test_listening.py)
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -119,3 +119,32 @@ def test_crawl_summary_is_full_width_outside_a_terminal_and_scrapy_logs_to_a_fil
     assert db.execute("SELECT DISTINCT command FROM runs").fetchall() == [("crawl",)]
     sites = db.execute("SELECT count(DISTINCT site_id), count(DISTINCT run_id) FROM run_sites").fetchone()
     assert sites == (len(crawled["summary"]["sites"]), 2)  # filled by both crawls
+
+
+def test_crawl_in_a_terminal_shows_progress_per_site(portal, tmp_path):
+    """stderr a terminal (a pty): a live table of pages, reports and files per site while the crawl runs."""
+    import pty
+    import re
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "nianbao.cli", "crawl", "--no-extract", "--sites", str(SAMPLE_SITES),
+                                "--portal-url", portal.url, "--data", str(tmp_path / "archive"), *FAST],
+                               cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160"},
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=terminal)
+    os.close(terminal)
+    shown = bytearray()
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the crawl closed its end
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert process.wait(120) == 0
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8", errors="replace"))
+    assert "crawling" in text and re.search(r"site\s*┃\s*pages\s*┃\s*reports\s*┃\s*files", text)
+    live = text[:text.index("crawl summary per site")]
+    frames = re.findall(r"│ qzlj-jyj\s+│\s+(\d+) │\s+(\d+) │\s+(\d+) │", live)
+    assert frames and max(int(f[1]) for f in frames) == 6  # its six reports counted as they were found

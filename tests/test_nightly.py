@@ -50,6 +50,7 @@ def test_two_nights_on_a_flaky_portal_archive_every_report_once(tmp_path):
     runs = db.execute("SELECT summary FROM runs WHERE summary IS NOT NULL").fetchall()
     assert len(runs) == 2 and json.loads(runs[0][0])["total"]["reports_found"] == first["reports_found"]
     assert db.execute("SELECT count(DISTINCT site_id) FROM run_sites").fetchone()[0] == 8
+    assert db.execute("SELECT DISTINCT command FROM runs").fetchall() == [("nightly",)]  # not recorded as crawl
 
 
 def test_second_overlapping_run_refuses_at_once(portal, tmp_path):
