@@ -4,6 +4,7 @@ consistent archive that the next run completes."""
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -93,7 +94,9 @@ def test_file_names_from_the_server_never_reach_the_disk(crawled, tmp_path):
         for path in data.rglob("*"):
             if path.is_file():
                 relative = path.relative_to(data).as_posix()
-                assert relative.startswith(("blobs/", "warcs/", "nianbao.db", "inspect-data")), relative
+                assert relative.startswith(("blobs/", "warcs/", "nianbao.db", "inspect-data", "writer.lock", "logs/")), relative
+                if relative.startswith("logs/"):  # named by the command and the time, never by a server
+                    assert re.fullmatch(r"logs/crawl-\d{8}T\d{6}Z-\d+\.log", relative), relative
                 if relative.startswith("blobs/"):
                     assert len(path.name) == 64 and all(c in "0123456789abcdef" for c in path.name)
     assert not (tmp_path.parent / "etc").exists()
