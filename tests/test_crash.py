@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -132,3 +133,24 @@ def test_ten_sigkills_spread_over_the_crawl_each_resume_to_the_clean_archive(por
         assert fixity["problems"] == [] and fixity["blobs"] == len(expected["blobs"]), (point, fixity["problems"])
     # the kills really were spread over the crawl, not bunched at one end
     assert killed_at == sorted(killed_at) and killed_at[0] < total // 5 and killed_at[-1] > total * 4 // 5
+
+
+def test_resuming_a_run_left_marked_running_follows_every_archived_page(crawled, portal, tmp_path):
+    """The issue's reproduction: the last run still says running (as after kill -9), the portal is crawled again.
+    Pages answered from the archive must reach the spider: every report found, every attachment checked."""
+    data = tmp_path / "archive"
+    shutil.copytree(crawled["data"], data)
+    db = sqlite3.connect(data / "nianbao.db")
+    with db:
+        db.execute("UPDATE runs SET status = 'running'")
+    before = archive_state(data)
+    result = nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data, "--no-extract",
+                     *FAST, check=False)
+    assert result.returncode == 0, result.stderr[-1500:]
+    summary = json.loads(result.stdout)
+    assert summary["reports_found"] == len(EXPECTED) and summary["new_versions"] == 0
+    stats = json.loads(db.execute("SELECT stats FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0])
+    documents = len(before["documents"])
+    assert stats["nianbao/resumed"] == documents  # pages and attachments alike answered from the archive
+    assert summary["unchanged"] == documents
+    assert archive_state(data) == before
