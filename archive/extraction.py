@@ -41,10 +41,6 @@ def configured_memory_limit() -> int:
     return int(float(mib) * 1024**2) if mib else MEMORY_LIMIT
 
 
-class ExtractionFailed(Exception):
-    """A document the limited worker could not read: unreadable, over a limit, or a parser failure."""
-
-
 @dataclass
 class ExtractionStats:
     ok: int = 0
@@ -135,31 +131,35 @@ def run_limited(jobs: list[dict], payload_of, on_result, workers: int = 2, time_
     context = multiprocessing.get_context("fork")
     queue = list(jobs)
     running: dict = {}  # connection -> (process, job, started)
-    while queue or running:
-        while queue and len(running) < workers:
-            job = queue.pop(0)
-            parent, child = context.Pipe(duplex=False)
-            process = context.Process(target=_work, args=(child, payload_of(job), job, memory_limit, time_limit))
-            process.start()
-            child.close()
-            running[parent] = (process, job, time.monotonic())
-        for conn in wait(list(running), timeout=0.2):
-            process, job, started = running.pop(conn)
-            try:
-                status, payload, text = conn.recv()
-            except (EOFError, OSError):
-                status, payload, text = "failed", _died(process, memory_limit), None
-            process.join(5)
-            conn.close()
-            if time.monotonic() - started > time_limit:  # late is over the limit, however it ended
-                status, payload, text = "failed", f"time limit of {time_limit:g}s exceeded", None
-            on_result(job, status, payload, text)
-        for conn, (process, job, started) in list(running.items()):
-            if time.monotonic() - started > time_limit:
-                _kill(process)
-                running.pop(conn)
+    try:
+        while queue or running:
+            while queue and len(running) < workers:
+                job = queue.pop(0)
+                parent, child = context.Pipe(duplex=False)
+                process = context.Process(target=_work, args=(child, payload_of(job), job, memory_limit, time_limit))
+                process.start()
+                child.close()
+                running[parent] = (process, job, time.monotonic())
+            for conn in wait(list(running), timeout=0.2):
+                process, job, started = running.pop(conn)
+                try:
+                    status, payload, text = conn.recv()
+                except (EOFError, OSError):
+                    status, payload, text = "failed", _died(process, memory_limit), None
+                process.join(5)
                 conn.close()
-                on_result(job, "failed", f"time limit of {time_limit:g}s exceeded", None)
+                if time.monotonic() - started > time_limit:  # late is over the limit, however it ended
+                    status, payload, text = "failed", f"time limit of {time_limit:g}s exceeded", None
+                on_result(job, status, payload, text)
+            for conn, (process, job, started) in list(running.items()):
+                if time.monotonic() - started > time_limit:
+                    _kill(process)
+                    running.pop(conn)
+                    conn.close()
+                    on_result(job, "failed", f"time limit of {time_limit:g}s exceeded", None)
+    finally:  # Ctrl-C or an error here: workers live in their own process groups, so end them explicitly
+        for process, _, _ in running.values():
+            _kill(process)
 
 
 def extract_versions(

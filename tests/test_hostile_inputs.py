@@ -76,8 +76,8 @@ def test_hostile_corpus(tmp_path):
 
 # ---------------------------------------------------------------- files made to exhaust a reader (issue 16)
 
-LIMITS = {"NIANBAO_EXTRACT_TIME_LIMIT": "6", "NIANBAO_EXTRACT_MEMORY_LIMIT": "1024"}
-SLACK = 15  # seconds for the interpreter, the worker's start and the run's own work
+LIMIT = 6  # seconds per document in these tests (90 by default)
+LIMITS = {"NIANBAO_EXTRACT_TIME_LIMIT": str(LIMIT), "NIANBAO_EXTRACT_MEMORY_LIMIT": "1024"}
 # what a clear outcome says: a reader's refusal, or a limit named with its value
 CLEAR = re.compile(r"time limit of 6s exceeded|memory limit of 1024 MiB|could not be opened|inflates to|"
                    r"nests deeper|no agency and year|CPU time limit")
@@ -103,9 +103,10 @@ def measured(*args) -> tuple[subprocess.CompletedProcess, float, int]:
     return result, float(seconds), int(rss)
 
 
-def within_limits(seconds: float, rss_kib: int, documents: int, workers: int = 2) -> None:
-    rounds = -(-documents // workers)
-    assert seconds < rounds * 6 + SLACK, seconds
+def within_limits(seconds: float, rss_kib: int, documents: int) -> None:
+    """No hang (before the limits, one of these files ran for over 300 s) and no process past the memory limit.
+    Generous in time: a shared 2-core machine under load is slow, a hang is not."""
+    assert seconds < documents * (LIMIT + 10) + 30, seconds
     assert rss_kib < 1024 * 1024, rss_kib  # no process, worker or parent, grew past the memory limit
 
 
@@ -122,7 +123,7 @@ def test_hostile_files_through_extract_each_a_clear_error_within_the_limits(host
         assert result.returncode == 2 and result.stdout == "", (name, result.stdout[:300])
         message = result.stderr.splitlines()[0] if result.stderr.startswith("error:") else result.stderr
         assert message.startswith(f"error: {path}: ") and CLEAR.search(message), (name, result.stderr[-600:])
-        within_limits(seconds, rss, 1, workers=1)
+        within_limits(seconds, rss, 1)
         outcomes[name] = (message.split(": ", 2)[2], seconds)
     print("\n".join(f"{n}: {m} ({s:.1f}s)" for n, (m, s) in outcomes.items()))
 
@@ -189,7 +190,7 @@ def test_hostile_files_through_the_crawl_recorded_as_failures_within_the_limits(
     finally:
         server.shutdown()
     assert result.returncode == 0, result.stderr[-2000:]
-    within_limits(seconds - 5, rss, len(hostile) * 2)  # the crawl's own seconds, then pages and files
+    within_limits(seconds, rss, len(hostile) * 2)  # pages and files
     db = sqlite3.connect(data / "nianbao.db")
     rows = dict(db.execute("SELECT d.url, v.extract_status || ': ' || coalesce(v.extract_error, '') FROM versions v "
                            "JOIN documents d ON d.id = v.document_id WHERE d.role = 'attachment'"))
