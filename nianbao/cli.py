@@ -7,7 +7,7 @@ import os
 import socket
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
@@ -321,7 +321,9 @@ def merge(data, shards):
     except (FileNotFoundError, MergeRefused) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1 if isinstance(exc, MergeRefused) else EXIT_UNREADABLE)
-    with _writing(data, "merge"):
+    with ExitStack() as held:
+        for archive_dir in (data, *checked):  # a shard still being crawled into is not read half-written
+            held.enter_context(_writing(archive_dir, "merge"))
         target = Archive(data)
         results = [merge_shard(target, shard) for shard in checked]
         extraction = _extract_stage(data)
