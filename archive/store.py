@@ -210,8 +210,8 @@ class Archive:
     # -------------------------------------------------------------- runs and fetch log
 
     def start_run(self, command: str, sites: list[str]) -> int:
-        """Record a new run; its process holds the writer lock from here to its exit (reentrant: the
-        ``nianbao`` command usually took it already), so a run still marked running was killed."""
+        """Record a new run; its process holds the writer lock from here to finish_run or its death (reentrant:
+        the ``nianbao`` command usually took it already), so a run still marked running was killed."""
         acquire_writer(self.dir, command)
         with self.db.conn:
             # a run still "running" when another starts was killed: say so
