@@ -167,3 +167,28 @@ REVIEW_COLUMNS = (
     ("total", "总计"),
 )
 REVIEW_LITIGATION_LABEL = "行政诉讼"
+
+# Other ways real reports print a label, keyed like the rows and columns above. Each entry
+# names where it was seen; the parser also tolerates numbering, notes in brackets, spaces
+# and line breaks, so only genuinely different wording belongs here.
+LABEL_VARIANTS = {
+    # rows of table 三
+    "partially_granted": ("（二）部分公开",),
+    "denied_prohibited_by_law": ("2.其他法律行政止公开",),  # hongze_2023.pdf: 法规禁 missing as printed
+    "denied_security_stability": ("3.危及三安全一稳定",),
+    "denied_inquiry_matter": ("8.属于行政查询事项", "8.属于查行政事项"),  # seed 000: characters reordered
+    "other_misc": ("3.其他处理",),
+    "carried_forward": ("四、结转下年度继续办理",),
+    # columns of table 四 (seed 000 prints the typo 结果维护)
+    "upheld": ("结果维护",),
+    "litigation_direct": ("未经复议直接起诉",),
+    "litigation_after_review": ("复议后起诉",),
+    # rows and columns of table 二
+    "normative_documents": ("行政规范性文件", "规范性文件"),
+    "fees": ("行政事业性收费",),
+    "amount_wan_yuan": ("本年收费金额（单位：万元）", "本年收费金额", "本年收费金额（万元）"),
+    "decisions": ("本年处理决定数量", "处理决定数量"),
+}
+# Vertical headings of table 三 that PDF tables break into the cells beside them
+# (三、本年度办理结果 read down a merged column comes out as 三 / 、本年 / 度办 / 理结 / 果).
+SPLIT_HEADINGS = ("三、本年度办理结果", "（四）无法提供", "（五）不予处理", "（三）不予公开", "（六）其他处理")

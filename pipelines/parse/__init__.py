@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from ..checks import drop_inconsistent_rows, run_checks
-from ..document import Document, Paragraph
+from ..document import Document, Paragraph, Table
 from ..labels import TEMPLATE_MARKERS, TEXT_SECTIONS
 from ..values import label_key, squash
 from . import meta
 from .runs import tokens
 from .sections import find_sections, first_heading_index
-from .tables import parse_active, parse_applications, parse_review
+from .tables import (
+    parse_active,
+    parse_active_grid,
+    parse_applications,
+    parse_applications_grid,
+    parse_review,
+    parse_review_grid,
+)
 
 
 def detect_template(doc: Document) -> str:
@@ -42,6 +49,22 @@ def _titles(doc: Document, hints: dict, warnings: list[str]) -> dict:
     }
 
 
+def _parse_table(doc: Document, key: str, section, template: str, warnings: list[str]) -> dict:
+    """Grids (HTML, DOCX, ruled PDF) by header position; text layouts (loose tables) by label runs."""
+    grids = [(b, doc.blocks[b]) for b in range(section.start, section.end)
+             if isinstance(doc.blocks[b], Table) and not doc.blocks[b].loose]
+    if grids:
+        parse = {"active_disclosure": lambda t: parse_active_grid(t, template, warnings),
+                 "applications": lambda t: parse_applications_grid(t, template, warnings),
+                 "review_litigation": lambda t: parse_review_grid(t, warnings)}[key]
+        return parse(grids)
+    toks = tokens(doc.blocks, section.start, section.end)
+    parse = {"active_disclosure": lambda t: parse_active(t, template, warnings),
+             "applications": lambda t: parse_applications(t, template, warnings),
+             "review_litigation": lambda t: parse_review(t, warnings)}[key]
+    return parse(toks)
+
+
 def parse_document(doc: Document, hints: dict | None = None) -> dict:
     hints = hints or {}
     warnings = list(doc.warnings)
@@ -49,16 +72,11 @@ def parse_document(doc: Document, hints: dict | None = None) -> dict:
     record["template"] = detect_template(doc)
     sections = find_sections(doc.blocks)
     record["sections"] = {key: _section_text(doc, sections[key]) for key in TEXT_SECTIONS if key in sections}
-    parsers = {
-        "active_disclosure": lambda toks: parse_active(toks, record["template"], warnings),
-        "applications": lambda toks: parse_applications(toks, record["template"], warnings),
-        "review_litigation": lambda toks: parse_review(toks, warnings),
-    }
-    for key, parse in parsers.items():
+    for key in ("active_disclosure", "applications", "review_litigation"):
         if key not in sections:
             warnings.append(f"table {key} not found")
             continue
-        record[key] = parse(tokens(doc.blocks, sections[key].start, sections[key].end))
+        record[key] = _parse_table(doc, key, sections[key], record["template"], warnings)
     overall = record["sections"].get("overall", "")
     said = meta.text_year(overall)
     if record["year"] and said and said != record["year"]:

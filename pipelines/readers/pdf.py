@@ -26,9 +26,44 @@ def _cell(text) -> str:
 
 
 def _table(found) -> Table:
-    rows = found.extract()
-    spans = {(r, c) for r, row in enumerate(rows) for c, text in enumerate(row) if text is None}
-    return Table(rows=[[_cell(t) for t in row] for row in rows], spans=spans)
+    """pdfplumber's grid with each merged cell's text copied to the positions it covers (as HTML and
+    DOCX tables are), and the x-range of every grid column, so values are tied to header columns."""
+    rows = [[_cell(t) for t in row] for row in found.extract()]
+    xs = sorted({cell[0] for cell in found.cells})
+    tops = [row.bbox[1] for row in found.rows]
+    spans = set()
+    for r, group in enumerate(found.rows):
+        for c, box in enumerate(group.cells):
+            if box is None:
+                spans.add((r, c))
+                continue
+            x1, bottom = box[2], box[3]
+            for rr in range(r, len(rows)):
+                if rr > r and tops[rr] >= bottom - 1:
+                    break
+                for cc in range(c, len(xs)):
+                    if cc > c and xs[cc] >= x1 - 1:
+                        break
+                    if (rr, cc) != (r, c) and found.rows[rr].cells[cc] is None:
+                        rows[rr][cc] = rows[r][c]
+    columns = [(x, xs[i + 1] if i + 1 < len(xs) else found.bbox[2]) for i, x in enumerate(xs)]
+    return Table(rows=rows, spans=spans, columns=columns)
+
+
+def _frame_rows(table: Table) -> tuple[list[Paragraph], Table | None]:
+    """Leading rows that are one cell across the whole width are text inside a page frame that the
+    table finder took for a table (WPS page borders): they are paragraphs, headings included."""
+    width = len(table.rows[0]) if table.rows else 0
+    n = 0
+    while n < len(table.rows) and all((n, c) in table.spans for c in range(1, width)):
+        n += 1
+    paragraphs = [Paragraph(row[0]) for row in table.rows[:n] if row[0].strip()]
+    if n == len(table.rows):
+        return paragraphs, None
+    if n == 0:
+        return [], table
+    rest = Table(rows=table.rows[n:], spans={(r - n, c) for r, c in table.spans if r >= n}, columns=table.columns)
+    return paragraphs, rest
 
 
 def _lines(text: str) -> list[Paragraph]:
@@ -55,7 +90,10 @@ def _table_page(page, textpage, width: float, height: float) -> list:
         if top > band_top:
             # pdfium's origin is the bottom-left corner, pdfplumber's the top-left
             blocks += _lines(textpage.get_text_bounded(0, height - top, width, height - band_top))
-        blocks.append(_table(table))
+        paragraphs, grid = _frame_rows(_table(table))
+        blocks += paragraphs
+        if grid is not None:
+            blocks.append(grid)
         band_top = max(band_top, bottom)
     blocks += _lines(textpage.get_text_bounded(0, 0, width, height - band_top))
     return blocks
