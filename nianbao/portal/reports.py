@@ -22,7 +22,7 @@ from pipelines.labels import (
 
 from .render import Report
 
-SEEDS_DIR = Path(__file__).resolve().parents[2] / "tests" / "files" / "seeds"
+SEEDS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"  # read where they lie, never copied
 
 
 @dataclass

@@ -7,6 +7,7 @@ from ..document import Document, Paragraph, Table
 from ..labels import TEMPLATE_MARKERS, TEXT_SECTIONS
 from ..values import label_key, squash
 from . import meta
+from .glued import parse_glued_active, parse_glued_applications, parse_glued_review
 from .runs import tokens
 from .sections import find_sections, first_heading_index
 from .tables import (
@@ -36,17 +37,32 @@ def _section_text(doc: Document, section) -> str:
 
 
 def _titles(doc: Document, hints: dict, warnings: list[str]) -> dict:
+    """Title, agency, year, published: the crawl's hints, then the document's metadata, then its text."""
     own_title = meta.find_title(doc.blocks, first_heading_index(doc.blocks))
-    title = meta.normalise_title(hints.get("title") or own_title or "") or None
+    hinted = hints.get("title") if not meta.is_breadcrumb(hints.get("title") or "") else None
+    title = meta.normalise_title(hinted or doc.meta.get("title") or own_title or "") or None
     year = meta.title_year(title)
     if year is None:
         warnings.append("no year in the title")
+    agency = meta.fullest_agency(
+        hints.get("agency") or meta.title_agency(title),
+        [doc.meta.get("agency"), meta.signature_agency(doc.blocks), meta.line_before_title(doc.blocks, own_title)],
+    )
     return {
         "title": title,
-        "agency": hints.get("agency") or meta.title_agency(title),
+        "agency": agency,
         "year": year,
-        "published": hints.get("published") or meta.signature_date(doc.blocks),
+        "published": hints.get("published") or doc.meta.get("published") or meta.signature_date(doc.blocks),
     }
+
+
+def _parse_glued(doc: Document, key: str, section, template: str, warnings: list[str]) -> dict:
+    text = _section_text(doc, section)
+    if key == "active_disclosure":
+        return parse_glued_active(text, template, warnings)
+    if key == "applications":
+        return parse_glued_applications(text, template, warnings)
+    return parse_glued_review(text, warnings)
 
 
 def _parse_table(doc: Document, key: str, section, template: str, warnings: list[str]) -> dict:
@@ -58,6 +74,8 @@ def _parse_table(doc: Document, key: str, section, template: str, warnings: list
                  "applications": lambda t: parse_applications_grid(t, template, warnings),
                  "review_litigation": lambda t: parse_review_grid(t, warnings)}[key]
         return parse(grids)
+    if doc.meta.get("glued") and not any(isinstance(b, Table) for b in doc.blocks[section.start:section.end]):
+        return _parse_glued(doc, key, section, template, warnings)
     toks = tokens(doc.blocks, section.start, section.end)
     parse = {"active_disclosure": lambda t: parse_active(t, template, warnings),
              "applications": lambda t: parse_applications(t, template, warnings),
