@@ -46,7 +46,8 @@ def _titles(doc: Document, hints: dict, warnings: list[str]) -> dict:
         warnings.append("no year in the title")
     agency = meta.fullest_agency(
         hints.get("agency") or meta.title_agency(title),
-        [doc.meta.get("agency"), meta.signature_agency(doc.blocks), meta.line_before_title(doc.blocks, own_title)],
+        [doc.meta.get("agency"), meta.signature_agency(doc.blocks), meta.line_before_title(doc.blocks, own_title),
+         doc.meta.get("source_agency")],
     )
     return {
         "title": title,

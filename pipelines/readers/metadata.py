@@ -21,7 +21,9 @@ FIELDS = {
     "发布日期": "published",
     "成文日期": "written",
 }
-_FIELD = re.compile(r"(" + "|".join(sorted(FIELDS, key=len, reverse=True)) + r")\s*[:：]\s*")
+_FIELD = re.compile(
+    r"(" + "|".join(r"[\s\u3000]*".join(name) for name in sorted(FIELDS, key=len, reverse=True)) + r")[ \t\u3000]*[:：][ \t]*"
+)
 
 
 def fields(text: str) -> dict:
@@ -30,8 +32,8 @@ def fields(text: str) -> dict:
     matches = list(_FIELD.finditer(text))
     for n, match in enumerate(matches):
         end = matches[n + 1].start() if n + 1 < len(matches) else len(text)
-        value = re.split(r"\s{2,}|\n", text[match.end():end].strip())[0].strip()
-        key = FIELDS[match.group(1)]
+        value = re.split(r"\s{2,}|\n|\u3000", text[match.end():end])[0].strip()
+        key = FIELDS[re.sub(r"[\s\u3000]+", "", match.group(1))]
         if value and key not in out:
             out[key] = value
     return out
