@@ -192,3 +192,10 @@ LABEL_VARIANTS = {
 # Vertical headings of table 三 that PDF tables break into the cells beside them
 # (三、本年度办理结果 read down a merged column comes out as 三 / 、本年 / 度办 / 理结 / 果).
 SPLIT_HEADINGS = ("三、本年度办理结果", "（四）无法提供", "（五）不予处理", "（三）不予公开", "（六）其他处理")
+# Words a page's text holds when one of the three tables (or a continuation of one) is on it:
+# the PDF reader runs the (costly) table finder only on such pages.
+TABLE_PAGE_MARKERS = (
+    "信息内容", "本年制发件数", "本年新制作数量", "处理决定数量", "收费金额", "采购项目数量",
+    "自然人", "予以公开", "不予公开", "无法提供", "不予处理", "其他处理", "总计", "结转",
+    "结果维持", "结果纠正", "尚未审结", "行政复议",
+)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 
 # Artefacts of Word-to-text conversion that sit inside cells.
@@ -101,12 +102,14 @@ def has_numbering(raw: str | None) -> bool:
 _NOTE = re.compile(r"[（(][^（）()]{2,}[)）]")
 
 
+@lru_cache(maxsize=4096)
 def label_key(raw: str | None) -> str:
     """A label reduced for comparison: no numbering, notes in brackets, spaces or punctuation."""
     text = _NUMBERING.sub("", re.sub(r"\s+", "", clean(raw)))
     return _LABEL_NOISE.sub("", _NOTE.sub("", text)) or _LABEL_NOISE.sub("", text)
 
 
+@lru_cache(maxsize=16384)
 def similarity(observed: str, expected: str) -> float:
     """Dice coefficient over characters: robust to PDF text that drops or reorders characters."""
     a, b = label_key(observed), label_key(expected)

@@ -111,4 +111,8 @@ def read_grid(tables: list[tuple[int, Table]], column_key: Callable, warnings: l
                 mapping, source, own = carried, table, True
             if mapping:
                 rows.append(_row(table, r, mapping, f"block {block} row {r}"))
+        if header:  # a header printed as a table of its own, its body in the next table
+            found = _mapping(table, header, column_key)
+            if found:
+                mapping, source = found, table
     return rows
