@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..checks import drop_inconsistent_rows, run_checks
+from ..checks import keep_checked_ocr_rows, run_checks
 from ..document import Document, Paragraph, Table
 from ..labels import TEMPLATE_MARKERS, TEXT_SECTIONS
 from ..values import label_key, squash
@@ -103,7 +103,7 @@ def parse_document(doc: Document, hints: dict | None = None) -> dict:
     if record["template"] == "unknown":
         warnings.append("template not recognised from the table headers")
     if doc.meta.get("ocr"):
-        drop_inconsistent_rows(record, warnings)
+        keep_checked_ocr_rows(record, warnings)
     record["checks"] = run_checks(record)
     record["warnings"] = warnings
     return record

@@ -20,7 +20,7 @@ import trafilatura
 from ..document import Document, Paragraph, Table, UnreadableDocument
 from .encoding import decode
 from .grid import expand
-from .metadata import fields, normalised
+from .metadata import cell_pairs, fields, normalised
 
 # Content areas of the CMS families, most specific first (documented in public crawlers of them).
 CONTENT_AREAS = (
@@ -203,7 +203,12 @@ def _heading_title(tree) -> str | None:
 
 def page_meta(tree, area) -> dict:
     """Title, agency and published from the page's metadata, never from its breadcrumb."""
-    found = fields(_block_text(tree.find("body") if tree.find("body") is not None else tree))
+    body = tree.find("body") if tree.find("body") is not None else tree
+    found = fields(_block_text(body))
+    for table in body.iter("table"):
+        cells = [_cell_text(td) for td in table.iter("td", "th")]
+        if len(cells) <= 40:  # a metadata block, not a statutory table
+            found = {**cell_pairs(cells), **found}
     found.update({k: v for k, v in _meta_tags(tree).items() if k in ("title", "published") or k not in found})
     meta = normalised(found)
     if "title" not in meta:

@@ -20,6 +20,8 @@ FIELDS = {
     "发布时间": "published",
     "发布日期": "published",
     "成文日期": "written",
+    "发文日期": "written",
+    "信息名称": "title",
 }
 _FIELD = re.compile(
     r"(" + "|".join(r"[\s\u3000]*".join(name) for name in sorted(FIELDS, key=len, reverse=True)) + r")[ \t\u3000]*[:：][ \t]*"
@@ -35,6 +37,18 @@ def fields(text: str) -> dict:
         value = re.split(r"\s{2,}|\n|\u3000", text[match.end():end])[0].strip()
         key = FIELDS[re.sub(r"[\s\u3000]+", "", match.group(1))]
         if value and key not in out:
+            out[key] = value
+    return out
+
+
+def cell_pairs(cells: list[str]) -> dict:
+    """Metadata printed as a table without colons (发布机构 | 宁国市商务局 | 发文日期 | 2021-10-08):
+    a cell naming a field, the next cell its value."""
+    out: dict = {}
+    for name, value in zip(cells, cells[1:]):
+        key = FIELDS.get(re.sub(r"[\s\u3000:：]+", "", name))
+        value = value.strip()
+        if key and value and re.sub(r"[\s\u3000:：]+", "", value) not in FIELDS and key not in out:
             out[key] = value
     return out
 

@@ -216,13 +216,16 @@ def read_pdf(data: bytes) -> Document:
 
 def _scanned(data: bytes, warnings: list[str]) -> Document:
     """No text layer at all: a scan, read by OCR."""
-    from .ocr import OCR_WARNING, ocr_pdf
+    from .ocr import NEEDS_OCR, OCR_WARNING, ocr_pdf
 
     pdf = _open(data)
     try:
         blocks = ocr_pdf(pdf, MAX_PAGES)
+    except UnreadableDocument as exc:  # no tesseract, or it timed out: a record that says so
+        return Document(blocks=[], format="pdf", warnings=[*warnings, NEEDS_OCR.format(reason=f"PDF has no text layer; {exc}")])
     finally:
         pdf.close()
     if not blocks:
-        raise UnreadableDocument("PDF has no text layer and OCR found no text")
+        return Document(blocks=[], format="pdf",
+                        warnings=[*warnings, NEEDS_OCR.format(reason="PDF has no text layer and OCR found no text")])
     return Document(blocks=blocks, format="pdf", warnings=[*warnings, OCR_WARNING], meta={"ocr": True})
