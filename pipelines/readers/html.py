@@ -11,6 +11,7 @@ PubDate, the 发布机构/成文日期 block) before any text.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 
@@ -173,8 +174,8 @@ def gkmlpt_detail(text: str) -> dict | None:
     if not _GKMLPT_DETAIL.search(text):
         return None
     out = {}
-    for key in ("title", "publisher", "content"):
-        match = re.search(rf'"{key}"\s*:\s*("(?:[^"\\]|\\.)*")', text)
+    for key in ("title", "publisher", "content", "date"):
+        match = re.search(rf'"{key}"\s*:\s*("(?:[^"\\]|\\.)*"|\d+)', text)
         if match:
             try:
                 out[key] = json.loads(match.group(1))
@@ -192,11 +193,13 @@ def _heading_title(tree) -> str | None:
 
     for xpath in _TITLE_XPATH:
         for el in tree.xpath(xpath):
-            if _is_chrome(el) or any(_is_chrome(a) for a in el.iterancestors()):
+            if any(_CHROME.search(f"{a.get('class', '')} {a.get('id', '')}") or a.tag in ("nav", "header", "footer")
+                   for a in (el, *el.iterancestors())):
                 continue
             for part in re.split(r"[_|｜]| - |—", el.text_content()):
                 part = re.sub(r"\s+", "", part)
-                if ("报告" in part or "年报" in part) and len(part) <= 80 and not is_breadcrumb(part):
+                if ("报告" in part or "年报" in part) and re.search(r"20\d{2}", part) and len(part) <= 80 \
+                        and not is_breadcrumb(part):
                     return part
     return None
 
@@ -228,9 +231,12 @@ def read_html(data: bytes) -> Document:
     meta = page_meta(tree, None)
     root = content_root(tree)
     if detail:
-        meta.setdefault("title", detail.get("title"))
+        meta["title"] = detail.get("title") or meta.get("title")
         if detail.get("publisher"):
             meta["agency"] = detail["publisher"]
+        if isinstance(detail.get("date"), (int, float)) and detail["date"] > 0:
+            china = datetime.timezone(datetime.timedelta(hours=8))
+            meta["published"] = datetime.datetime.fromtimestamp(detail["date"], china).date().isoformat()
         try:
             root = lxml.html.fragment_fromstring(detail["content"], create_parent="div")
         except (lxml.etree.ParserError, ValueError):

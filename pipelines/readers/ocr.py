@@ -79,11 +79,13 @@ def _line_cells(words: list[dict]) -> list[str]:
     for word in words:
         left = int(word["left"])
         if right is not None and left - right > 2 * height:
-            cells.append("".join(current))
+            cells.append(" ".join(current))
             current = []
         current.append(word["text"].strip("|"))
         right = left + int(word["width"])
-    cells.append("".join(current))
+    cells.append(" ".join(current))
+    # words of one cell keep a space between them (digits from two cells must never fuse into one
+    # figure); between Chinese characters the space is Tesseract's, not the document's
     return [_CJK_GAP.sub("", c) for c in cells]
 
 
