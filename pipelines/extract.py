@@ -51,6 +51,7 @@ _ORDER = (
     "review_litigation",
     "checks",
     "warnings",
+    "raw_cells",
     "parser_version",
 )
 

@@ -49,6 +49,8 @@ def test_the_breadcrumb_never_reaches_the_text_of_a_cms_page():
 def test_annotated_cell_is_its_figure():
     rec = extract((ARTICLES / "trs_article.html").read_bytes(), name="trs_article.html")
     assert rec["active_disclosure"]["normative_documents"] == {"made": 2, "repealed": 1, "in_force": 22}
+    # what was printed stays, for the archive's raw cell
+    assert rec["raw_cells"] == {"active_disclosure.normative_documents.in_force": "22（其中修订16件）"}
 
 
 def test_signature_date_in_chinese_numerals():
@@ -60,3 +62,11 @@ def test_signature_date_in_chinese_numerals():
 def test_a_related_report_link_is_not_the_title():
     rec = extract((ARTICLES / "ucap_article.html").read_bytes(), name="ucap_article.html")
     assert rec["year"] == 2023  # the related-links list names the 2022 report
+
+
+def test_the_archive_keeps_the_printed_text_of_an_annotated_cell():
+    from archive.store import cells_of
+
+    rec = extract((ARTICLES / "trs_article.html").read_bytes(), name="trs_article.html")
+    cell = next(c for c in cells_of(1, rec) if (c["row_key"], c["column_key"]) == ("normative_documents", "in_force"))
+    assert (cell["number"], cell["raw"]) == (22, "22（其中修订16件）")

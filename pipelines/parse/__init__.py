@@ -11,6 +11,7 @@ from .glued import parse_glued_active, parse_glued_applications, parse_glued_rev
 from .runs import tokens
 from .sections import find_sections, first_heading_index
 from .tables import (
+    RAW,
     parse_active,
     parse_active_grid,
     parse_applications,
@@ -96,6 +97,9 @@ def parse_document(doc: Document, hints: dict | None = None) -> dict:
             warnings.append(f"table {key} not found")
             continue
         record[key] = _parse_table(doc, key, sections[key], record["template"], warnings)
+        for cell, raw in record[key].pop(RAW, {}).items():
+            # 22（其中修订16件） is 22 in the record; the archive keeps what was printed
+            record.setdefault("raw_cells", {})[f"{key}.{cell}"] = raw
     overall = record["sections"].get("overall", "")
     said = meta.text_year(overall)
     if record["year"] and said and said != record["year"]:

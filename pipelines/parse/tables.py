@@ -20,7 +20,7 @@ from ..labels import (
     REVIEW_GROUPS,
     SPLIT_HEADINGS,
 )
-from ..values import has_numbering, is_blank, label_key, similarity, typed
+from ..values import has_numbering, is_annotated, is_blank, label_key, similarity, typed
 from .grid import read_grid
 from .runs import Run, fit, label_runs, value_runs
 
@@ -37,9 +37,15 @@ def _has_figures(run: Run) -> bool:
     return any(not is_blank(v) for v in run.values)
 
 
+RAW = "_raw"  # printed text of annotated cells, collected per table for the archive's raw column
+
+
 def _fill(out: dict, key: str, columns, cells, units=None) -> None:
     units = units or {}
     out[key] = {col: typed(cell, units.get(col)) for col, cell in zip(columns, cells)}
+    for col, cell in zip(columns, cells):
+        if is_annotated(cell):
+            out.setdefault(RAW, {})[f"{key}.{col}"] = cell.strip()
 
 
 def _active_row(label: str, template: str):
