@@ -20,7 +20,7 @@ _ANNOTATED = re.compile(r"^(.*?\d\s*(?:件|个|条|项|次|人次|家|万元|元
 _SPACED_DIGITS = re.compile(r"\d[\s\u3000]+\d")
 # Strings that stand in a value cell without being a figure.
 VALUE_WORDS = frozenset({"/", "-", "--", "—", "——", "－", "无", "不适用", "详见附件", "暂无", "未涉及", "空", "×", "x"})
-_NUMBERING = re.compile(r"^(?:[（(]\s*[一二三四五六七八九十]+\s*[)）]|[一二三四五六七八九十]+\s*[、.．]|\d{1,2}\s*[.．、](?!\d))")
+_NUMBERING = re.compile(r"^(?:[（(]\s*(?:[一二三四五六七八九十]+|\d{1,2})\s*[)）]|[一二三四五六七八九十]+\s*[、.．]|\d{1,2}\s*[.．、](?!\d))")
 _LABEL_NOISE = re.compile(r"[\s\u3000（）()、，,。.．:：;；“”\"'‘’《》<>/\\\-—_]+")
 
 
