@@ -157,3 +157,9 @@ def test_a_cell_merged_across_columns_leaves_its_row_out_and_never_shifts():
     assert "granted" not in rec["applications"]
     assert any(w.startswith("applications.granted: row") and "left out" in w for w in rec["warnings"])
     assert rec["applications"]["partially_granted"]["natural_person"] == 447  # neighbours untouched
+
+
+def test_a_list_title_without_the_agency_gives_way_to_the_documents_own_title():
+    path = doc_path("huaian_2024")
+    rec = extract(path.read_bytes(), name=path.name, hints={"title": "2024年政府信息公开工作年度报告"})
+    assert (rec["title"], rec["agency"]) == ("淮安市人民政府2024年政府信息公开工作年度报告", "淮安市人民政府")

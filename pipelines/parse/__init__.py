@@ -41,7 +41,7 @@ def _titles(doc: Document, hints: dict, warnings: list[str]) -> dict:
     """Title, agency, year, published: the crawl's hints, then the document's metadata, then its text."""
     own_title = meta.find_title(doc.blocks, first_heading_index(doc.blocks))
     hinted = hints.get("title") if not meta.is_breadcrumb(hints.get("title") or "") else None
-    title = meta.normalise_title(hinted or doc.meta.get("title") or own_title or "") or None
+    title = meta.fullest_title([hinted, doc.meta.get("title"), own_title])
     year = meta.title_year(title)
     if year is None:
         warnings.append("no year in the title")

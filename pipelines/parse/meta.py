@@ -67,6 +67,19 @@ def find_title(blocks, before: int) -> str | None:
     return None
 
 
+def fullest_title(candidates) -> str | None:
+    """The first title given, unless a later one holds it and says more (the agency a list title
+    leaves out: 2023年政府信息公开工作年度报告 → 淮安市人民政府2023年政府信息公开工作年度报告)."""
+    titles = [normalise_title(t) for t in candidates if t and normalise_title(t)]
+    if not titles:
+        return None
+    best = titles[0]
+    for other in titles[1:]:
+        if best in other and len(other) > len(best) and len(other) <= 80:
+            best = other
+    return best
+
+
 def title_year(title: str | None) -> int | None:
     match = _YEAR.search(title or "")
     return int(match.group(1)) if match else None
