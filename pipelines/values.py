@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 # Artefacts of Word-to-text conversion that sit inside cells.
 _ARTEFACTS = re.compile(r"\[bookmark:[^\]]*\]")

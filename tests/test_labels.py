@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pipelines.labels import APPLICATION_ROWS
-from pipelines.parse.tables import MATCH_THRESHOLD, _score
 from pipelines.parse.runs import Run
+from pipelines.parse.tables import MATCH_THRESHOLD, _score
 from pipelines.values import has_numbering, label_key
 
 ROWS = {row.key: row for row in APPLICATION_ROWS["2021"] if row.key}
