@@ -143,3 +143,58 @@ def test_agency_year_and_template_as_the_readme_gives_them(prefix):
         assert rec["year"] == 2020
     else:
         assert (rec["agency"], rec["year"]) == (expected["agency"], expected["year"])
+
+
+# The README's own words for rows, mapped to record keys by hand (independent of pipelines/labels.py).
+README_ROWS = {"规范性文件": "normative_documents", "其他对外管理服务事项": "other_services", "行政许可": "licensing"}
+
+
+def readme_expectations() -> dict[str, list[str]]:
+    """prefix -> the README's 'Expected values' clauses, as written."""
+    text = (SEEDS / "README.md").read_text(encoding="utf-8").split("Expected values", 1)[1]
+    out: dict[str, list[str]] = {}
+    for item in re.split(r"\n- ", "\n" + text):
+        match = re.match(r"(\d{3}):\s*(.*)", " ".join(item.split()), re.S)
+        if match:
+            out[match.group(1)] = [c.strip(" .") for c in match.group(2).split(";") if c.strip(" .")]
+    return out
+
+
+def _numbers(record: dict):
+    for table in ("active_disclosure", "applications", "review_litigation"):
+        for row, cells in record.get(table, {}).items():
+            if isinstance(cells, dict):
+                yield from ((table, row, col, v) for col, v in cells.items())
+
+
+def check_clause(rec: dict, clause: str) -> None:
+    active, apps = rec["active_disclosure"], rec["applications"]
+    match = re.fullmatch(r"(\S+?)(?: \([a-z_/]+\))? (\d+(?:/\d+)*)", clause)
+    if match and match.group(1) in README_ROWS:
+        row = README_ROWS[match.group(1)]
+        assert [v for v in active[row].values()][-len(match.group(2).split("/")):] == \
+            [int(n) for n in match.group(2).split("/")], clause
+    elif match := re.fullmatch(r"政府集中采购 (\d+) items, (\d+) 元", clause):
+        assert active["procurement"] == {"items": int(match.group(1)), "amount_yuan": int(match.group(2))}, clause
+    elif match := re.fullmatch(r"fees (\d+)", clause):
+        assert set(active["fees"].values()) == {int(match.group(1))}, clause
+    elif clause == "everything 0":
+        assert all(v in (0, None) for *_, v in _numbers(rec)), clause
+    elif clause.startswith("applications "):
+        for part in clause.removeprefix("applications ").split(", "):
+            row, *rest = part.split(" ")
+            if len(rest) == 1:  # granted 3/3: natural_person / total
+                rest = ["natural_person", rest[0].split("/")[0], "total", rest[0].split("/")[1]]
+            for column, value in zip(rest[::2], rest[1::2]):
+                assert apps[row][column] == int(value), (clause, row, column)
+    else:
+        raise AssertionError(f"README clause not understood: {clause}")
+
+
+@pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
+def test_every_figure_the_readme_pins(prefix):
+    clauses = readme_expectations()[prefix]
+    assert clauses
+    rec = record(prefix)
+    for clause in clauses:
+        check_clause(rec, clause)
