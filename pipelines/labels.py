@@ -23,7 +23,7 @@ SECTION_PHRASES = {
     "active_disclosure": ("主动公开政府信息情况",),
     "applications": ("收到和处理政府信息公开申请情况", "收到和处理政府信息公开申请"),
     "review_litigation": ("行政复议行政诉讼情况", "行政复议、行政诉讼情况", "行政复议和行政诉讼"),
-    "problems": ("存在的主要问题",),
+    "problems": ("存在的主要问题", "存在的问题", "存在问题"),
     "other": ("其他需要报告的事项",),
 }
 TABLE_SECTIONS = ("active_disclosure", "applications", "review_litigation")

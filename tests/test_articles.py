@@ -70,3 +70,19 @@ def test_the_archive_keeps_the_printed_text_of_an_annotated_cell():
     rec = extract((ARTICLES / "trs_article.html").read_bytes(), name="trs_article.html")
     cell = next(c for c in cells_of(1, rec) if (c["row_key"], c["column_key"]) == ("normative_documents", "in_force"))
     assert (cell["number"], cell["raw"]) == (22, "22（其中修订16件）")
+
+
+def test_a_full_report_in_hanweb_zoom_with_empty_header_cells():
+    """Table 三 and 四 headers leave empty cells under 自然人, 总计 and 行政复议 instead of spanning them."""
+    rec = extract((ARTICLES / "hanweb_zoom_full_tables.html").read_bytes(), name="hanweb_zoom_full_tables.html")
+    assert (rec["title"], rec["year"], rec["template"]) == ("某市2024年政府信息公开工作年度报告", 2024, "2021")
+    assert rec["active_disclosure"]["licensing"] == {"decisions": 1250331}
+    apps = rec["applications"]
+    assert apps["granted"] == {"natural_person": 160, "commercial": 9, "research": 1, "social_welfare": 1,
+                               "legal_service": 2, "other_org": 1, "total": 174}
+    assert apps["other_misc"]["total"] == 18 and apps["carried_forward"]["total"] == 18
+    assert rec["review_litigation"]["litigation_after_review"] == {"upheld": 3, "corrected": 0, "other": 0,
+                                                                  "pending": 2, "total": 5}
+    assert {c["status"] for c in rec["checks"]} == {"pass"}
+    assert rec["warnings"] == []
+    assert rec["sections"]["problems"].startswith("对照新要求")  # 五、存在问题及改进情况
