@@ -1,8 +1,13 @@
 """Run extraction over documents in worker processes with limits, offline.
 
-Each document is read in a forked child with a time and memory limit, so a hostile
-or broken file can neither hang the run nor take the parent down: it becomes a
-recorded failure. Every path that reads documents goes through here: the crawl's
+Documents are read in a pool of long-lived forked workers, each under an address-space
+limit for its whole life and a time limit per document, so a hostile or broken file
+can neither hang the run nor take the parent down: it becomes a recorded failure, and
+the worker that read it is replaced (as is every worker after RECYCLE_AFTER documents).
+A worker keeps its LibreOffice listening between .doc files. A payload read once is
+never read again for the same inputs (same sha256, parser version, name and hints):
+within a run the twins get a copy, and a version whose twin already has a record at
+this parser version copies it from the archive. Every path that reads documents goes through here: the crawl's
 extraction stage, ``reextract``, ``extract`` and ``import``. The crawl never does this
 work inside Scrapy's reactor.
 
@@ -30,10 +35,16 @@ from .store import Archive, forget_inherited_locks
 
 TIME_LIMIT = 90  # seconds per document
 MEMORY_LIMIT = 4 * 1024**3  # address space per worker; LibreOffice needs a lot of it
+RECYCLE_AFTER = 200  # documents a worker reads before it is replaced
 
 
 def configured_time_limit() -> float:
     return float(os.environ.get("NIANBAO_EXTRACT_TIME_LIMIT") or TIME_LIMIT)
+
+
+def configured_workers() -> int:
+    """NIANBAO_EXTRACT_WORKERS, else one worker per core."""
+    return max(1, int(os.environ.get("NIANBAO_EXTRACT_WORKERS") or os.cpu_count() or 2))
 
 
 def configured_memory_limit() -> int:
@@ -45,6 +56,7 @@ def configured_memory_limit() -> int:
 class ExtractionStats:
     ok: int = 0
     failed: int = 0
+    copied: int = 0  # of ok: records copied from a twin already read, not read again
     failures: list = field(default_factory=list)
 
 
@@ -58,12 +70,13 @@ def _hints(job: dict) -> dict | None:
     return hints if any(hints.values()) else None
 
 
-def _confine(memory_limit: int, cpu_seconds: float) -> None:
+def _confine(memory_limit: int, cpu_seconds: float, cpu: bool = True) -> None:
     """The worker's own bounds, inherited by anything it starts (LibreOffice): address space, and CPU time
     as a backstop should the parent die and no longer be there to kill it."""
     os.setpgid(0, 0)  # its own process group, so a kill reaches the converters it started too
     forget_inherited_locks()
-    for limit, value in ((resource.RLIMIT_AS, memory_limit), (resource.RLIMIT_CPU, int(cpu_seconds) + 5)):
+    limits = [(resource.RLIMIT_AS, memory_limit)] + ([(resource.RLIMIT_CPU, int(cpu_seconds) + 5)] if cpu else [])
+    for limit, value in limits:
         try:
             resource.setrlimit(limit, (value, value))
         except (ValueError, OSError):
@@ -89,19 +102,67 @@ def _read(data: bytes, job: dict) -> tuple:
 
 
 def _work(conn, data: bytes, job: dict, memory_limit: int, cpu_seconds: float = TIME_LIMIT) -> None:
+    """The old way, kept callable for the benchmark's baseline: one forked process per document, each .doc
+    converted by a LibreOffice of its own."""
+    from pipelines.readers import doc
+
+    doc.PERSISTENT = False
     _confine(memory_limit, cpu_seconds)
+    try:
+        conn.send(_read_limited(data, job, memory_limit))
+    except MemoryError:
+        conn.send(("failed", f"memory limit of {memory_limit // 1024**2} MiB exceeded", None))
+    finally:
+        conn.close()
+
+
+def _read_limited(data: bytes, job: dict, memory_limit: int) -> tuple:
     # built before reading: once memory is exhausted, even formatting a message can fail
     over_memory = ("failed", f"memory limit of {memory_limit // 1024**2} MiB exceeded", None)
     try:
         outcome = _read(data, job)
     except MemoryError:
         outcome = over_memory  # leaving this block frees the traceback and what the reader built
+    return outcome
+
+
+def _cpu_budget(cpu_seconds: float) -> None:
+    """RLIMIT_CPU counts a process's whole life: give this document its own allowance on top of what the
+    worker has used so far (a backstop; the parent's wall-clock limit is the real one)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = int(usage.ru_utime + usage.ru_stime + cpu_seconds) + 5
     try:
-        conn.send(outcome)
-    except MemoryError:
-        conn.send(over_memory)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _serve(conn, memory_limit: int, cpu_seconds: float) -> None:
+    """A long-lived worker: documents one at a time until told to stop (None) or the parent goes away."""
+    _confine(memory_limit, cpu_seconds, cpu=False)
+    try:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                break
+            if message is None:
+                break
+            data, job = message
+            _cpu_budget(cpu_seconds)
+            outcome = _read_limited(data, job, memory_limit)
+            del data, message
+            try:
+                conn.send(outcome)
+            except MemoryError:
+                conn.send(("failed", f"memory limit of {memory_limit // 1024**2} MiB exceeded", None))
     finally:
+        from pipelines.readers.doc import stop_persistent_converter
+
+        stop_persistent_converter()
         conn.close()
+        os._exit(0)  # no atexit handlers or buffers inherited from the parent
 
 
 def _kill(process) -> None:
@@ -122,12 +183,154 @@ def _died(process, memory_limit: int) -> str:
     return f"the reader died without an answer (exit code {code}) under the memory limit of {memory_limit // 1024**2} MiB"
 
 
+@dataclass
+class _Worker:
+    process: object
+    conn: object
+    done: int = 0
+    job: dict | None = None
+    started: float = 0.0
+
+
+class WorkerPool:
+    """Long-lived limited workers. Each keeps its address-space limit for its whole life and gets a fresh CPU
+    allowance and wall-clock limit per document; it is replaced after any failure (whatever the reader left
+    behind goes with it) and after ``recycle_after`` documents (so slow growth never accumulates)."""
+
+    def __init__(self, size: int, time_limit: float, memory_limit: int, recycle_after: int = RECYCLE_AFTER):
+        self.size, self.time_limit, self.memory_limit = max(1, size), time_limit, memory_limit
+        self.recycle_after = recycle_after
+        self.context = multiprocessing.get_context("fork")
+        self.idle: list[_Worker] = []
+        self.busy: dict = {}  # connection -> _Worker
+
+    def _spawn(self) -> _Worker:
+        parent, child = self.context.Pipe(duplex=True)
+        process = self.context.Process(target=_serve, args=(child, self.memory_limit, self.time_limit), daemon=False)
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def _retire(self, worker: _Worker, kill: bool = False) -> None:
+        if not kill:
+            try:
+                worker.conn.send(None)
+                worker.process.join(10)
+            except (OSError, ValueError):
+                pass
+        if worker.process.is_alive() or kill:
+            _kill(worker.process)
+        else:  # its converter lives in its process group: end anything it left
+            try:
+                os.killpg(worker.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        worker.conn.close()
+
+    def has_room(self) -> bool:
+        return len(self.busy) < self.size
+
+    def submit(self, job: dict, data: bytes) -> None:
+        worker = self.idle.pop() if self.idle else self._spawn()
+        worker.job, worker.started = job, time.monotonic()
+        try:
+            worker.conn.send((data, job))
+        except (OSError, ValueError):  # it died idle: a fresh one takes the document
+            self._retire(worker, kill=True)
+            worker = self._spawn()
+            worker.job, worker.started = job, time.monotonic()
+            worker.conn.send((data, job))
+        self.busy[worker.conn] = worker
+
+    def collect(self, timeout: float = 0.2):
+        """(job, status, record or reason, text) of documents finished or over their time limit."""
+        results = []
+        for conn in wait(list(self.busy), timeout=timeout):
+            worker = self.busy.pop(conn)
+            try:
+                status, payload, text = conn.recv()
+                alive = True
+            except (EOFError, OSError):
+                status, payload, text = "failed", _died(worker.process, self.memory_limit), None
+                alive = False
+            if time.monotonic() - worker.started > self.time_limit:  # late is over the limit, however it ended
+                status, payload, text = "failed", f"time limit of {self.time_limit:g}s exceeded", None
+            worker.done += 1
+            if not alive or status != "ok" or worker.done >= self.recycle_after:
+                self._retire(worker, kill=not alive)
+            else:
+                self.idle.append(worker)
+            results.append((worker.job, status, payload, text))
+        for conn, worker in list(self.busy.items()):
+            if time.monotonic() - worker.started > self.time_limit:
+                self.busy.pop(conn)
+                self._retire(worker, kill=True)
+                results.append((worker.job, "failed", f"time limit of {self.time_limit:g}s exceeded", None))
+        return results
+
+    def close(self, kill: bool = False) -> None:
+        for worker in list(self.busy.values()):
+            self._retire(worker, kill=True)
+        self.busy.clear()
+        for worker in self.idle:
+            self._retire(worker, kill=kill)
+        self.idle.clear()
+
+
+def _content_key(job: dict) -> str:
+    """Everything a record is made of besides the URL in its ``source``: the same key, the same record."""
+    return json.dumps([job.get("sha256"), PARSER_VERSION, _name(job), job.get("media_type"), _hints(job)],
+                      ensure_ascii=False, sort_keys=True)
+
+
+def _with_url(record: dict, url: str | None) -> dict:
+    copied = json.loads(json.dumps(record))
+    copied["source"]["url"] = url
+    return copied
+
+
 def run_limited(jobs: list[dict], payload_of, on_result, workers: int = 2, time_limit: float | None = None,
-                memory_limit: int | None = None) -> None:
+                memory_limit: int | None = None, fork_per_document: bool | None = None) -> None:
     """Extract each job's bytes (``payload_of(job)``) in a limited worker; ``on_result(job, status, record or
-    reason, text)`` is called in this process, in completion order."""
+    reason, text)`` is called in this process, in completion order. Jobs with the same payload and the same
+    inputs (``_content_key``; jobs without a sha256 never share) are read once; the others get a copy.
+    ``fork_per_document`` (or NIANBAO_EXTRACT_FORK_PER_DOCUMENT=1) is the old way, kept as a baseline."""
     time_limit = time_limit if time_limit is not None else configured_time_limit()
     memory_limit = memory_limit if memory_limit is not None else configured_memory_limit()
+    if fork_per_document is None:
+        fork_per_document = os.environ.get("NIANBAO_EXTRACT_FORK_PER_DOCUMENT") == "1"
+    if fork_per_document:
+        return _run_forking(jobs, payload_of, on_result, workers, time_limit, memory_limit)
+    waiting: dict[str, list] = {}  # content key -> jobs that get the first one's answer
+    queue = []
+    for job in jobs:
+        key = _content_key(job) if job.get("sha256") else None
+        if key is not None and key in waiting:
+            waiting[key].append(job)
+            continue
+        if key is not None:
+            waiting[key] = []
+        queue.append((key, job))
+    queue.reverse()
+    keys = {}
+    pool = WorkerPool(workers, time_limit, memory_limit)
+    try:
+        while queue or pool.busy:
+            while queue and pool.has_room():
+                key, job = queue.pop()
+                keys[id(job)] = key
+                pool.submit(job, payload_of(job))
+            for job, status, payload, text in pool.collect():
+                on_result(job, status, payload, text)
+                for twin in waiting.get(keys.pop(id(job)), ()):
+                    on_result(twin, status, _with_url(payload, twin.get("url")) if status == "ok" else payload, text)
+    except BaseException:  # Ctrl-C or an error here: workers live in their own process groups
+        pool.close(kill=True)
+        raise
+    pool.close()
+
+
+def _run_forking(jobs, payload_of, on_result, workers, time_limit, memory_limit) -> None:
     context = multiprocessing.get_context("fork")
     queue = list(jobs)
     running: dict = {}  # connection -> (process, job, started)
@@ -148,7 +351,7 @@ def run_limited(jobs: list[dict], payload_of, on_result, workers: int = 2, time_
                     status, payload, text = "failed", _died(process, memory_limit), None
                 process.join(5)
                 conn.close()
-                if time.monotonic() - started > time_limit:  # late is over the limit, however it ended
+                if time.monotonic() - started > time_limit:
                     status, payload, text = "failed", f"time limit of {time_limit:g}s exceeded", None
                 on_result(job, status, payload, text)
             for conn, (process, job, started) in list(running.items()):
@@ -157,7 +360,7 @@ def run_limited(jobs: list[dict], payload_of, on_result, workers: int = 2, time_
                     running.pop(conn)
                     conn.close()
                     on_result(job, "failed", f"time limit of {time_limit:g}s exceeded", None)
-    finally:  # Ctrl-C or an error here: workers live in their own process groups, so end them explicitly
+    finally:
         for process, _, _ in running.values():
             _kill(process)
 
@@ -169,11 +372,12 @@ def extract_versions(
     time_limit: float | None = None,
     memory_limit: int | None = None,
     progress=None,
+    fork_per_document: bool | None = None,
 ) -> ExtractionStats:
     stats = ExtractionStats()
     run_limited(jobs, lambda job: archive.blobs.get(job["sha256"]),
                 lambda job, status, payload, text: _save(archive, job, status, payload, text, stats, progress),
-                workers=workers, time_limit=time_limit, memory_limit=memory_limit)
+                workers=workers, time_limit=time_limit, memory_limit=memory_limit, fork_per_document=fork_per_document)
     return stats
 
 
@@ -206,11 +410,37 @@ def _save(archive, job, status, payload, text, stats, progress) -> None:
         progress()
 
 
-def extract_pending(archive: Archive, all_versions: bool = False, workers: int = 2, progress_factory=None) -> ExtractionStats:
-    """Extract what has not been (or, with all_versions, everything), then re-choose sources."""
-    jobs = archive.pending_versions(all_versions=all_versions, parser_version=PARSER_VERSION)
+def copy_twins(archive: Archive, jobs: list[dict], stats: ExtractionStats, progress=None) -> list[dict]:
+    """Give each job whose payload and inputs were already read by this parser version (any site, any run) a
+    copy of that record; return the jobs still to read."""
+    done = {}
+    for row in archive.extracted_twins({job["sha256"] for job in jobs}, PARSER_VERSION):
+        done.setdefault(_content_key(row), row)
+    todo = []
+    for job in jobs:
+        twin = done.get(_content_key(job))
+        if twin is None or twin["id"] == job["id"]:
+            todo.append(job)
+            continue
+        _save(archive, job, "ok", _with_url(json.loads(twin["record"]), job["url"]), twin["text"], stats, progress)
+        stats.copied += 1
+    return todo
+
+
+def extract_pending(archive: Archive, all_versions: bool = False, workers: int = 2, progress_factory=None,
+                    retry_failed: bool = False, fork_per_document: bool | None = None) -> ExtractionStats:
+    """Extract what has not been read by this parser version (or, with all_versions, everything), then
+    re-choose sources. A payload already read with the same inputs is copied, not read again."""
+    jobs = archive.pending_versions(all_versions=all_versions, parser_version=PARSER_VERSION,
+                                    retry_failed=retry_failed)
     advance = progress_factory(len(jobs)) if progress_factory else None
-    stats = extract_versions(archive, jobs, workers=workers, progress=advance)
+    stats = ExtractionStats()
+    if not all_versions:
+        jobs = copy_twins(archive, jobs, stats, advance)
+    done = extract_versions(archive, jobs, workers=workers, progress=advance, fork_per_document=fork_per_document)
+    stats.ok += done.ok
+    stats.failed += done.failed
+    stats.failures += done.failures
     archive.choose_sources()
     record_changes(archive.db)
     return stats

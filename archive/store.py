@@ -377,19 +377,38 @@ class Archive:
 
     # -------------------------------------------------------------- extraction results
 
-    def pending_versions(self, all_versions: bool = False, parser_version: str | None = None) -> list[dict]:
-        sql = (
-            "SELECT v.id, v.sha256, d.url, d.format, d.title, d.metadata, b.media_type, r.title AS report_title, "
-            "a.name AS agency, r.published FROM versions v JOIN documents d ON d.id = v.document_id "
-            "JOIN blobs b ON b.sha256 = v.sha256 JOIN reports r ON r.id = d.report_id "
-            "JOIN agencies a ON a.id = r.agency_id"
-        )
+    _JOB_SQL = (
+        "SELECT v.id, v.sha256, d.url, d.format, d.title, d.metadata, b.media_type, r.title AS report_title, "
+        "a.name AS agency, r.published FROM versions v JOIN documents d ON d.id = v.document_id "
+        "JOIN blobs b ON b.sha256 = v.sha256 JOIN reports r ON r.id = d.report_id "
+        "JOIN agencies a ON a.id = r.agency_id"
+    )
+
+    def pending_versions(self, all_versions: bool = False, parser_version: str | None = None,
+                         retry_failed: bool = False) -> list[dict]:
+        """Versions to extract: pending ones, those read by another parser version, and (retry_failed) those
+        that failed; with all_versions, every one."""
+        sql, params = self._JOB_SQL, []
         if not all_versions:
             sql += " WHERE v.extract_status = 'pending'"
+            if retry_failed:
+                sql += " OR v.extract_status = 'failed'"
             if parser_version:
                 sql += " OR v.parser_version IS NOT ?"
-        params = [parser_version] if parser_version and not all_versions else []
+                params.append(parser_version)
         return list(self.db.query(sql + " ORDER BY v.id", params))
+
+    def extracted_twins(self, sha256s: set[str], parser_version: str) -> list[dict]:
+        """Versions of these payloads already read by this parser version, with their record and text."""
+        rows: list[dict] = []
+        ordered = sorted(sha256s)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start:start + 500]
+            rows += self.db.query(
+                self._JOB_SQL.replace("SELECT v.id,", "SELECT v.id, v.record, v.text,")
+                + f" WHERE v.extract_status = 'ok' AND v.parser_version = ? AND v.sha256 IN ({','.join('?' * len(chunk))})",
+                [parser_version, *chunk])
+        return rows
 
     def save_extraction(self, version_id: int, record: dict | None, text: str | None, error: str | None, parser_version: str) -> None:
         with self.db.conn:

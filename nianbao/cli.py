@@ -130,19 +130,36 @@ def _parse_settings(pairs) -> dict:
     return out
 
 
-def _extract_stage(data: Path, all_versions: bool = False) -> dict:
-    from rich.progress import Progress
+def _extract_stage(data: Path, all_versions: bool = False, workers: int | None = None,
+                   retry_failed: bool = False) -> dict:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    from archive.extraction import extract_pending
+    from archive.extraction import configured_workers, extract_pending
     from archive.store import Archive
 
     archive = Archive(data)
-    with Progress(transient=True) as progress:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as progress:
         def factory(total):
-            task = progress.add_task("extracting", total=total)
-            return lambda: progress.advance(task)
+            task = progress.add_task("extracting", total=total, rate="")
 
-        stats = extract_pending(archive, all_versions=all_versions, progress_factory=factory)
+            def advance():
+                progress.advance(task)
+                speed = progress.tasks[task].speed
+                progress.update(task, rate=f"{speed:.1f} docs/s" if speed else "")
+            return advance
+
+        stats = extract_pending(archive, all_versions=all_versions, workers=workers or configured_workers(),
+                                progress_factory=factory, retry_failed=retry_failed)
     archive.build_search()
     archive.checkpoint()
     return {"extracted": stats.ok, "failed": stats.failed, "failures": stats.failures}
@@ -348,10 +365,17 @@ def extract(file):
 
 @main.command()
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True)
-def reextract(data):
-    """Re-run extraction over every archived payload, offline."""
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Extraction workers (default: NIANBAO_EXTRACT_WORKERS, else the number of cores).")
+@click.option("--all", "all_versions", is_flag=True,
+              help="Read every payload again, even those this parser version already read.")
+def reextract(data, workers, all_versions):
+    """Re-run extraction over the archived payloads, offline, with a progress bar and an ETA.
+
+    Reads every version this parser version has not read (or that failed); a payload already read with the
+    same inputs (same sha256 and hints, any site) is copied, never read twice. --all reads everything."""
     with _writing(data, "reextract"):
-        result = _extract_stage(data, all_versions=True)
+        result = _extract_stage(data, all_versions=all_versions, workers=workers, retry_failed=True)
     click.echo(json.dumps(result, ensure_ascii=False, indent=1))
 
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RUN_PACKAGES=(libreoffice-writer-nogui)
+RUN_PACKAGES=(libreoffice-writer-nogui python3-uno)
 TEST_PACKAGES=(chromium fonts-noto-cjk tesseract-ocr tesseract-ocr-chi-sim poppler-utils poppler-data)
 packages=("${RUN_PACKAGES[@]}")
 [ "${1:-}" = "--run" ] || packages+=("${TEST_PACKAGES[@]}")
