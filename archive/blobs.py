@@ -116,6 +116,15 @@ class PayloadWriter:
         Path(self.path).unlink(missing_ok=True)
 
 
+def _complete(target: Path, size: int) -> bool:
+    """Already stored: a blob whose size differs is the remains of a power cut before its group was synced
+    (no row points at it), and is written again."""
+    try:
+        return target.stat().st_size == size
+    except FileNotFoundError:
+        return False
+
+
 class BlobStore:
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -127,11 +136,12 @@ class BlobStore:
     def has(self, sha256: str) -> bool:
         return self.path(sha256).exists()
 
-    def put(self, data: bytes) -> str:
-        """Store bytes (atomically: temp file, fsync, rename) and return their sha256."""
+    def put(self, data: bytes, sync: bool = True) -> str:
+        """Store bytes (atomically: temp file, fsync, rename) and return their sha256. ``sync=False``: the caller
+        syncs the file (and its directory) itself before any row points at it (a group of writes)."""
         sha256 = hashlib.sha256(data).hexdigest()
         target = self.path(sha256)
-        if target.exists():
+        if _complete(target, len(data)):
             return sha256
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
@@ -139,23 +149,25 @@ class BlobStore:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if sync:
+                    os.fsync(handle.fileno())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         return sha256
 
-    def put_spooled(self, payload: SpooledPayload) -> str:
+    def put_spooled(self, payload: SpooledPayload, sync: bool = True) -> str:
         """Move a spooled payload into the store (fsync, then rename: it never passes through memory)."""
         target = self.path(payload.sha256)
         source = Path(payload.path)
-        if target.exists():
+        if _complete(target, payload.size):
             source.unlink(missing_ok=True)
             return payload.sha256
         target.parent.mkdir(parents=True, exist_ok=True)
-        with open(source, "rb") as handle:
-            os.fsync(handle.fileno())
+        if sync:
+            with open(source, "rb") as handle:
+                os.fsync(handle.fileno())
         os.replace(source, target)  # the spool lives in the archive directory: same file system
         return payload.sha256
 

@@ -25,7 +25,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pipelines.document import UnreadableDocument
 from pipelines.extract import PARSER_VERSION, extract_with_text
@@ -279,7 +279,9 @@ class WorkerPool:
 
 def _content_key(job: dict) -> str:
     """Everything a record is made of besides the URL in its ``source``: the same key, the same record."""
-    return json.dumps([job.get("sha256"), PARSER_VERSION, _name(job), job.get("media_type"), _hints(job)],
+    # of the name, readers look only at the extension (pipelines.readers.sniff)
+    suffix = PurePosixPath(_name(job)).suffix.lower()
+    return json.dumps([job.get("sha256"), PARSER_VERSION, suffix, job.get("media_type"), _hints(job)],
                       ensure_ascii=False, sort_keys=True)
 
 

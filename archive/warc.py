@@ -4,7 +4,7 @@ One gzipped WARC per crawl run under ``DIR/warcs/``. Each fetch becomes a reques
 record and a response record, or a revisit record when the payload is already
 held (identical-payload-digest) or the server answered 304 (server-not-modified).
 A record is flushed and fsynced before the database row pointing at it is
-committed; a record cut short by a crash is truncated away on the next open.
+committed (during a crawl, once per group of writes); a record cut short by a crash is truncated away on the next open.
 """
 
 from __future__ import annotations
@@ -65,12 +65,18 @@ class WarcFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.handle = open(path, "ab")
         self.writer = WARCWriter(self.handle, gzip=True, warc_version="1.1")
+        self.sync_each = True  # False while the archive groups its writes: it calls sync() before committing
+
+    def sync(self) -> None:
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
 
     def _write(self, record) -> tuple[int, int, str]:
         offset = self.handle.tell()
         self.writer.write_record(record)
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
+        self.handle.flush()  # in the file before any row points at it, even when the fsync waits for the group
+        if self.sync_each:
+            os.fsync(self.handle.fileno())
         return offset, self.handle.tell() - offset, record.rec_headers.get_header("WARC-Record-ID")
 
     def request(self, ex: Exchange, concurrent_to: str) -> tuple[int, int, str]:

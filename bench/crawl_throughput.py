@@ -2,7 +2,10 @@
 reports per second and peak memory, against fetching the same URLs with a plain concurrent
 downloader in the same run (the gap is our overhead: Scrapy, archive writes, WARC, fetch log).
 
-    .venv/bin/python bench/crawl_throughput.py [--reports 1000]
+    .venv/bin/python bench/crawl_throughput.py [--reports 1000] [--no-baseline]
+
+Two crawls of the same portal run: the old way (NIANBAO_WRITE_GROUP=1: every blob, WARC record and database
+row synced and committed alone) and the current one (grouped writes), then the plain download.
 
 The scaled portal is generated once into bench/.cache/ (a few minutes); later runs reuse it.
 """
@@ -12,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -73,9 +75,26 @@ def plain_download(urls: list[tuple[str, str | None]], workers: int = 16) -> flo
     return elapsed
 
 
+def crawl(portal_dir: Path, portal_url: str, data: Path, extra: list[str]) -> tuple[float, float]:
+    """One real `nianbao crawl` (delays off): its wall time and its own peak RSS in MiB."""
+    command = [sys.executable, "-m", "nianbao.cli", "crawl", "--sites", str(portal_dir / "sites.yml"),
+               "--portal-url", portal_url, "--data", str(data), "--no-extract",
+               "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=ERROR",
+               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "CONCURRENT_REQUESTS=16", *extra]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"crawl failed ({status}): {process.stderr.read().decode()[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=1000)
+    parser.add_argument("--no-baseline", action="store_true", help="skip the crawl with every write synced alone")
     args = parser.parse_args()
     portal_dir = build(args.reports)
 
@@ -83,28 +102,28 @@ def main() -> None:
 
     with Portal(site=portal_dir / "site", routes=portal_dir / "routes.json") as portal, \
             tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "archive"
-        command = [sys.executable, "-m", "nianbao.cli", "crawl", "--sites", str(portal_dir / "sites.yml"),
-                   "--portal-url", portal.url, "--data", str(data), "--no-extract",
-                   "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=ERROR",
-                   "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "CONCURRENT_REQUESTS=16"]
-        started = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-        crawl = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        db = sqlite3.connect(data / "nianbao.db")
-        found = db.execute("SELECT count(*) FROM reports").fetchone()[0]
-        urls = db.execute("SELECT url, referer FROM fetches WHERE outcome = 'fetched'").fetchall()
-        size = sum(p.stat().st_size for p in data.rglob("*") if p.is_file()) / 2**20
-        print(f"nianbao crawl: {found} reports, {len(urls)} fetches in {crawl:.1f}s = {found / crawl:.1f} reports/s, "
-              f"peak RSS {peak:.0f} MiB, archive {size:.0f} MiB (blobs + WARC + database)")
+        runs = [("grouped writes (now)", [])]
+        if not args.no_baseline:  # the old way, in the same run: every blob, WARC record and row synced alone
+            runs.insert(0, ("every write synced alone (before)", ["-s", "NIANBAO_WRITE_GROUP=1"]))
+        figures = {}
+        for n, (name, extra) in enumerate(runs):
+            data = Path(tmp) / f"archive{n}"
+            elapsed, peak = crawl(portal_dir, portal.url, data, extra)
+            db = sqlite3.connect(data / "nianbao.db")
+            found = db.execute("SELECT count(*) FROM reports").fetchone()[0]
+            urls = db.execute("SELECT url, referer FROM fetches WHERE outcome = 'fetched'").fetchall()
+            size = sum(p.stat().st_size for p in data.rglob("*") if p.is_file()) / 2**20
+            figures[name] = elapsed
+            print(f"nianbao crawl, {name}: {found} reports, {len(urls)} fetches in {elapsed:.1f}s = "
+                  f"{found / elapsed:.1f} reports/s, peak RSS {peak:.0f} MiB, archive {size:.0f} MiB")
         baseline = plain_download(urls)
-        print(f"overhead: crawl takes {crawl / baseline:.1f}x the plain download of the same URLs")
+        for name, elapsed in figures.items():
+            print(f"overhead, {name}: the crawl takes {elapsed / baseline:.1f}x the plain download of the same URLs")
         started = time.perf_counter()
         extraction = subprocess.run([sys.executable, "-m", "nianbao.cli", "reextract", "--data", str(data)],
                                     cwd=ROOT, check=True, capture_output=True, text=True,
                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
-        print(f"extraction (2 workers): {json.loads(extraction.stdout)['extracted']} documents in "
+        print(f"extraction ({os.cpu_count()} workers): {json.loads(extraction.stdout)['extracted']} documents in "
               f"{time.perf_counter() - started:.1f}s")
     shutil.rmtree(CACHE / "tmp", ignore_errors=True)
 

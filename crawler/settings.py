@@ -46,5 +46,14 @@ ITEM_PIPELINES = {
     "crawler.item_pipelines.archive_payload.ArchivePayloadPipeline": 100,
 }
 
+# Extraction workers a run starts once it has fetched everything (a Scrapyd shard: -d setting=...=2); 0: leave it to
+# `nianbao crawl`'s own extraction stage, `merge` or `reextract --workers N`.
+NIANBAO_EXTRACT_WORKERS = 0
+
+# Archive writes committed in groups: one fsync per touched file and one commit per NIANBAO_WRITE_GROUP writes
+# or NIANBAO_WRITE_GROUP_SECONDS, whichever comes first (a kill loses at most that group; the next run refetches it).
+NIANBAO_WRITE_GROUP = 64
+NIANBAO_WRITE_GROUP_SECONDS = 0.25
+
 # Where the archive lives; `nianbao crawl --data DIR` sets it.
 NIANBAO_DATA = "data"

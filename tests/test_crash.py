@@ -108,10 +108,11 @@ def test_ten_sigkills_spread_over_the_crawl_each_resume_to_the_clean_archive(por
     subprocess.run(crawl_command(portal, clean), cwd=ROOT, env=env, check=True, capture_output=True)
     expected, total = archive_state(clean), progress(clean)
     assert len(expected["reports"]) == len(EXPECTED) and len(expected["versions"]) > len(EXPECTED)
-    killed_at = []
+    killed_at, targets = [], []
     for point in range(1, KILL_POINTS + 1):
         data = tmp_path / f"kill-{point:02d}"
         target = total * point // (KILL_POINTS + 1)  # 1/11 … 10/11 of the way through
+        targets.append(target)
         process = subprocess.Popen(crawl_command(portal, data), cwd=ROOT, env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
@@ -132,7 +133,9 @@ def test_ten_sigkills_spread_over_the_crawl_each_resume_to_the_clean_archive(por
         fixity = verify(Archive(data))  # what `nianbao verify` runs, without another interpreter
         assert fixity["problems"] == [] and fixity["blobs"] == len(expected["blobs"]), (point, fixity["problems"])
     # the kills really were spread over the crawl, not bunched at one end
-    assert killed_at == sorted(killed_at) and killed_at[0] < total // 5 and killed_at[-1] > total * 4 // 5
+    # (writes are committed in groups, so a kill lands at or a group past its point: each at or after its own)
+    assert all(at >= target for at, target in zip(killed_at, targets))
+    assert killed_at[0] < total // 5 and killed_at[-1] > total * 4 // 5
 
 
 def test_resuming_a_run_left_marked_running_follows_every_archived_page(crawled, portal, tmp_path):

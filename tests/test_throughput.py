@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,7 @@ def test_the_same_payload_on_another_site_is_copied_not_read_again(tmp_path):
     archive = Archive(tmp_path / "a")
     data = seed_path("001").read_bytes()
     title = "某市某局2023年政府信息公开工作年度报告"
-    report_id = archive.ensure_report("某市某局", 2023, title, {"id": "city"})
+    report_id = archive.ensure_report("某市某局", 2023, title)
     archive.store_payload(report_id=report_id, url="http://city.example/a.txt", role="report", data=data, title=title)
     first = extract_pending(archive)
     assert first.ok == 1 and first.copied == 0
@@ -129,3 +130,42 @@ def test_a_shard_run_extracts_what_it_fetched_when_asked(portal, tmp_path):
     stats = json.loads(db.execute("SELECT stats FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0])
     assert "pending" not in statuses and statuses.get("ok", 0) > 50
     assert stats["nianbao/extracted"] == statuses["ok"]
+
+
+def test_grouped_writes_are_committed_once_their_files_are_synced(tmp_path, monkeypatch):
+    from archive import store
+    from archive.warc import Exchange
+
+    archive = Archive(tmp_path)
+    run = archive.start_run("crawl", [])
+    archive.group_writes(documents=3, seconds=3600)
+    archive.open_warc(run)
+    report = archive.ensure_report("某市某局", 2023, "t")
+    reader = sqlite3.connect(tmp_path / "nianbao.db", check_same_thread=False)  # fsyncs run in threads
+    synced, committed_when_synced = [], []
+    watching = threading.Lock()
+    real_fsync = store._fsync_path
+
+    def watched(path):
+        with watching:
+            committed_when_synced.append(reader.execute("SELECT count(*) FROM versions").fetchone()[0])
+            synced.append(Path(path))
+        real_fsync(path)
+
+    monkeypatch.setattr(store, "_fsync_path", watched)
+    exchange = {"url": "http://x/a.pdf", "status": 200, "response_headers": [("Content-Type", "application/pdf")]}
+    for n in range(2):
+        archive.store_payload(report_id=report, url=f"http://x/{n}.pdf", role="attachment", data=b"%%PDF-%d" % n,
+                              exchange=Exchange(**{**exchange, "url": f"http://x/{n}.pdf"}))
+    # ensure_report and the two payloads: three writes, the group was due and is committed
+    assert reader.execute("SELECT count(*) FROM versions").fetchone()[0] == 2
+    archive.log_fetch(run_id=run, url="http://x/0.pdf", outcome="fetched")
+    assert reader.execute("SELECT count(*) FROM fetches").fetchone()[0] == 0  # waiting for its group
+    blobs = {archive.blobs.path(v["sha256"]) for v in archive.db["versions"].rows}
+    assert blobs <= set(synced) and {p.parent for p in blobs} <= set(synced)
+    assert set(committed_when_synced) == {0}  # nothing was visible before every file was synced
+    archive.store_payload(report_id=report, url="http://x/9.pdf", role="attachment", data=b"%PDF-9")
+    assert reader.execute("SELECT count(*) FROM versions").fetchone()[0] == 2  # waiting for its group
+    archive.finish_run(run, "finished", {})
+    assert reader.execute("SELECT count(*) FROM versions").fetchone()[0] == 3
+    assert reader.execute("SELECT count(*) FROM fetches").fetchone()[0] == 1

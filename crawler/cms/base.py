@@ -65,8 +65,10 @@ class CmsFamily:
     def metadata(self, response: Response) -> dict:
         """Every label/value pair of the article's metadata block, kept raw."""
         meta = {}
-        for row in response.xpath("//tr[th or td]"):
-            cells = [" ".join(c.xpath(".//text()").getall()).strip() for c in row.xpath("th|td")]
+        # plain lxml, not parsel: an HTML report's own tables have hundreds of cells, and a Selector per cell
+        # was most of what an article page cost the crawl
+        for row in response.selector.root.xpath("//tr[th or td]"):
+            cells = [" ".join(c.xpath(".//text()")).strip() for c in row.xpath("th|td")]
             for label, value in zip(cells[::2], cells[1::2]):
                 key = re.sub(r"[\s：:\u3000]+", "", label)
                 if key and any(key.startswith(m) for m in (*META_LABELS, "标题")) and len(key) <= 8:

@@ -17,6 +17,11 @@ class ArchivePayloadPipeline(CrawlerBound):
         self.crawler.stats.set_value("nianbao/run_id", run_id_for(self.crawler))
         for site in getattr(self.crawler.spider, "sites", []):
             archive.ensure_site(site.as_dict())
+        from twisted.internet.task import LoopingCall
+
+        # a group of writes waiting for more is committed within its time even when the crawl goes quiet
+        self._flusher = LoopingCall(archive.flush_if_due)
+        self._flusher.start(0.1, now=False)
 
     def process_item(self, item, spider=None):
         archive = archive_for(self.crawler)
@@ -63,6 +68,40 @@ class ArchivePayloadPipeline(CrawlerBound):
         self.crawler.stats.inc_value(f"nianbao/site/{item['site']['id']}/{name}")
 
     def close_spider(self, spider=None):
+        """End the run; a Scrapyd shard run with NIANBAO_EXTRACT_WORKERS=N first extracts what it fetched, in N
+        limited workers driven from a thread (never the reactor), so a shard arrives at merge already read."""
+        if getattr(self, "_flusher", None) is not None and self._flusher.running:
+            self._flusher.stop()
+        archive_for(self.crawler).flush_writes()  # extraction reads the versions through another connection
+        workers = self.crawler.settings.getint("NIANBAO_EXTRACT_WORKERS")
+        if workers <= 0:
+            self._finish()
+            return None
+        from twisted.internet.threads import deferToThread
+
+        archive = archive_for(self.crawler)
+        done = deferToThread(_extract_shard, archive.dir, workers)
+        done.addCallback(self._count_extraction)
+        done.addErrback(lambda failure: self.crawler.spider.logger.error("extraction failed: %s", failure.value))
+        done.addBoth(lambda _: self._finish())
+        return done
+
+    def _count_extraction(self, stats) -> None:
+        self.crawler.stats.set_value("nianbao/extracted", stats.ok)
+        self.crawler.stats.set_value("nianbao/extraction_failed", stats.failed)
+
+    def _finish(self) -> None:
         archive = archive_for(self.crawler)
         stats = {k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
         archive.finish_run(run_id_for(self.crawler), "finished", stats)
+
+
+def _extract_shard(data_dir, workers: int):
+    from archive.extraction import extract_pending
+    from archive.store import Archive
+
+    archive = Archive(data_dir)  # this thread's own connection; the run's writer lock is held by this process
+    try:
+        return extract_pending(archive, workers=workers)
+    finally:
+        archive.db.conn.close()
