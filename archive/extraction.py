@@ -183,6 +183,18 @@ def _died(process, memory_limit: int) -> str:
     return f"the reader died without an answer (exit code {code}) under the memory limit of {memory_limit // 1024**2} MiB"
 
 
+def _preload_readers() -> None:
+    """Import the readers once here, so every worker (and every replacement after a failure) starts with
+    them loaded instead of importing trafilatura, pdfplumber … again."""
+    import importlib
+
+    for name in ("html", "pdf", "docx", "doc", "sheets", "text"):
+        try:
+            importlib.import_module(f"pipelines.readers.{name}")
+        except ImportError:  # a reader whose library is missing fails on its own documents, as before
+            pass
+
+
 @dataclass
 class _Worker:
     process: object
@@ -203,6 +215,8 @@ class WorkerPool:
         self.context = multiprocessing.get_context("fork")
         self.idle: list[_Worker] = []
         self.busy: dict = {}  # connection -> _Worker
+        _preload_readers()
+
 
     def _spawn(self) -> _Worker:
         parent, child = self.context.Pipe(duplex=True)

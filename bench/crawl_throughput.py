@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from urllib.request import Request, urlopen
 
@@ -113,9 +114,12 @@ def main() -> None:
             found = db.execute("SELECT count(*) FROM reports").fetchone()[0]
             urls = db.execute("SELECT url, referer FROM fetches WHERE outcome = 'fetched'").fetchall()
             size = sum(p.stat().st_size for p in data.rglob("*") if p.is_file()) / 2**20
+            started_at, finished_at = db.execute("SELECT started, finished FROM runs ORDER BY id DESC").fetchone()
+            engine = (datetime.fromisoformat(finished_at) - datetime.fromisoformat(started_at)).total_seconds()
             figures[name] = elapsed
             print(f"nianbao crawl, {name}: {found} reports, {len(urls)} fetches in {elapsed:.1f}s = "
-                  f"{found / elapsed:.1f} reports/s, peak RSS {peak:.0f} MiB, archive {size:.0f} MiB")
+                  f"{found / elapsed:.1f} reports/s, peak RSS {peak:.0f} MiB, archive {size:.0f} MiB "
+                  f"(of which the run itself, start_run to finish_run: {engine:.0f}s; the rest is start-up)")
         baseline = plain_download(urls)
         for name, elapsed in figures.items():
             print(f"overhead, {name}: the crawl takes {elapsed / baseline:.1f}x the plain download of the same URLs")

@@ -70,8 +70,9 @@ def test_sigkill_mid_crawl_then_rerun(portal, tmp_path):
 
 
 KILL_POINTS = 10
+# writes still grouped, in groups short enough that the fetch log (the kill points' clock) keeps up with the crawl
 PACED = ["-s", "DOWNLOAD_DELAY=0.01", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY_JITTER=0",
-         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "LOG_LEVEL=ERROR"]
+         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "LOG_LEVEL=ERROR", "-s", "NIANBAO_WRITE_GROUP_SECONDS=0.05"]
 
 
 def archive_state(data) -> dict:
