@@ -174,8 +174,14 @@ class Archive:
         with self.db.conn:
             self.db["sites"].upsert(row, pk="id")
 
-    def ensure_report(self, agency: str, year: int, title: str, site: dict | None = None) -> int:
+    def ensure_report(self, agency: str | None, year: int, title: str, site: dict | None = None) -> int:
+        """The report of (agency, year), created once: storing it again only moves last_seen. An
+        agency is never None: without one the registry entry's name stands in (never a new, nameless
+        agency per call)."""
         site = site or {}
+        agency = " ".join((agency or "").split()) or site.get("name") or site.get("id")
+        if not agency:
+            raise ValueError("a report needs an agency: none was given and the site has no name")
         seen = now()
         with self.db.conn:
             agency_id = self._agency_id(agency, site)
@@ -186,6 +192,15 @@ class Archive:
             return self.db["reports"].insert(
                 {"agency_id": agency_id, "year": year, "title": title, "first_seen": seen, "last_seen": seen}
             ).last_pk
+
+    def report_of_url(self, url: str) -> int | None:
+        """The report a document URL already belongs to: a re-fetch never moves it to another."""
+        row = self.db.execute("SELECT report_id FROM documents WHERE url = ?", [url]).fetchone()
+        return row[0] if row else None
+
+    def document_metadata(self, url: str) -> dict | None:
+        row = self.db.execute("SELECT metadata FROM documents WHERE url = ?", [url]).fetchone()
+        return json.loads(row[0] or "{}") if row else None
 
     def _agency_id(self, name: str, site: dict) -> int:
         rows = list(self.db["agencies"].rows_where("name = ?", [name], limit=1))

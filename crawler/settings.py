@@ -45,3 +45,9 @@ ITEM_PIPELINES = {
 
 # Where the archive lives; `nianbao crawl --data DIR` sets it.
 NIANBAO_DATA = "data"
+
+# Bounds: a column or a run can never grow without end (endless 下一页 chains, a pager declaring
+# 5,000,000 pages). Each one, when hit, is recorded in the fetch log and the crawl summary.
+NIANBAO_MAX_LIST_PAGES_PER_COLUMN = 200
+NIANBAO_MAX_ITEMS_PER_COLUMN = 5000
+NIANBAO_MAX_REQUESTS = 200000  # per run; 0 = no bound

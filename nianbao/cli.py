@@ -20,7 +20,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@click.group()
+class _Main(click.Group):
+    """A registry that cannot be used ends any command with one line naming file, entry and
+    problem, and exit code 2: never a traceback."""
+
+    def invoke(self, ctx):
+        from crawler.sites import RegistryError
+
+        try:
+            return super().invoke(ctx)
+        except RegistryError as exc:
+            click.echo(f"error: bad registry: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Main)
 @click.version_option(package_name="nianbao")
 def main():
     """nianbao: the open archive of China's 政府信息公开工作年度报告."""
@@ -95,7 +109,7 @@ def _extract_stage(data: Path, all_versions: bool = False) -> dict:
 
 
 SITE_COUNTS = ("reports_found", "new_versions", "unchanged", "skipped", "blocked", "refused", "robots", "too_large",
-               "failed", "http_error")
+               "failed", "http_error", "skipped_links", "not_a_file", "bounded", "listed", "declared", "coverage_short")
 
 
 def _per_site(stats: dict) -> dict:
@@ -104,6 +118,9 @@ def _per_site(stats: dict) -> dict:
         if key.startswith("nianbao/site/"):
             site, name = key[len("nianbao/site/"):].rsplit("/", 1)
             sites.setdefault(site, dict.fromkeys(SITE_COUNTS, 0))[name] = value
+    for counts in sites.values():
+        if counts.get("declared"):  # the coverage check: what was read against what the columns declare
+            counts["coverage"] = f"found {counts.get('listed', 0)} of {counts['declared']}"
     return sites
 
 
@@ -128,10 +145,11 @@ def _print_sites(sites: dict) -> None:
 
     table = Table(title="crawl summary per site")
     table.add_column("site")
-    for name in SITE_COUNTS:
+    shown = (*SITE_COUNTS[:10], "coverage")
+    for name in shown:
         table.add_column(name.replace("_", " "), justify="right")
     for site, counts in sorted(sites.items()):
-        table.add_row(site, *(str(counts.get(n, 0)) for n in SITE_COUNTS))
+        table.add_row(site, *(str(counts.get(n, "")) for n in shown))
     Console(stderr=True).print(table)
 
 
@@ -153,6 +171,9 @@ def _summary(stats: dict, extraction: dict, data: Path) -> dict:
         "too_large": stats.get("nianbao/too_large", 0),
         "failed_fetches": stats.get("nianbao/failed", 0),
         "http_errors": stats.get("nianbao/http_error", 0),
+        "skipped_links": stats.get("nianbao/skipped_links", 0),
+        "bounds_hit": {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("nianbao/bound/")},
+        "warnings": [w for w in str(stats.get("nianbao/warnings") or "").split("\n") if w],
         **{k: v for k, v in extraction.items() if k != "failures"},
         "sites": _per_site(stats),
     }
@@ -178,6 +199,8 @@ def crawl(sites, data, settings, portal_url, no_extract, shard):
 
     write_cdxj(data / "warcs")
     _print_sites(summary["sites"])
+    for warning in summary["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
     if summary["reports_found"] == 0 and site_ids:
         click.echo("error: the crawl found no report at all", err=True)

@@ -1,7 +1,9 @@
 """The registry of agency portals: YAML files of ``sites:`` entries, validated on load.
 
-An entry is ``{id, name, region, start_urls: [...], cms}``; ``cms`` is optional
-(trs | hanweb | vsb | generic) and detected from the first page when absent.
+An entry is ``{id, name, region, start_urls: [...], cms, allowed_hosts}``; ``cms`` is optional
+(trs | hanweb | vsb | gkmlpt | fujian | generic) and detected from the first page when absent;
+``allowed_hosts`` lists hosts beyond the portal's own registrable domain that may be fetched
+(a file server on another domain, say). See crawler/hosts.py for the host policy.
 ``${PORTAL}`` in a URL is replaced by the sample portal's base URL.
 """
 
@@ -15,7 +17,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-CMS_FAMILIES = ("trs", "hanweb", "vsb", "generic")
+CMS_FAMILIES = ("trs", "hanweb", "vsb", "gkmlpt", "fujian", "generic")
 HERE = Path(__file__).resolve().parent
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -34,10 +36,11 @@ class Site:
     verified: bool = True
     notes: str | None = None
     hosts: tuple[str, ...] = field(default=())
+    allowed_hosts: tuple[str, ...] = field(default=())
 
     def as_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "region": self.region, "cms": self.cms,
-                "start_urls": list(self.start_urls)}
+                "start_urls": list(self.start_urls), "allowed_hosts": list(self.allowed_hosts)}
 
 
 def _site(path: Path, index: int, entry, portal: str | None) -> Site:
@@ -63,13 +66,17 @@ def _site(path: Path, index: int, entry, portal: str | None) -> Site:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise RegistryError(f"{where}: not an http(s) URL: {url!r}")
-    unknown = set(entry) - {"id", "name", "region", "start_urls", "cms", "verified", "notes"}
+    allowed = entry.get("allowed_hosts") or []
+    if not isinstance(allowed, list) or not all(isinstance(h, str) and h and "/" not in h for h in allowed):
+        raise RegistryError(f"{where}: allowed_hosts must be a list of host names")
+    unknown = set(entry) - {"id", "name", "region", "start_urls", "cms", "verified", "notes", "allowed_hosts"}
     if unknown:
         raise RegistryError(f"{where}: unknown keys {sorted(unknown)}")
     return Site(
         id=entry["id"], name=str(entry["name"]), start_urls=tuple(urls), region=entry.get("region"),
         cms=entry.get("cms"), verified=bool(entry.get("verified", True)), notes=entry.get("notes"),
         hosts=tuple(sorted({urlsplit(u).hostname for u in urls})),
+        allowed_hosts=tuple(h.lower() for h in allowed),
     )
 
 

@@ -182,7 +182,7 @@ class Hanweb:
             f"<totalpage>{len(pages)}</totalpage><nextgroup><![CDATA[<a href=\"/module/web/jpage/dataproxy.jsp?page=2&columnid={cid}\">下一页</a>]]></nextgroup>"
             f"<recordset>{self._records(first)}</recordset></datastore></script></div>"
             f'<script language="javascript" src="/module/jslib/jquery/jpage/dataproxy.js" '
-            f'querydata="{{columnid:{cid},unitid:5201}}" perpage="{column.per_page}"></script>'
+            f'querydata="{{columnid:{cid},unitid:5201}}"></script>'
         )
         _put(column.path, chrome(column, column.column_name, body))
         for item in column.items:
