@@ -34,15 +34,26 @@ def _compact(title: str | None) -> str:
     return re.sub(r"[\s\u3000]+", "", title or "")
 
 
+_TRUNCATED = re.compile(r"(…|\.\.\.|．．．|\.\.)$")
+_REPORT_START = ("政府信", "信息公", "政务公", "年报", "年度报", "年度")
+
+
+def truncated(title: str | None) -> bool:
+    return bool(_TRUNCATED.search(_compact(title)))
+
+
 def skip_reason(title: str) -> str | None:
-    """None when the title is a report's; else why the item is skipped."""
+    """None when the title is a report's (or, cut short by the list page, may be one: the article's
+    own title then decides); else why the item is skipped."""
     compact = _compact(title)
-    if not _REPORT.search(compact):
+    # a list title cut short: kept when what is left could begin a report's title; the article's decides
+    cut_report = truncated(compact) and (any(word in compact for word in _REPORT_START) or bool(_YEAR.search(compact)))
+    if not _REPORT.search(compact) and not cut_report:
         return "not a report title"
     for word in _NOT_REPORT:
         if word in compact:
             return f"not a report ({word})"
-    if not _YEAR.search(compact):
+    if not _YEAR.search(compact) and not cut_report:
         return "report title names no year"
     return None
 

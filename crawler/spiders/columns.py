@@ -25,7 +25,7 @@ from ..context import archive_for, run_id_for
 from ..coverage import Column, check_coverage
 from ..downloads import SPOOLED, STREAM_TO_DISK
 from ..files import identify
-from ..recognition import recognise, resolve_agency, skip_reason
+from ..recognition import recognise, resolve_agency, skip_reason, truncated
 
 
 class ColumnSpider(scrapy.Spider):
@@ -140,7 +140,13 @@ class ColumnSpider(scrapy.Spider):
         page = self._archived(response) if unchanged else response
         family = family_for(site.get("cms") if site.get("cms") in FAMILIES else None, page) if page else None
         metadata = family.metadata(page) if page else {}
+        if page is not None and truncated(report["title"]) and skip_reason(metadata.get("ArticleTitle") or report["title"]):
+            self._stat(site, "skipped")  # the whole title, on the article, is not a report's
+            return
         report.update(self._identity(report, metadata, site))
+        if report["year"] is None:
+            self._stat(site, "skipped")  # a title cut short whose article names no year either
+            return
         if unchanged:
             yield self._unchanged(response, site, report, "page")
             if page is None:
@@ -165,10 +171,10 @@ class ColumnSpider(scrapy.Spider):
         registry entry. A page and its attachments carry this one identity, so they are one report."""
         title = report["title"]
         full = metadata.get("ArticleTitle") or metadata.get("标题")
-        if full and not skip_reason(full) and (title.endswith(("…", "...")) or not recognise(title).agency):
+        if full and not skip_reason(full) and (truncated(title) or not recognise(title).agency):
             title = full
         return {"title": title, "agency": resolve_agency(title, metadata, site),
-                "year": report.get("year") or recognise(title).year}
+                "year": report.get("year") or (recognise(title).year if recognise(title) else None)}
 
     def parse_attachment(self, response):
         meta = response.meta

@@ -133,6 +133,25 @@ def columns() -> list[Column]:
              Planned("南关区科技局", 2022, "pdf")],
             ["南关区科技局政府信息公开指南"],
         ),
+        # Second dialects (pages.HanwebJpage, pages.TrsPageDiv): titles that leave the agency out,
+        # ``…年报（2023）``, list titles cut short; the registry gives no cms hint, so it is detected.
+        Column(
+            "shaoxing-jyj", "hanweb-jpage", "绍兴市教育局", "政府信息公开年报", "/col/col1229500/index.html",
+            "绍兴市教育局", "浙江省/绍兴市",
+            _plan("绍兴市教育局", dict(zip(YEARS, ["pdf", "html", "docx", "pdf", "html", "pdf"])),
+                  titles={y: f"{y}年度政府信息公开工作年度报告" for y in YEARS}),
+            ["绍兴市教育局政府信息公开指南", "2024年绍兴市教育局部门预算"],
+            per_page=2,
+        ),
+        Column(
+            "fengze-fgj", "trs-pagediv", "泉州市丰泽区人民政府", "发展和改革局 政府信息公开年报", "/zwgk/fzq/fgj/ndbg/",
+            "泉州市丰泽区发展和改革局", "福建省/泉州市/丰泽区",
+            _plan("泉州市丰泽区发展和改革局", dict(zip(range(2020, 2025), ["html", "pdf", "html", "docx", "html"])),
+                  titles={2021: "泉州市丰泽区发展和改革局政府信息公开年报（2021）",
+                          2022: "2022年政府信息公开工作年度报告"}),
+            ["泉州市丰泽区发展和改革局政府信息公开指南"],
+            per_page=2,
+        ),
     ]
 
 
