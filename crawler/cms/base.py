@@ -24,7 +24,8 @@ DOWNLOAD_SERVLETS = re.compile(
     r"(downfile\.jsp|download\.jsp|downloadfile|filedownload|getfile|attachment/|/attach/|"
     r"DownloadAttachUrl|download\.do|down\.jsp|fileDown)", re.I)
 FILE_PARAMS = ("filename", "fileName", "file", "filepath", "filePath", "name")
-_DATE = re.compile(r"(20\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})")
+# jpage answers split dates over lines ("2026-\n 01-\n 23")
+_DATE = re.compile(r"(20\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 # Site chrome never holds column items.
 CHROME_XPATH = (
     "ancestor::*[contains(@class,'nav') or contains(@class,'header') or contains(@class,'footer') "

@@ -40,7 +40,8 @@ class Gkmlpt(CmsFamily):
 
     @classmethod
     def detect(cls, response) -> bool:
-        return "window._CONFIG" in response.text and "gkmlpt" in response.text
+        return "window._CONFIG" in response.text and bool(_SID.search(response.text)) and (
+            "gkmlpt" in response.url or "gkmlpt" in response.text)
 
     def _json(self, response) -> dict | None:
         try:

@@ -36,10 +36,18 @@ FORM_FIELDS = ("col", "appid", "webid", "path", "columnid", "sourceContentType",
 _DEFAULTS = {"col": "1", "appid": "1", "path": "/", "sourceContentType": "1", "permissiontype": "0"}
 
 
+_PARAM_BLOCKS = re.compile(r"ajaxParam\s*:\s*\{([^}]*)\}|querydata\s*=\s*[\"']\{([^}]*)\}", re.I)
+
+
 def _field(text: str, name: str) -> str | None:
-    """A jpage parameter wherever the page writes it: ajaxParam object, querydata, a proxy URL's query."""
-    match = re.search(rf"[\"']?\b{name}[\"']?\s*[:=]\s*[\"']?([^,\"'&}}\s]*)", text)
-    return match.group(1) if match and match.group(1) else None
+    """A jpage parameter where the page writes it: the ajaxParam object (or querydata) first, then
+    anywhere (a proxy URL's query)."""
+    blocks = ["".join(m) for m in _PARAM_BLOCKS.findall(text)]
+    for where in (*blocks, text):
+        match = re.search(rf"[\"']?\b{name}[\"']?\s*[:=]\s*[\"']?([^,\"'&}}\s]*)", where)
+        if match and match.group(1):
+            return match.group(1)
+    return None
 
 
 class Hanweb(CmsFamily):
