@@ -70,4 +70,5 @@ class ArchivePayloadPipeline(CrawlerBound):
             check()  # coverage warnings go into this run's stats and fetch log before it is closed
         archive = archive_for(self.crawler)
         stats = {k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
-        archive.finish_run(run_id_for(self.crawler), "finished", stats)
+        # a crawl stopped by SIGINT (Crawler.stop) is no longer "crawling" when it closes
+        archive.finish_run(run_id_for(self.crawler), "finished" if self.crawler.crawling else "stopped", stats)

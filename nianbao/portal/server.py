@@ -221,6 +221,21 @@ class PortalHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _send_stalled(self, data: bytes, content_type: str) -> None:
+        """Answer only after the portal's stall time, as an overloaded portal does."""
+        time.sleep(self.state.stall)
+        self._send(HTTPStatus.OK, data, content_type, False)
+
+    def _send_precompressed(self, data: bytes, content_type: str) -> None:
+        """A file stored gzip-compressed, sent as it is with Content-Encoding: gzip (a gzip bomb is one)."""
+        self.state.record(Hit(self.command, self.path, 200, self.headers.get("Referer"), False))
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _not_modified(self, etag: str) -> bool:
         if self.headers.get("If-None-Match"):
             return etag in self.headers["If-None-Match"]
@@ -251,7 +266,8 @@ class PortalHandler(BaseHTTPRequestHandler):
 
 
 # How a route may deliver its file instead of the usual sized, uncompressed body ("delivery" in routes.json).
-DELIVERIES = {"unsized": PortalHandler._send_unsized, "gzip": PortalHandler._send_gzipped}
+DELIVERIES = {"unsized": PortalHandler._send_unsized, "gzip": PortalHandler._send_gzipped,
+              "raw-gzip": PortalHandler._send_precompressed, "stall": PortalHandler._send_stalled}
 
 
 class PortalHTTPServer(ThreadingHTTPServer):
