@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .cms import Declared
+from .hosts import registrable_domain
 
 
 @dataclass
@@ -47,9 +48,10 @@ class Column:
             return None
         folder = urlsplit(self.url).path.rsplit("/", 1)[0] + "/"
         landed = urlsplit(response.url)
-        if landed.path.startswith(folder) and landed.hostname == urlsplit(self.url).hostname:
+        same_site = registrable_domain(landed.hostname or "") == registrable_domain(urlsplit(self.url).hostname or "")
+        if landed.path.startswith(folder) and same_site:  # bare domain → www. is the same column
             return None
-        how = ", ".join(response.meta.get("redirect_reasons", [])) or "redirect"
+        how = ", ".join(str(r) for r in response.meta.get("redirect_reasons", [])) or "redirect"
         return f"list page redirected out of the column ({how}) to {response.url}: the column ends here"
 
     def shortfall(self) -> str | None:

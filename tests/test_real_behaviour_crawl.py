@@ -285,3 +285,39 @@ def test_sigint_stops_a_crawl_gracefully_and_a_second_at_once(tmp_path, signals_
         assert rows(tmp_path / "d", "SELECT status FROM runs") == [("stopped",)]
     else:
         assert "forcing unclean shutdown" in err and took < 8
+
+
+def test_bare_domain_redirect_to_www_is_followed_and_other_domains_still_refused(tmp_path):
+    """Portals answer their bare domain with a 301 to www.: one site, by registrable domain."""
+    with Portal(canonical_host="www.nianbao-portal.test") as named:
+        port = named.url.rsplit(":", 1)[1]
+        registry = yaml.safe_load(SAMPLE_SITES.read_text(encoding="utf-8"))
+        registry["sites"] = [s for s in registry["sites"] if s["id"] == "fengze-fgj"]
+        registry["sites"][0]["start_urls"] = [f"http://nianbao-portal.test:{port}/zwgk/fzq/fgj/ndbg/"]
+        sites = tmp_path / "sites.yml"
+        sites.write_text(yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8")
+        data = tmp_path / "named"
+        nianbao("crawl", "--sites", sites, "--data", data, "--no-extract", *FAST,
+                "-s", "DNS_RESOLVER=nianbao.portal.resolver.PortalResolver")
+        hits = list(named.state.log)
+    assert [h.status for h in hits if h.path == "/zwgk/fzq/fgj/ndbg/"][:1] == [301]
+    urls = [u for (u,) in rows(data, "SELECT url FROM documents")]
+    assert len(urls) == 5 + 2 and all(u.startswith(f"http://www.nianbao-portal.test:{port}/") for u in urls)
+    assert rows(data, "SELECT count(*) FROM reports") == [(5,)]
+    assert rows(data, "SELECT count(*) FROM fetches WHERE outcome = 'refused'") == [(0,)]
+
+
+def test_a_list_page_past_the_last_that_refreshes_to_the_home_page_ends_the_column(tmp_path):
+    """TRS answers a list page that no longer exists with a meta refresh to the portal's home page;
+    the home page's links are not the column's items."""
+    files = {"/ndbg/index.html": '<ul><li><a href="a.html">某县人民政府2023年政府信息公开工作年度报告</a></li></ul>'
+                                 '<div class="page"><a href="index_1.html">下一页</a></div>',
+             "/ndbg/index_1.html": (ROOT / "tests" / "files" / "cms" / "trs_meta_refresh.html").read_text(),
+             "/index.html": '<ul><li><a href="/other/b.html">某县人民政府2022年政府信息公开工作年度报告</a></li></ul>',
+             "/ndbg/a.html": page("某县人民政府2023年政府信息公开工作年度报告"),
+             "/other/b.html": page("某县人民政府2022年政府信息公开工作年度报告")}
+    with MiniPortal(tmp_path, files) as mini:
+        result, data = mini.crawl(tmp_path, "/ndbg/index.html")
+    assert rows(data, "SELECT year FROM reports") == [(2023,)]
+    (reason,) = rows(data, "SELECT reason FROM fetches WHERE outcome = 'column_end'")
+    assert "meta refresh" in reason[0] and "the column ends here" in reason[0]

@@ -64,6 +64,7 @@ class PortalState:
     stall: float = 3.0  # seconds a "timeout" fault keeps the client waiting
     seed: int = 0
     attempts: dict = field(default_factory=dict)
+    canonical_host: str | None = None  # e.g. www.nianbao-portal.test: other names of the portal redirect there
 
     def fault_for(self, path: str) -> str | None:
         """Deterministic per (path, attempt): reruns see the same weather, retries a new draw."""
@@ -123,6 +124,11 @@ class PortalHandler(BaseHTTPRequestHandler):
         fault = self.state.fault_for(self.path)
         if fault:
             return self._fail(fault)
+        canonical = self.state.canonical_host
+        host, _, port = (self.headers.get("Host") or "").partition(":")
+        if canonical and host and host != canonical and host != "127.0.0.1":
+            # the bare domain answers with a permanent redirect to www., as most portals do
+            return self._redirect(301, f"http://{canonical}{':' + port if port else ''}{self.path}", head)
         parts = urlsplit(self.path)
         key = parts.path + (f"?{parts.query}" if parts.query else "")
         route = self.state.routes.get(key)
@@ -285,9 +291,10 @@ class Portal:
     """The sample portal, started in a background thread: ``with Portal() as portal: portal.url``."""
 
     def __init__(self, port: int = 0, site: Path = SITE, host: str = "127.0.0.1", flaky: float = 0.0,
-                 seed: int = 0, stall: float = 3.0, routes: Path | None = None):
+                 seed: int = 0, stall: float = 3.0, routes: Path | None = None, canonical_host: str | None = None):
         routes = json.loads((routes or HERE / "routes.json").read_text(encoding="utf-8"))
-        self.state = PortalState(site=site, routes=routes, flaky=flaky, seed=seed, stall=stall)
+        self.state = PortalState(site=site, routes=routes, flaky=flaky, seed=seed, stall=stall,
+                                 canonical_host=canonical_host)
         handler = type("BoundPortalHandler", (PortalHandler,), {"state": self.state})
         self.httpd = PortalHTTPServer((host, port), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
