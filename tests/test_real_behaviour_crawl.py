@@ -321,3 +321,40 @@ def test_a_list_page_past_the_last_that_refreshes_to_the_home_page_ends_the_colu
     assert rows(data, "SELECT year FROM reports") == [(2023,)]
     (reason,) = rows(data, "SELECT reason FROM fetches WHERE outcome = 'column_end'")
     assert "meta refresh" in reason[0] and "the column ends here" in reason[0]
+
+
+def test_items_per_column_bound(tmp_path):
+    listing = "".join(f'<li><a href="n{i}.html">通知{i}</a></li>' for i in range(10))
+    with MiniPortal(tmp_path, {"/ndbg/index.html": f"<ul>{listing}</ul>"}) as mini:
+        result, data = mini.crawl(tmp_path, "/ndbg/index.html", "-s", "NIANBAO_MAX_ITEMS_PER_COLUMN=3", check=False)
+    summary = summary_of(result)
+    assert summary["bounds_hit"] == {"NIANBAO_MAX_ITEMS_PER_COLUMN": 3}
+    assert summary["sites"]["mini"]["skipped"] == 3 and summary["sites"]["mini"]["bounded"] == 1
+
+
+def test_a_page_whose_charset_is_only_in_the_http_header(tmp_path):
+    title = "某县人民政府2023年政府信息公开工作年度报告"
+    listing = f'<html><body><ul><li><a href="a.html">{title}</a></li></ul></body></html>'.encode("gbk")
+    article = page(title).replace('<meta charset="utf-8">', "").encode("gbk")
+    gbk = {"type": "text/html; charset=GBK", "referer": None}
+    routes = {"/ndbg/list.jsp": {"file": "ndbg/list.bin", **gbk}, "/ndbg/a.html": {"file": "ndbg/a.bin", **gbk}}
+    with MiniPortal(tmp_path, {"/ndbg/list.bin": listing, "/ndbg/a.bin": article}, routes) as mini:
+        result, data = mini.crawl(tmp_path, "/ndbg/list.jsp")
+    assert rows(data, "SELECT r.title, a.name FROM reports r JOIN agencies a ON a.id = r.agency_id") == [(title, "某县人民政府")]
+    assert rows(data, "SELECT json_extract(metadata, '$.charset') FROM documents") == [("gb18030",)]
+
+
+def test_export_versions_counts_the_reports_contents_over_time(tmp_path):
+    from archive.export import records
+    from archive.store import Archive
+
+    archive = Archive(tmp_path / "a")
+    archive.ensure_site({"id": "s", "name": "某市教育局"})
+    report = archive.ensure_report(None, 2023, "2023年度政府信息公开工作年度报告", {"id": "s", "name": "某市教育局"})
+    assert archive.ensure_report("某市教育局", 2023, "again", {"id": "s"}) == report  # idempotent, agency from the site
+    archive.store_payload(report_id=report, url="http://x.gov.cn/a.html", role="page", data=b"<html>page</html>")
+    archive.store_payload(report_id=report, url="http://x.gov.cn/a.pdf", role="attachment", data=b"%PDF-1 one")
+    archive.store_payload(report_id=report, url="http://x.gov.cn/a.pdf", role="attachment", data=b"%PDF-1 one")
+    assert [r["versions"] for r in records(archive)] == [1]  # a page and its PDF, unchanged
+    archive.store_payload(report_id=report, url="http://x.gov.cn/a.pdf", role="attachment", data=b"%PDF-1 two")
+    assert [(r["agency"], r["versions"]) for r in records(archive)] == [("某市教育局", 2)]
