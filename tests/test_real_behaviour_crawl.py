@@ -134,8 +134,9 @@ def test_report_without_agency_in_its_title_is_one_report_after_three_crawls(por
 
 def test_coverage_shortfall_is_a_warning_naming_the_column(tmp_path):
     """A TRS column declares 9 records on 3 pages; its third page is gone (404)."""
-    items = lambda n: "".join(f'<li><a href="./a{n}{i}.html">某县人民政府{2010 + n * 3 + i}年政府信息公开工作年度报告</a></li>'
-                              for i in range(2))
+    def items(n):
+        return "".join(f'<li><a href="./a{n}{i}.html">某县人民政府{2010 + n * 3 + i}年政府信息公开工作年度报告</a></li>'
+                       for i in range(2))
     files = {f"/ndbg/{'index' if n == 0 else f'index_{n + 1}'}.shtml":
              f"<ul>{items(n)}</ul><script>createPageHTML('page_div',3,{n + 1},'index','shtml',9);</script>"
              for n in range(2)}

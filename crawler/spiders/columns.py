@@ -35,7 +35,7 @@ class ColumnSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         loaded = registry.load([p for p in sites_files.split(",") if p], portal=portal)
         self.sites = registry.select_shard(loaded, shard)
-        self.allowed_domains = sorted({host for site in self.sites for host in site.hosts})
+        self.allowed_domains = sorted({host for site in self.sites for host in (*site.hosts, *site.allowed_hosts)})
         self.columns: dict[str, Column] = {}
 
     async def start(self):
