@@ -142,10 +142,12 @@ def test_download_servlets_labelled_fujian_1_are_attachments_and_void_links_are_
     page = saved("article_downfile.html", "http://jyj.sx.gov.cn/art/2024/1/22/art_1229500_1.html")
     family = family_for("hanweb", page)
     assert family.attachments(page) == [
+        "javascript:void(0)",  # labelled 年度报告全文.pdf: returned as written, for the spider to log and skip
         "http://jyj.sx.gov.cn/module/download/downfile.jsp?classid=0&fileid=4381294",
         "http://jyj.sx.gov.cn/module/download/downfile.jsp?classid=0&filename=5a8c1b2e3f.docx",
     ]
-    assert file_name_in_url(family.attachments(page)[1]) == "5a8c1b2e3f.docx"
+    assert unfetchable(family.attachments(page)[0]) == "javascript: link"
+    assert file_name_in_url(family.attachments(page)[2]) == "5a8c1b2e3f.docx"
     meta = family.metadata(page)
     assert resolve_agency(meta["ArticleTitle"], meta, {"name": "绍兴市人民政府"}) == "绍兴市教育局"
 

@@ -175,15 +175,15 @@ class CmsFamily:
     def attachments(self, response: Response) -> list[str]:
         """Every file on the article page that can carry the report, viewers included: links whose URL
         or text names a document file, download servlets (downfile.jsp, download.jsp …) and links
-        labelled 附件. What each one really is, the server says when it is fetched."""
+        labelled 附件. What each one really is, the server says when it is fetched. Links that cannot
+        be fetched are returned as written, for the spider to log."""
         urls = []
         for anchor in response.xpath(f"//a[@href][not({CHROME_XPATH})]"):
             href = anchor.xpath("@href").get().strip()
-            if unfetchable(href):
-                continue
             text = "".join(anchor.xpath(".//text()").getall()).strip()
             if _is_attachment(href, text):
-                urls.append(response.urljoin(href))
+                # a javascript:void(0) labelled as a PDF is kept as written: the spider logs and skips it
+                urls.append(href if unfetchable(href) else response.urljoin(href))
         for src in response.xpath("//iframe/@src | //embed/@src | //object/@data").getall():
             urls += self._embedded(response, src)
         return list(dict.fromkeys(urls))

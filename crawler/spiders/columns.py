@@ -155,6 +155,10 @@ class ColumnSpider(scrapy.Spider):
         if not unchanged:
             yield self._document(response, site, report, "page", {**metadata, **_charset(response)}, published)
         for url in family.attachments(page):
+            reason = unfetchable(url)
+            if reason:
+                self._skip_link(site, url, reason, response.url)
+                continue
             yield scrapy.Request(
                 url,
                 callback=self.parse_attachment,
