@@ -359,3 +359,45 @@ def test_export_versions_counts_the_reports_contents_over_time(tmp_path):
     assert [r["versions"] for r in records(archive)] == [1]  # a page and its PDF, unchanged
     archive.store_payload(report_id=report, url="http://x.gov.cn/a.pdf", role="attachment", data=b"%PDF-1 two")
     assert [(r["agency"], r["versions"]) for r in records(archive)] == [("某市教育局", 2)]
+
+
+def test_fujian_platform_column_read_past_its_static_items_through_the_fjdzapp_search(tmp_path):
+    """*.fujian.gov.cn: two items in the HTML, five declared (recordCount), the rest from POST /fjdzapp/search."""
+    title = "泉州市洛江区人民政府{}年政府信息公开工作年度报告"
+    static = "".join(f'<dd><a href="./{y}01/t{y}0118_1.htm">{title.format(y - 1)}</a><span>{y}-01-18</span></dd>'
+                     for y in (2024, 2023))
+    column = (f'<div class="gl_list"><dl>{static}</dl><div id="list_more"></div>'
+              "<script>var pageConfig = { recordCount: '5', pageSize: '2', chnlid: '29117', channelid: '229105' };</script></div>")
+    docs = [{"doctitle": title.format(y - 1), "chnldocurl": f"/zwgk/ndbg/{y}01/t{y}0118_1.htm", "docreltime": f"{y}-01-18 09:00:00"}
+            for y in range(2024, 2019, -1)]
+    files = {"/zwgk/ndbg/index.html": column, "/search/docs.json": json.dumps(docs, ensure_ascii=False)}
+    files.update({f"/zwgk/ndbg/{y}01/t{y}0118_1.htm": page(title.format(y - 1), "泉州市洛江区人民政府") for y in range(2020, 2025)})
+    routes = {"POST /fjdzapp/search": {"kind": "fjdzapp", "file": "search/docs.json", "column": "chnlid=29117", "referer": None}}
+    with MiniPortal(tmp_path, files, routes) as mini:
+        result, data = mini.crawl(tmp_path, "/zwgk/ndbg/")
+        posts = [h for h in mini.portal.state.log if h.method == "POST"]
+    assert [h.path for h in posts] == ["/fjdzapp/search"]
+    assert sorted(y for (y,) in rows(data, "SELECT year FROM reports")) == [2019, 2020, 2021, 2022, 2023]
+    assert summary_of(result)["sites"]["mini"]["coverage"] == "found 5 of 5" and summary_of(result)["warnings"] == []
+
+
+def test_gkmlpt_column_read_from_its_json_api(tmp_path):
+    """Guangdong gkmlpt: window._CONFIG's SID and the 年报 category; /gkmlpt/api/all/{id}?page=N&sid=."""
+    index = ("<div id='app'></div><script>window._CONFIG = { SID: '755035', TREE: [{\"id\": 2700, \"name\": \"机构职能\"}, "
+             "{\"id\": 2713, \"name\": \"政府信息公开年报\"}], SERVICE_AREA_ID: 1 };</script>")
+    title = "深圳市科技创新局{}年政府信息公开工作年度报告"
+    api = [{"classify": {"post_count": 3}, "articles": [{"title": title.format(y), "url": f"/gkmlpt/content/post_{y}.html",
+                                                        "date": 1706500000} for y in years]}
+           for years in ((2023, 2022), (2021,))]
+    files = {"/gkmlpt/index.html": index, "/api/1.json": json.dumps(api[0], ensure_ascii=False),
+             "/api/2.json": json.dumps(api[1], ensure_ascii=False)}
+    files.update({f"/gkmlpt/content/post_{y}.html": page(title.format(y), "深圳市科技创新局") for y in (2021, 2022, 2023)})
+    routes = {"/gkmlpt/index": {"file": "gkmlpt/index.html", "type": "text/html; charset=utf-8", "referer": None},
+              **{f"/gkmlpt/api/all/2713?page={n}&sid=755035": {"file": f"api/{n}.json", "type": "application/json", "referer": None}
+                 for n in (1, 2)}}
+    with MiniPortal(tmp_path, files, routes) as mini:
+        result, data = mini.crawl(tmp_path, "/gkmlpt/index")
+        api_hits = [h.path for h in mini.portal.state.log if "/api/" in h.path]
+    assert api_hits == ["/gkmlpt/api/all/2713?page=1&sid=755035", "/gkmlpt/api/all/2713?page=2&sid=755035"]
+    assert sorted(y for (y,) in rows(data, "SELECT year FROM reports")) == [2021, 2022, 2023]
+    assert summary_of(result)["sites"]["mini"]["coverage"] == "found 3 of 3"
