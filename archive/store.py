@@ -198,6 +198,14 @@ class Archive:
         row = self.db.execute("SELECT report_id FROM documents WHERE url = ?", [url]).fetchone()
         return row[0] if row else None
 
+    def agency_of_index_owner(self, owner: str) -> str | None:
+        """The agency already archived under a 索引号 owner (the agency code before the "/" of
+        ``11350503003534456T/2023-00012``): one code, one agency, whatever later titles say."""
+        row = self.db.execute(
+            "SELECT a.name FROM documents d JOIN reports r ON r.id = d.report_id JOIN agencies a ON a.id = r.agency_id "
+            "WHERE json_extract(d.metadata, '$.索引号') LIKE ? ORDER BY d.id LIMIT 1", [owner + "/%"]).fetchone()
+        return row[0] if row else None
+
     def document_metadata(self, url: str) -> dict | None:
         row = self.db.execute("SELECT metadata FROM documents WHERE url = ?", [url]).fetchone()
         return json.loads(row[0] or "{}") if row else None

@@ -89,14 +89,23 @@ def recognise(title: str) -> Recognised | None:
     return Recognised(title_year(title), title_agency(title))
 
 
+def index_owner(metadata: dict | None) -> str | None:
+    """The agency code a 索引号 starts with (``11350503003534456T/2023-00012`` → ``11350503003534456T``)."""
+    value = re.sub(r"\s+", "", (metadata or {}).get("索引号") or "")
+    owner = value.split("/", 1)[0] if "/" in value else ""
+    return owner if len(owner) >= 6 else None
+
+
 def resolve_agency(title: str | None, metadata: dict | None, site: dict | None,
-                   record_agency: str | None = None) -> str:
-    """The report's agency, never None: the title's, else the extraction record's (the report's own
-    text), else the article's metadata (发布机构 / 发文机关, the ArticleTitle's, ContentSource), else
-    the registry entry's name, else the entry's id."""
+                   record_agency: str | None = None, indexed_agency: str | None = None) -> str:
+    """The report's agency, never None: the title's, else the agency already archived under the
+    article's 索引号 owner, else the extraction record's (the report's own text), else the article's
+    metadata (发布机构 / 发文机关, the ArticleTitle's, ContentSource), else the registry entry's name,
+    else the entry's id."""
     metadata = metadata or {}
     for candidate in (
         title_agency(title),
+        plausible_agency(indexed_agency),
         plausible_agency(record_agency),
         plausible_agency(metadata.get("发布机构")),
         plausible_agency(metadata.get("发文机关")),

@@ -11,7 +11,7 @@ from scrapy.http import HtmlResponse, Request, TextResponse, XmlResponse
 from crawler.cms import FAMILIES, family_for
 from crawler.cms.base import file_name_in_url, unfetchable
 from crawler.files import disposition_filename
-from crawler.recognition import recognise, resolve_agency, skip_reason, title_agency, title_year
+from crawler.recognition import index_owner, recognise, resolve_agency, skip_reason, title_agency, title_year
 
 from .conftest import FILES
 
@@ -165,6 +165,10 @@ def test_report_titles_in_every_real_form_resolve_to_year_and_agency():
     assert recognise("2023年度政府信息公开工作年度报告").agency is None  # never "度"
     assert skip_reason("关于做好2023年政府信息公开工作年度报告编制发布工作的通知") is not None
     assert resolve_agency("2023年度政府信息公开工作年度报告", {}, {"id": "x", "name": "某市教育局"}) == "某市教育局"
+    meta = {"索引号": "11330600002484581T/2024-01234", "发布机构": "市教育局"}
+    assert index_owner(meta) == "11330600002484581T"
+    # the agency archived under that code before wins over a shorter 发布机构 this time
+    assert resolve_agency("2023年度政府信息公开工作年度报告", meta, {}, indexed_agency="绍兴市教育局") == "绍兴市教育局"
 
 
 def test_detection_never_depends_on_our_own_class_names():

@@ -25,7 +25,7 @@ from ..context import archive_for, run_id_for
 from ..coverage import Column, check_coverage
 from ..downloads import SPOOLED, STREAM_TO_DISK
 from ..files import identify
-from ..recognition import recognise, resolve_agency, skip_reason, truncated
+from ..recognition import index_owner, recognise, resolve_agency, skip_reason, truncated
 
 
 class ColumnSpider(scrapy.Spider):
@@ -143,7 +143,9 @@ class ColumnSpider(scrapy.Spider):
         if page is not None and truncated(report["title"]) and skip_reason(metadata.get("ArticleTitle") or report["title"]):
             self._stat(site, "skipped")  # the whole title, on the article, is not a report's
             return
-        report.update(self._identity(report, metadata, site))
+        owner = index_owner(metadata)
+        indexed = archive_for(self.crawler).agency_of_index_owner(owner) if owner else None
+        report.update(self._identity(report, metadata, site, indexed))
         if report["year"] is None:
             self._stat(site, "skipped")  # a title cut short whose article names no year either
             return
@@ -169,7 +171,7 @@ class ColumnSpider(scrapy.Spider):
             )
 
     @staticmethod
-    def _identity(report: dict, metadata: dict, site: dict) -> dict:
+    def _identity(report: dict, metadata: dict, site: dict, indexed: str | None = None) -> dict:
         """Title and agency from everything the article says, never None: a list title cut short
         (…年度报…) gives way to the article's own; a title without the agency to its metadata or the
         registry entry. A page and its attachments carry this one identity, so they are one report."""
@@ -177,7 +179,7 @@ class ColumnSpider(scrapy.Spider):
         full = metadata.get("ArticleTitle") or metadata.get("标题")
         if full and not skip_reason(full) and (truncated(title) or not recognise(title).agency):
             title = full
-        return {"title": title, "agency": resolve_agency(title, metadata, site),
+        return {"title": title, "agency": resolve_agency(title, metadata, site, indexed_agency=indexed),
                 "year": report.get("year") or (recognise(title).year if recognise(title) else None)}
 
     def parse_attachment(self, response):
