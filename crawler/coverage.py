@@ -74,6 +74,9 @@ def check_coverage(columns, sites: dict, stats, log) -> list[str]:
         stats.inc_value(f"{prefix}/listed", column.items_read)
         if column.declared and column.declared.records is not None:
             stats.inc_value(f"{prefix}/declared", column.declared.records)
+        elif column.declared and column.declared.pages is not None:  # a pager that states pages only
+            stats.inc_value(f"{prefix}/declared_pages", column.declared.pages)
+            stats.inc_value(f"{prefix}/pages_read", column.pages_read)
         short = column.shortfall()
         if short:
             stats.inc_value(f"{prefix}/coverage_short")

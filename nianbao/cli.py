@@ -121,6 +121,8 @@ def _per_site(stats: dict) -> dict:
     for counts in sites.values():
         if counts.get("declared"):  # the coverage check: what was read against what the columns declare
             counts["coverage"] = f"found {counts.get('listed', 0)} of {counts['declared']}"
+        elif counts.get("declared_pages"):
+            counts["coverage"] = f"found {counts.get('pages_read', 0)} of {counts['declared_pages']} pages"
     return sites
 
 
