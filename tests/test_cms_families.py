@@ -175,3 +175,14 @@ def test_detection_never_depends_on_our_own_class_names():
     source = "\n".join(p.read_text(encoding="utf-8") for p in (FILES.parents[1] / "crawler" / "cms").glob("*.py"))
     for ours in ("news-list", "list-title", "xxgk_table", "fj", "pdf-view"):
         assert f"'{ours}'" not in source and f'"{ours}"' not in source, ours
+
+
+def test_ucap_article_detected_by_its_content_block_and_its_metadata_read():
+    """UCAP (开普云): body in #UCAP-CONTENT, ArticleTitle/PubDate in the head (tests/files/articles/)."""
+    page = HtmlResponse(url="http://www.wenshui.gov.cn/zwgk/ndbg/1.shtml", request=Request("http://www.wenshui.gov.cn/"),
+                        body=(FILES / "articles" / "ucap_article.html").read_bytes())
+    family = family_for(None, page)
+    assert family.name == "ucap"
+    meta = family.metadata(page)
+    assert family.published(meta, page) == "2024-03-28"
+    assert resolve_agency(meta["ArticleTitle"], meta, {}) == "吕梁市文水县人民政府"

@@ -9,13 +9,14 @@ from .generic import Generic
 from .gkmlpt import Gkmlpt
 from .hanweb import Hanweb
 from .trs import Trs
+from .ucap import Ucap
 from .vsb import Vsb
 
 FAMILIES: dict[str, type[CmsFamily]] = {
-    "trs": Trs, "hanweb": Hanweb, "vsb": Vsb, "gkmlpt": Gkmlpt, "fujian": FujianTrs, "generic": Generic,
+    "trs": Trs, "hanweb": Hanweb, "vsb": Vsb, "gkmlpt": Gkmlpt, "fujian": FujianTrs, "ucap": Ucap, "generic": Generic,
 }
 # Most specific first: a Fujian page also carries TRS markup, any page passes Generic.
-DETECTION_ORDER = (Gkmlpt, FujianTrs, Hanweb, Trs, Vsb, Generic)
+DETECTION_ORDER = (Gkmlpt, FujianTrs, Hanweb, Trs, Vsb, Ucap, Generic)
 
 
 def family_for(name: str | None, response) -> CmsFamily:

@@ -1,7 +1,7 @@
 """The registry of agency portals: YAML files of ``sites:`` entries, validated on load.
 
 An entry is ``{id, name, region, start_urls: [...], cms, allowed_hosts}``; ``cms`` is optional
-(trs | hanweb | vsb | gkmlpt | fujian | generic) and detected from the first page when absent;
+(trs | hanweb | vsb | gkmlpt | fujian | ucap | generic) and detected from the first page when absent;
 ``allowed_hosts`` lists hosts beyond the portal's own registrable domain that may be fetched
 (a file server on another domain, say). See crawler/hosts.py for the host policy.
 ``${PORTAL}`` in a URL is replaced by the sample portal's base URL.
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-CMS_FAMILIES = ("trs", "hanweb", "vsb", "gkmlpt", "fujian", "generic")
+CMS_FAMILIES = ("trs", "hanweb", "vsb", "gkmlpt", "fujian", "ucap", "generic")
 HERE = Path(__file__).resolve().parent
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
