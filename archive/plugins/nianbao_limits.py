@@ -11,19 +11,25 @@ Datasette opens gets:
 - ``PRAGMA hard_heap_limit``: SQLite's own heap in the server process never grows past
   ``NIANBAO_SQL_HEAP_MB`` (default 256 MB); a query that would, fails with "out of memory".
 
-What one response may return is bounded by Datasette's settings, passed by ``archive/serve.py``:
-``max_returned_rows`` rows, ``max_csv_mb`` for CSV, and this length limit per value.
+- a row factory that counts the bytes of the values one query has returned, and stops the query
+  with "result too large" past ``NIANBAO_SQL_MAX_RESULT_MB`` (default 16 MB): a thousand rows of
+  3 MB blobs never reach the JSON encoder.
+
+What one response may return is further bounded by Datasette's settings, passed by ``archive/serve.py``:
+``max_returned_rows`` rows, ``max_csv_mb`` for a streamed CSV, ``num_sql_threads`` queries at once.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import weakref
 
 from datasette import hookimpl
 
 MAX_LENGTH = int(os.environ.get("NIANBAO_SQL_MAX_LENGTH", 4_000_000))
 HEAP_BYTES = int(os.environ.get("NIANBAO_SQL_HEAP_MB", 256)) * 1024 * 1024
+MAX_RESULT = int(os.environ.get("NIANBAO_SQL_MAX_RESULT_MB", 16)) * 1024 * 1024
 LIMITS = {
     sqlite3.SQLITE_LIMIT_LENGTH: MAX_LENGTH,
     sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
@@ -33,8 +39,30 @@ LIMITS = {
 }
 
 
+class ResultTooLarge(sqlite3.DatabaseError):
+    pass
+
+
+_returned: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def budgeted_row(cursor, values):
+    """sqlite3.Row, after adding the row's size to its query's total (a cursor is one query)."""
+    size = sum(len(v) for v in values if isinstance(v, (str, bytes))) + 8 * len(values)
+    total = _returned.get(cursor, (None, 0))
+    if total[0] is not cursor.description:  # a new statement on a reused cursor starts again
+        total = (cursor.description, 0)
+    total = (total[0], total[1] + size)
+    _returned[cursor] = total
+    if total[1] > MAX_RESULT:
+        raise ResultTooLarge(f"result too large: more than {MAX_RESULT // 1048576} MB in one query "
+                             f"（查询结果超过 {MAX_RESULT // 1048576} MB）; select fewer rows or columns")
+    return sqlite3.Row(cursor, values)
+
+
 @hookimpl
 def prepare_connection(conn):
     for limit, value in LIMITS.items():
         conn.setlimit(limit, value)
     conn.execute(f"PRAGMA hard_heap_limit = {HEAP_BYTES}")
+    conn.row_factory = budgeted_row

@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from datasette import hookimpl
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import AsgiFileDownload, NotFound, Response
 from markupsafe import Markup, escape
 
 from archive import site
@@ -33,6 +33,7 @@ from archive.search import PAGE, SORTS, Filters, search_page
 from archive.vocabulary import LABELS, label
 
 DB = "nianbao"
+PAGE_SIZES = (10, 20, 50, 100)
 HERE = Path(__file__).resolve().parent
 CSS = (HERE.parent / "templates" / "nianbao.css").read_text("utf-8")
 # Where the site is reached from outside, for absolute links in feeds and exports. Set it behind a proxy;
@@ -142,19 +143,20 @@ async def search_route(datasette, request):
     q = _arg(request, "q", 200) or ""
     filters, sort = _filters(request), request.args.get("sort") if request.args.get("sort") in SORTS else "relevance"
     page = max(_int(request.args.get("page")) or 1, 1)
+    size = _int(request.args.get("size")) if _int(request.args.get("size")) in PAGE_SIZES else PAGE
     fmt = request.url_vars.get("format")
     db = _db(datasette)
     if fmt == "atom":
         sort, page = "newest", 1
-    results = await db.execute_fn(lambda conn: search_page(conn, q, filters, sort, page)) if q else None
+    results = await db.execute_fn(lambda conn: search_page(conn, q, filters, sort, page, size)) if q else None
     if fmt == "json":
-        return _json({"q": q, "filters": vars(filters), "sort": sort, "page": page, "page_size": PAGE,
+        return _json({"q": q, "filters": vars(filters), "sort": sort, "page": page, "page_size": size,
                       "total": results.total if results else 0, "total_capped": bool(results and results.capped),
                       "rows": [{**r, "url": public(f"/-/report/{r['report_id']}")} for r in (results.rows if results else [])]})
     if fmt == "atom":
         return search_feed(request, q, results)
     options = await db.execute_fn(_search_options)
-    pages = math.ceil(results.total / PAGE) if results else 0
+    pages = math.ceil(results.total / size) if results else 0
 
     current = {k: request.args.get(k) for k in request.args.keys() if request.args.get(k)}
 
@@ -164,7 +166,8 @@ async def search_route(datasette, request):
 
     return await _html(datasette, request, "search.html", {
         "q": q, "results": results, "filters": vars(filters), "sort": sort, "page": page, "pages": pages,
-        "page_url": page_url, "sort_url": lambda s: page_url(1, sort=s),
+        "page_url": page_url, "sort_url": lambda s: page_url(1, sort=s), "size": size, "sizes": PAGE_SIZES,
+        "size_url": lambda n: page_url(1, size=n),
         "atom_url": "/-/search.atom?" + urlencode({"q": q}), **options})
 
 
@@ -267,7 +270,7 @@ async def blob(datasette, request):
         headers["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
     if media_type.startswith("text/html") and "charset" not in media_type:
         media_type += "; charset=utf-8"
-    return Response(path.read_bytes(), content_type=media_type, headers=headers)
+    return AsgiFileDownload(path, content_type=media_type, headers=headers)  # streamed, never read whole
 
 
 async def stylesheet(datasette, request):
