@@ -37,7 +37,8 @@ def get_json(data_dir, path):
 def reference(data_dir, q, year=None):
     """The reports holding every term, by brute force over the same text: the answer search must give."""
     db = Archive(data_dir).db
-    rows = db.query("SELECT report_id, year, title || char(10) || agency || char(10) || text AS body FROM search_reports")
+    rows = db.query("SELECT report_id, year, title || char(10) || agency || char(10) || text AS body "
+                    "FROM search_reports s JOIN search_texts t ON t.rowid = s.rowid WHERE s.is_latest = 1")
     terms = q.lower().split()
     return {r["report_id"] for r in rows if all(t in r["body"].lower() for t in terms) and year in (None, r["year"])}
 
