@@ -190,3 +190,9 @@ def test_hostile_sql_gets_a_clear_error_quickly_and_memory_stays_bounded(crawled
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_exports_carry_archive_url_beside_source_url(crawled):
+    for record in crawled["records"]:
+        if record.get("source", {}).get("sha256"):
+            assert record["url"].startswith("http") and record["archive_url"].endswith("/-/blob/" + record["source"]["sha256"])
