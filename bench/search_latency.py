@@ -161,10 +161,10 @@ def main() -> None:
         assert result.total >= min(len(like_all), COUNT_CAP), (kind, len(like_all), result.total)
         cells = []
         for options in modes.values():
-            p50, p95 = percentiles(lambda o=options: search_page(conn, q, **o), args.runs)
+            p50, p95 = percentiles(lambda o=options, q=q: search_page(conn, q, **o), args.runs)
             worst = max(worst, p95)
             cells.append(f"{p50:10.1f} / {p95:7.1f} ms")
-        l50, l95 = percentiles(lambda: like_scan(conn, q), args.like_runs)
+        l50, l95 = percentiles(lambda q=q: like_scan(conn, q), args.like_runs)
         print(f"{kind + ' ' + q:28} {result.total:7,} " + " ".join(f"{c:>26}" for c in cells)
               + f" {l50:9.0f} / {l95:6.0f} ms")
     print(f"worst p95 of the indexed search: {worst:.1f} ms (aim < 100 ms)")

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -105,7 +106,7 @@ async def client(session, url, rng, report_ids, hostile, until, results):
                 async for chunk in response.content.iter_chunked(65536):
                     size += len(chunk)
                 status = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+        except (TimeoutError, aiohttp.ClientError) as error:
             status, size = type(error).__name__, 0
         results.append((kind, status, time.monotonic() - started, size))
 
@@ -145,7 +146,8 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "nianbao.cli", "serve", "--data", str(data), "--port", str(port)],
                               cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)  # its own group: serve may run Datasette as a child
     url = f"http://127.0.0.1:{port}"
     try:
         import urllib.request
@@ -175,7 +177,7 @@ def main() -> None:
         print(f"\nnormal requests that failed during the mixed phase: {len(failures)}; "
               f"server still answering after the run: {alive}")
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)  # serve and the Datasette it started
         server.wait(10)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -78,7 +80,8 @@ def served(crawled, tmp_path_factory):
     revise(data, tmp_path_factory.mktemp("revision"))
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "nianbao.cli", "serve", "--data", str(data), "--port", str(port)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)  # its own group: serve may run Datasette as a child
     url = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:
@@ -87,7 +90,7 @@ def served(crawled, tmp_path_factory):
         except OSError:
             time.sleep(0.2)
     yield url, data
-    process.terminate()
+    os.killpg(process.pid, signal.SIGTERM)  # serve and the Datasette it started
     process.wait(10)
 
 
