@@ -195,3 +195,10 @@ def test_exports_carry_archive_url_beside_source_url(crawled):
     for record in crawled["records"]:
         if record.get("source", {}).get("sha256"):
             assert record["url"].startswith("http") and record["archive_url"].endswith("/-/blob/" + record["source"]["sha256"])
+
+
+def test_sitemap_lists_every_report_page_and_robots_keep_off_sql(crawled):
+    sitemap = get(crawled["data"], "/sitemap.xml").text
+    assert sitemap.count("/-/report/") == len(EXPECTED)
+    robots = get(crawled["data"], "/robots.txt").text
+    assert "Disallow: /nianbao?" in robots and "Sitemap: " in robots
