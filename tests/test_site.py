@@ -159,7 +159,7 @@ def test_hostile_sql_gets_a_clear_error_quickly_and_memory_stays_bounded(crawled
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "nianbao.cli", "serve", "--data", str(data), "--port", str(port)],
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+                               env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -180,14 +180,15 @@ def test_hostile_sql_gets_a_clear_error_quickly_and_memory_stays_bounded(crawled
             except urllib.error.HTTPError as error:
                 body = error.read()
             elapsed = time.monotonic() - started
-            assert elapsed < 5, (sql, elapsed)
+            assert elapsed < 8, (sql, elapsed)  # 3 s time limit, on a loaded 2-core machine
             assert len(body) < 1_000_000, sql
             assert any(words in body for words in (b"too big", b"too large", b"interrupted", b"out of memory",
                                                    b"took too long")), (sql, body[:300])
         assert urllib.request.urlopen(url + "/-/report/1").status == 200  # still up
         assert _tree_peak_rss_kb(process.pid) - before < 300_000, "a hostile query grew the server by 300 MB"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)  # serve and the Datasette it started
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)  # serve and the Datasette it started
         process.wait(10)
 
 
