@@ -295,7 +295,13 @@ def test_d_search_sort_by_year_page_two_and_open_the_pdf_inline(served, browser)
     disposition = response.value.headers["content-disposition"]
     assert disposition.startswith("inline;") and ".pdf" in disposition
     page.wait_for_load_state()
-    assert page.evaluate("document.contentType") == "application/pdf"  # the viewer, not a download
+    assert page.evaluate("document.contentType") == "application/pdf"  # shown, not downloaded
+    for _ in range(50):  # Chromium's PDF viewer is an extension frame inside the page
+        if any(f.url.startswith("chrome-extension://mhjfbmdgcfjbbpaeojofohoefgiehjai/") for f in page.frames):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError(f"the PDF viewer did not load: {[f.url for f in page.frames]}")
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "pdf-inline.png"))
 
