@@ -15,12 +15,18 @@ Datasette opens gets:
   with "result too large" past ``NIANBAO_SQL_MAX_RESULT_MB`` (default 16 MB): a thousand rows of
   3 MB blobs never reach the JSON encoder.
 
+Arbitrary SQL (``?sql=`` on the database) runs ``NIANBAO_SQL_AT_ONCE`` (default 1) query at a time:
+the others wait up to 2 s, then get 503 with Retry-After, so hostile SQL can never hold every one of
+Datasette's threads and the report, agency and search pages keep answering.
+
 What one response may return is further bounded by Datasette's settings, passed by ``archive/serve.py``:
 ``max_returned_rows`` rows, ``max_csv_mb`` for a streamed CSV, ``num_sql_threads`` queries at once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import sqlite3
 import weakref
@@ -66,3 +72,41 @@ def prepare_connection(conn):
         conn.setlimit(limit, value)
     conn.execute(f"PRAGMA hard_heap_limit = {HEAP_BYTES}")
     conn.row_factory = budgeted_row
+
+
+SQL_AT_ONCE = int(os.environ.get("NIANBAO_SQL_AT_ONCE", 1))
+SQL_WAIT_S = 2.0
+
+
+def _arbitrary_sql(scope) -> bool:
+    query = scope.get("query_string", b"")
+    return scope["type"] == "http" and (query.startswith(b"sql=") or b"&sql=" in query)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    slots = {}
+
+    def wrap(app):
+        async def one_sql_at_a_time(scope, receive, send):
+            if not _arbitrary_sql(scope):
+                return await app(scope, receive, send)
+            loop = asyncio.get_running_loop()
+            slot = slots.setdefault(loop, asyncio.Semaphore(SQL_AT_ONCE))
+            try:
+                await asyncio.wait_for(slot.acquire(), SQL_WAIT_S)
+            except asyncio.TimeoutError:
+                body = json.dumps({"ok": False, "error": "busy: other SQL queries are running, retry in a few seconds "
+                                   "（查询繁忙，请稍后重试）"}, ensure_ascii=False).encode()
+                await send({"type": "http.response.start", "status": 503,
+                            "headers": [(b"content-type", b"application/json; charset=utf-8"), (b"retry-after", b"5")]})
+                await send({"type": "http.response.body", "body": body})
+                return
+            try:
+                return await app(scope, receive, send)
+            finally:
+                slot.release()
+
+        return one_sql_at_a_time
+
+    return wrap
