@@ -14,8 +14,9 @@ document that has since changed. Earlier versions have indexes of their own
 counts and rankings alone. A hit in an earlier version counts only when the report's current
 text does not match; such hits are marked and listed after the current ones.
 
-Cost is bounded for terms found in nearly every report: the count stops at ``COUNT_CAP``, bm25
-ranks the ``RANK_CAP`` (3,000) most recently archived matches, and sorting by year walks the year index.
+Cost is bounded for terms found in nearly every report: the count stops at ``COUNT_CAP`` (10,000+),
+bm25 ranks the ``RANK_CAP`` (3,000) most recently archived matches, and sorting by year walks the year
+index, probing the full-text index row by row, until a page is full.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 
 CJK = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])")
 PAGE = 50
-COUNT_CAP = 100_000  # past this the count says "100,000+"
+COUNT_CAP = 10_000  # past this the count says "10,000+" (counting a word in every report costs a full pass)
 RANK_CAP = 3_000  # a term in more reports is ranked among its 3,000 most recently archived
 EARLIER_CAP = 200  # earlier versions considered per query
 SNIPPET_CHARS = 48
@@ -168,8 +169,12 @@ def _current(db, params, filters: Filters, sort: str, limit: int, offset: int, t
                + " ORDER BY score, ranked.rowid DESC LIMIT :limit OFFSET :offset")
     else:
         direction = "DESC" if sort == "newest" else "ASC"
+        if total > COUNT_CAP:  # a common word: walk the year index, probing the index per row, stop at a page
+            member = f"EXISTS (SELECT 1 FROM {driver} WHERE {where} AND rowid = s.rowid)"
+        else:  # a rarer one: the set of matches, built once, against the year index
+            member = f"s.rowid IN ({matching})"
         sql = (f"SELECT s.rowid FROM search_reports s WHERE s.is_latest = 1 {filters.sql()} "
-               f"AND s.rowid IN ({matching}) ORDER BY s.year {direction}, s.rowid DESC LIMIT :limit OFFSET :offset")
+               f"AND {member} ORDER BY s.year {direction}, s.rowid DESC LIMIT :limit OFFSET :offset")
     return total, [r[0] for r in db.execute(sql, {**params, "limit": limit, "offset": offset})]
 
 
