@@ -159,7 +159,7 @@ def _current(db, params, filters: Filters, sort: str, limit: int, offset: int, t
     else:
         counted = matching
     total = db.execute(f"SELECT count(*) FROM ({counted} LIMIT {COUNT_CAP + 1})", params).fetchone()[0]
-    if offset >= total:
+    if offset >= total and total <= COUNT_CAP:
         return total, []
     if sort == "relevance":
         sql = (f"WITH ranked AS MATERIALIZED (SELECT rowid, bm25({driver}) AS score FROM {driver} WHERE {where} "

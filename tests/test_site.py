@@ -203,3 +203,17 @@ def test_sitemap_lists_every_report_page_and_robots_keep_off_sql(crawled):
     assert sitemap.count("/-/report/") == len(EXPECTED)
     robots = get(crawled["data"], "/robots.txt").text
     assert "Disallow: /nianbao?" in robots and "Sitemap: " in robots
+
+
+def test_common_word_paths_give_the_same_pages(crawled, monkeypatch):
+    """Past COUNT_CAP the year sort probes the index row by row: same pages as the set-based plan."""
+    from archive import search
+
+    conn = db_of(crawled["data"])
+    expected = {sort: [r["report_id"] for p in (1, 2) for r in search.search_page(conn, "复议", sort=sort, page=p, limit=20).rows]
+                for sort in ("newest", "oldest")}
+    monkeypatch.setattr(search, "COUNT_CAP", 5)
+    for sort, ids in expected.items():
+        result = [search.search_page(conn, "复议", sort=sort, page=p, limit=20) for p in (1, 2)]
+        assert result[0].capped and result[0].total == 5
+        assert [r["report_id"] for page in result for r in page.rows] == ids

@@ -157,6 +157,9 @@ async def search_route(datasette, request):
         return search_feed(request, q, results)
     options = await db.execute_fn(_search_options)
     pages = math.ceil(results.total / size) if results else 0
+    if results and results.capped:  # counted to the cap: there are more pages than the count says
+        pages += 1 if page >= pages else 0
+        pages = max(pages, page + 1)
 
     current = {k: request.args.get(k) for k in request.args.keys() if request.args.get(k)}
 
