@@ -45,3 +45,10 @@ ITEM_PIPELINES = {
 
 # Where the archive lives; `nianbao crawl --data DIR` sets it.
 NIANBAO_DATA = "data"
+
+# Discovery (registry entries with a `portal:` root; crawler/discovery.py). The caps bound one
+# portal's walk; when one is hit the per-site summary says so.
+NIANBAO_DISCOVERY_MAX_PAGES = 150  # pages requested per portal while looking for its 年报 columns
+NIANBAO_DISCOVERY_MAX_DEPTH = 6  # links from the root (首页 → 政务公开 → … → a department's 年报 column is 5)
+NIANBAO_REDISCOVER_DAYS = 30  # a nightly run crawls known columns; it walks a portal again after this many days
+NIANBAO_REDISCOVER = False  # `nianbao crawl --rediscover`: walk every portal now

@@ -19,21 +19,36 @@ from .. import sites as registry
 from ..cms import family_for
 from ..downloads import SPOOLED, STREAM_TO_DISK
 from ..recognition import recognise, skip_reason
+from .discovery import DiscoveryMixin
 
 
-class ColumnSpider(scrapy.Spider):
+class ColumnSpider(DiscoveryMixin, scrapy.Spider):
     name = "columns"
 
-    def __init__(self, sites_files: str = "", portal: str | None = None, shard: str | None = None, *args, **kwargs):
+    def __init__(self, sites_files: str = "", portal: str | None = None, shard: str | None = None,
+                 portals: str | None = None, region: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        loaded = registry.load([p for p in sites_files.split(",") if p], portal=portal)
-        self.sites = registry.select_shard(loaded, shard)
+        self.sites = registry.select([p for p in sites_files.split(",") if p], portals=portals, portal=portal,
+                                     region=region, shard=shard)
+        self._site_by_id = {site.id: site for site in self.sites}
         self.allowed_domains = sorted({host for site in self.sites for host in site.hosts})
 
     async def start(self):
+        registry_urls = {url for site in self.sites for url in site.start_urls}
         for site in self.sites:
             for url in site.start_urls:
                 yield scrapy.Request(url, callback=self.parse_list, meta=self._page_meta(site=site.as_dict()))
+            if site.portal:  # its other columns are found from the portal's root
+                for request in self.discovery_start(site, registry_urls):
+                    yield request
+
+    def crawl_column(self, response, column_site: dict):
+        """A column discovery found is read here, from the very response that proved it a column."""
+        response.meta.update(site=column_site, column=column_site["column"])
+        return self.parse_list(response)
+
+    def closed(self, reason):
+        self.finish_discovery()
 
     def _page_meta(self, **meta) -> dict:
         """Pages are parsed, so they are held in memory: under a limit of their own."""
@@ -61,14 +76,16 @@ class ColumnSpider(scrapy.Spider):
             self._stat(site, "listed_reports")
             yield response.follow(
                 item.url, callback=self.parse_article,
-                meta=self._page_meta(site=site, report=report, conditional=True),
+                meta=self._page_meta(site=site, report=report, conditional=True, column=response.meta.get("column")),
             )
         for url in family.next_pages(response):
-            yield response.follow(url, callback=self.parse_list, meta=self._page_meta(site=site))
+            yield response.follow(url, callback=self.parse_list,
+                                  meta=self._page_meta(site=site, column=response.meta.get("column")))
 
     def parse_article(self, response):
         site, report = response.meta["site"], response.meta["report"]
         self._stat(site, "reports_found")
+        self.count_column_report(response)
         unchanged = response.status == 304
         if unchanged:
             yield self._unchanged(response, site, report, "page")
