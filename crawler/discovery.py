@@ -159,6 +159,7 @@ class Walk:
     capped: str | None = None
     links_read: int = 0
     links_scored: int = 0
+    elsewhere: set[str] = field(default_factory=set)  # linked start URLs of other registry entries
 
     def admit(self, url: str, depth: int) -> bool:
         """Whether one more page may be requested; records the cap when it refuses."""
@@ -178,16 +179,20 @@ class Walk:
         """(found | capped | blocked | none, a line a person can act on)."""
         if self.columns:
             detail = f"{len(self.columns)} column(s) in {self.requested} page(s)"
+            if self.elsewhere:
+                detail += f", and {len(self.elsewhere)} linked column(s) other registry entries crawl"
             return ("capped", f"{detail}; {self.capped}") if self.capped and "page" in self.capped else ("found", detail)
         if self.blocked:
             return "blocked", f"{self.blocked[0]} ({len(self.blocked)} page(s) answered with a challenge or block)"
         if self.capped and "page" in self.capped:
             return "capped", f"no 年报 column found: {self.capped} after {self.requested} requests"
-        if self.answered <= 1 and self.links_scored == 0:
+        if self.answered == 0:
+            why = f"the entry page could not be read: {self.failures[0] if self.failures else 'no answer'}"
+        elif self.answered <= 1 and self.links_scored == 0:
             why = ("the home page has no links to follow (navigation drawn by JavaScript?)" if self.links_read == 0
                    else f"none of the home page's {self.links_read} links leads to 政务公开/信息公开")
         else:
             why = f"{self.answered} page(s) read, none lists annual reports"
-        if self.failures:
-            why += f"; {len(self.failures)} failed: {self.failures[0]}"
+            if self.failures:
+                why += f"; {len(self.failures)} failed, e.g. {self.failures[0]}"
         return "none", f"no 年报 column found: {why}"

@@ -17,7 +17,10 @@ import re
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
+
+from ..blocks import BLOCK_STATUSES
 
 from ..cms import family_for
 from ..discovery import Walk, agency_name, followable, judge_column, portal_hosts, score_link
@@ -145,7 +148,8 @@ class DiscoveryMixin:
         walk.links_scored += len(links)
         for link in sorted(links, key=lambda s: -s.score):
             if link.url in self._registry_urls and link.url not in site.start_urls:
-                continue  # another registry entry's column: that entry crawls it
+                walk.elsewhere.add(link.url)  # another registry entry's column: that entry crawls it
+                continue
             if not walk.admit(link.url, state["depth"] + 1):
                 continue
             agency = link.text if link.kind == "agency" else state["agency"]
@@ -159,10 +163,8 @@ class DiscoveryMixin:
         if walk is None:
             return
         reason = str(failure.value) or type(failure.value).__name__
-        if "challenge" in reason.lower() or "block" in reason.lower():
+        if isinstance(failure.value, IgnoreRequest) and _is_block(reason):
             walk.blocked.append(f"blocked: {request.url}: {reason}")
-        elif state.get("depth") == 0 or not walk.failures:
-            walk.failures.append(f"{request.url}: {reason}")
         else:
             walk.failures.append(f"{request.url}: {reason}")
 
@@ -200,6 +202,11 @@ class DiscoveryMixin:
             from archive import columns as stored
 
             stored.add_reports(archive, self._column_reports)
+
+
+def _is_block(reason: str) -> bool:
+    """The fetch log turned the answer away as a challenge or a block (crawler/blocks.py)."""
+    return reason in BLOCK_STATUSES.values() or reason.startswith("challenge")
 
 
 def _site_name(response) -> str:
