@@ -145,3 +145,18 @@ def test_discover_output_is_a_valid_registry(portal, tmp_path):
     path = tmp_path / "found.yml"
     path.write_text(nianbao("discover", portal.url + "/", *FAST).stdout, encoding="utf-8")
     assert len(load(path)) == 7
+
+
+def test_nightly_walks_again_only_on_its_schedule(portal, tmp_path):
+    data = tmp_path / "nightly"
+
+    def nightly(*extra):
+        result = nianbao("nightly", "--sites", PORTALS_YML, "--portal-url", portal.url, "--data", data, *FAST, *extra)
+        return result.stderr.strip().splitlines()
+
+    assert "350504: 7 column(s) in" in nightly()[-1]
+    assert nightly()[-1] == "350504: known columns: 7 (rediscovery every 30 days)"
+    assert "350504: 7 column(s) in" in nightly("--rediscover-days", "0")[-1]
+    db = sqlite3.connect(data / "nianbao.db")
+    assert db.execute("SELECT count(*) FROM discoveries").fetchone()[0] == 2
+    assert db.execute("SELECT count(*) FROM reports").fetchone()[0] == 30
