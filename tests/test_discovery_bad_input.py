@@ -91,3 +91,16 @@ def test_discover_command_exits_4_on_a_javascript_portal(tmp_path):
         result = nianbao("discover", server.url + "/", *FAST, check=False)
     assert result.returncode == 4 and "sites: []" in result.stdout
     assert "no 年报 column found" in result.stderr
+
+
+def test_discovery_obeys_robots_txt(tmp_path):
+    home = '<html><head><meta charset="utf-8"></head><body><a href="/zwgk/">政务公开</a></body></html>'
+    column = ('<html><head><meta charset="utf-8"></head><body><ul><li><a href="a.html">某某县人民政府2023年政府信息公开'
+              '工作年度报告</a></li></ul></body></html>')
+    pages = {"index.html": home, "zwgk/index.html": column, "robots.txt": "User-agent: *\nDisallow: /zwgk/\n"}
+    with serve(tmp_path, pages) as server:
+        result = crawl(tmp_path, server)
+        paths = {h.path for h in server.state.log}
+    assert "/zwgk/" not in paths and "/robots.txt" in paths
+    assert result.returncode == 4 and "Forbidden by robots.txt" in result.stderr
+    no_crash(result)
