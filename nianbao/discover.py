@@ -49,9 +49,10 @@ def _column_id(host: str, url: str) -> str:
 def evidence_lines(column: dict) -> list[str]:
     path = " > ".join(step["text"] for step in column["link_path"]) or "(the entry page itself)"
     ev = column["evidence"]
-    lines = [f"found by: {path}",
-             f"list: {ev['reports_listed']} of {ev['list_items']} items are annual reports"]
-    lines += [f"  e.g. {title}" for title in ev["sample"]]
+    lines = [f"found by: {path}"]
+    if "reports_listed" in ev:
+        lines.append(f"list: {ev['reports_listed']} of {ev['list_items']} items are annual reports")
+    lines += [f"  e.g. {title}" for title in ev.get("sample", [])]
     return lines
 
 

@@ -160,3 +160,14 @@ def test_nightly_walks_again_only_on_its_schedule(portal, tmp_path):
     db = sqlite3.connect(data / "nianbao.db")
     assert db.execute("SELECT count(*) FROM discoveries").fetchone()[0] == 2
     assert db.execute("SELECT count(*) FROM reports").fetchone()[0] == 30
+
+
+def test_entry_with_portal_and_start_urls_is_one_site(portal, tmp_path):
+    registry = tmp_path / "both.yml"
+    registry.write_text("sites:\n  - id: lj\n    name: 泉州市洛江区人民政府\n    region: 福建省/泉州市/洛江区\n"
+                        "    portal: ${PORTAL}/\n    start_urls: ['${PORTAL}/zwgk/zfxxgkzl/zfxxgkndbg/']\n", "utf-8")
+    data = tmp_path / "data"
+    summary = json.loads(crawl(registry, portal.url, data).stdout)
+    assert list(summary["sites"]) == ["lj"] and summary["reports_found"] == 30
+    found = columns_of(data)
+    assert set(found) == {portal.url + c["path"] for c in TRUTH["columns"]}

@@ -53,16 +53,23 @@ class DiscoveryMixin:
         yield from self._walk_start(site)
 
     def _walk_start(self, site):
-        from archive.store import now
-
-        entries = [u for u in (site.portal, site.gk_url) if u]
-        walk = Walk(site.id, site.name, portal_hosts(entries, site.allowed_hosts),
-                    self.crawler.settings.getint("NIANBAO_DISCOVERY_MAX_PAGES", 150),
-                    self.crawler.settings.getint("NIANBAO_DISCOVERY_MAX_DEPTH", 6), started=now())
-        self._walks[site.id] = walk
-        for url in entries:
+        walk = self._walk_for(site)
+        for url in [u for u in (site.portal, site.gk_url) if u]:
             if walk.admit(url, 0):
                 yield self._walk_request(site, url, [], None, 0)
+
+    def _walk_for(self, site) -> Walk:
+        """The site's walk; made afresh when a resumed run (JOBDIR) answers a request of a killed one."""
+        from archive.store import now
+
+        self._walks = getattr(self, "_walks", {})
+        if site.id not in self._walks:
+            entries = [u for u in (site.portal, site.gk_url) if u]
+            self._walks[site.id] = Walk(
+                site.id, site.name, portal_hosts(entries, site.allowed_hosts),
+                self.crawler.settings.getint("NIANBAO_DISCOVERY_MAX_PAGES", 150),
+                self.crawler.settings.getint("NIANBAO_DISCOVERY_MAX_DEPTH", 6), started=now())
+        return self._walks[site.id]
 
     def _discovery_archive(self):
         if not self.records_columns:
@@ -98,7 +105,7 @@ class DiscoveryMixin:
     def parse_discovery(self, response):
         state = response.meta["walk"]
         site = self._site_by_id[state["site_id"]]
-        walk = self._walks[site.id]
+        walk = self._walk_for(site)
         walk.answered += 1
         if not isinstance(response, TextResponse):
             return
@@ -119,7 +126,15 @@ class DiscoveryMixin:
             "evidence": {"list_items": verdict.items, "reports_listed": verdict.reports, "sample": list(verdict.sample),
                          "depth": state["depth"]},
         }
-        walk.columns[response.url] = column
+        self._record_column(site, walk, column)
+        if response.url in self._registry_urls:
+            return  # a hand-written entry of the registry crawls it already
+        yield from self.crawl_column(response, self._column_site(site, column))
+
+    def _record_column(self, site, walk: Walk, column: dict) -> None:
+        if column["url"] in walk.columns:
+            return
+        walk.columns[column["url"]] = column
         self._count_discovery(site.id, "columns_found")
         archive = self._discovery_archive()
         if archive is not None:
@@ -127,9 +142,6 @@ class DiscoveryMixin:
             from ..context import run_id_for
 
             stored.record_found(archive, site.id, column, run_id_for(self.crawler))
-        if response.url in self._registry_urls:
-            return  # a hand-written entry of the registry crawls it already
-        yield from self.crawl_column(response, self._column_site(site, column))
 
     def crawl_column(self, response, column_site: dict):
         """Read a discovered column as a start URL is read (the column spider overrides this)."""
@@ -147,7 +159,13 @@ class DiscoveryMixin:
                 links.append(scored)
         walk.links_scored += len(links)
         for link in sorted(links, key=lambda s: -s.score):
-            if link.url in self._registry_urls and link.url not in site.start_urls:
+            if link.url in site.start_urls:  # the entry's own hand-written column, crawled from its start URL
+                self._record_column(site, walk, {
+                    "url": link.url, "title": link.text, "agency": site.name,
+                    "link_path": [*state["path"], {"text": link.text, "url": link.url, "kind": link.kind}],
+                    "evidence": {"registry": "a start URL of this registry entry"}})
+                continue
+            if link.url in self._registry_urls:
                 walk.elsewhere.add(link.url)  # another registry entry's column: that entry crawls it
                 continue
             if not walk.admit(link.url, state["depth"] + 1):
