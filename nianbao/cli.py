@@ -75,10 +75,14 @@ def _registry(sites, portals, portal_url, region=None, shard=None) -> list:
     if not sites and not portals:
         raise click.UsageError("give --sites FILE (YAML) or --portals FILE (CSV of portal roots), or both")
     try:
-        return registry.select(list(sites), portals=portals, portal=portal_url, region=region, shard=shard)
+        selected = registry.select(list(sites), portals=portals, portal=portal_url, region=region, shard=shard)
     except registry.RegistryError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    if region and not selected:
+        click.echo(f"error: no registry entry lies in --region {region}", err=True)
+        sys.exit(2)
+    return selected
 
 
 def _discovery_lines(sites: dict) -> list[str]:

@@ -171,3 +171,22 @@ def test_entry_with_portal_and_start_urls_is_one_site(portal, tmp_path):
     assert list(summary["sites"]) == ["lj"] and summary["reports_found"] == 30
     found = columns_of(data)
     assert set(found) == {portal.url + c["path"] for c in TRUTH["columns"]}
+
+
+def test_a_known_column_that_answers_404_brings_the_walk_forward(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    data = tmp_path / "data"
+    with Portal(site=site, routes=ROUTES) as server:
+        crawl(PORTALS_YML, server.url, data)
+        column = site / "zwgk" / "zfxxgkzl" / "xzjdxxgk" / "lxz"
+        shutil.rmtree(column)  # the township's pages are gone: its column and the link to it
+        index = site / "zwgk" / "zfxxgkzl" / "xzjdxxgk" / "index.html"
+        index.write_text(index.read_text("utf-8").replace('<li><a href="/zwgk/zfxxgkzl/xzjdxxgk/lxz/">罗溪镇</a></li>',
+                                                          ""), "utf-8")
+        second = crawl(PORTALS_YML, server.url, data, check=False)  # known columns; one answers 404
+        third = crawl(PORTALS_YML, server.url, data)  # walks again without waiting 30 days
+        gone = server.url + "/zwgk/zfxxgkzl/xzjdxxgk/lxz/zfxxgkndbg/"
+    assert json.loads(second.stdout)["sites"]["350504"]["discovery_stale"] == gone
+    assert "350504: 6 column(s) in" in third.stderr
+    assert columns_of(data)[gone]["status"] == "vanished"

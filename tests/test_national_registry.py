@@ -131,3 +131,9 @@ def test_crawl_from_a_portals_csv_with_region(portal, tmp_path):
     db = sqlite3.connect(data / "nianbao.db")
     assert db.execute("SELECT province, city, county FROM sites WHERE id = '350504'").fetchone() == (
         "福建省", "泉州市", "洛江区")
+
+
+@needs_csv
+def test_a_region_with_no_entry_fails_loudly(tmp_path):
+    result = nianbao("crawl", "--portals", PORTALS_CSV, "--region", "火星省", "--data", tmp_path, check=False)
+    assert result.returncode == 2 and "no registry entry lies in --region 火星省" in result.stderr

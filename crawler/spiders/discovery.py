@@ -47,7 +47,7 @@ class DiscoveryMixin:
                 self.crawler.stats.set_value(f"nianbao/site/{site.id}/discovery",
                                              f"known columns: {len(known)} (rediscovery every {every:g} days)")
                 for column in known:
-                    if column["url"] not in site.start_urls:
+                    if column["url"] not in registry_urls:
                         yield self._column_request(site, column)
                 return
         yield from self._walk_start(site)
@@ -94,7 +94,23 @@ class DiscoveryMixin:
     def _column_request(self, site, column: dict):
         meta = {"site": self._column_site(site, column), "column": column["url"],
                 "download_maxsize": self.crawler.settings.getint("NIANBAO_PAGE_MAXSIZE")}
-        return scrapy.Request(column["url"], callback=self.parse_list, meta=meta)
+        return scrapy.Request(column["url"], callback=self.parse_list, errback=self.known_column_failed, meta=meta)
+
+    def known_column_failed(self, failure):
+        """A known column that answers 404/410 has probably moved: the next run walks the portal again
+        (which flags it vanished if it is gone), instead of waiting for the schedule."""
+        response = getattr(failure.value, "response", None)
+        archive = self._discovery_archive()
+        if response is None or response.status not in (404, 410) or archive is None:
+            return
+        from archive import columns as stored
+        from archive.store import now
+        from ..context import run_id_for
+
+        site_id = failure.request.meta["site"]["id"]
+        stored.record_discovery(archive, site_id, run_id_for(self.crawler), now(), 0, 0, "stale",
+                                f"known column answered {response.status}: {failure.request.url}")
+        self.crawler.stats.set_value(f"nianbao/site/{site_id}/discovery_stale", failure.request.url)
 
     def _count_discovery(self, site_id: str, name: str) -> None:
         self.crawler.stats.inc_value(f"nianbao/{name}")
