@@ -100,8 +100,8 @@ def add_departments(site: Path, count: int = 60) -> None:
         base = site / GK.strip("/") / "bmzfxxgk" / code
         (base / "zfxxgkndbg").mkdir(parents=True, exist_ok=True)
         (base / "index.html").write_text(
-            f"<html><head><meta charset='utf-8'></head><body><ul><li><a href='zfxxgkndbg/'>政府信息公开年报</a></li>"
-            f"<li><a href='jgzn/'>机构职能</a></li></ul></body></html>", encoding="utf-8")
+            "<html><head><meta charset='utf-8'></head><body><ul><li><a href='zfxxgkndbg/'>政府信息公开年报</a></li>"
+            "<li><a href='jgzn/'>机构职能</a></li></ul></body></html>", encoding="utf-8")
         items = "".join(f"<li><a href='{y}.html'>泉州市洛江区{name}{y}年政府信息公开工作年度报告</a></li>"
                         for y in (2022, 2023, 2024))
         (base / "zfxxgkndbg" / "index.html").write_text(
@@ -139,10 +139,11 @@ def main() -> None:
                 columns, walked, seconds = discover(server.url + "/")
                 hits = len(server.state.log) - before  # robots.txt included
             rows.append((name, pages, columns, walked, hits, seconds))
-    print(f"{'portal':<13}{'pages (BFS)':>12}{'columns':>9}{'discovery requests':>20}{'share':>8}{'seconds':>9}")
+    print(f"{'portal':<13}{'pages (BFS)':>12}{'columns':>9}{'walk pages':>11}{'discovery requests':>20}{'share':>8}"
+          f"{'seconds':>9}")
     for name, pages, columns, walked, hits, seconds in rows:
-        print(f"{name:<13}{pages:>12}{columns:>9}{hits:>20}{hits / pages:>8.1%}{seconds:>9.1f}")
-    print("discovery requests: every request the walk made, robots.txt included; "
+        print(f"{name:<13}{pages:>12}{columns:>9}{walked:>11}{hits:>20}{hits / pages:>8.1%}{seconds:>9.1f}")
+    print("walk pages: pages the walk requested; discovery requests: every request the server saw, robots.txt included; "
           "pages (BFS): HTML pages reachable from the root over same-host links")
 
 

@@ -82,8 +82,8 @@ def test_every_report_archived_as_with_hand_written_start_urls(discovered, porta
     def records(data):
         out = nianbao("export", "--data", data).stdout.splitlines()
         drop = {"first_seen", "last_seen"}
-        return sorted((json.dumps({k: v for k, v in json.loads(line).items() if k not in drop}, ensure_ascii=False,
-                                  sort_keys=True) for line in out))
+        return sorted(json.dumps({k: v for k, v in json.loads(line).items() if k not in drop}, ensure_ascii=False,
+                                  sort_keys=True) for line in out)
 
     def documents(data):
         db = sqlite3.connect(data / "nianbao.db")

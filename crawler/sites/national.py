@@ -14,8 +14,8 @@ site, keeping the YAML entry's id, name and columns and taking the row's adcode 
 from __future__ import annotations
 
 import csv
-from collections import Counter
 import re
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit

@@ -21,7 +21,6 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 
 from ..blocks import BLOCK_STATUSES
-
 from ..cms import family_for
 from ..discovery import Walk, agency_name, followable, judge_column, portal_hosts, score_link
 
@@ -105,6 +104,7 @@ class DiscoveryMixin:
             return
         from archive import columns as stored
         from archive.store import now
+
         from ..context import run_id_for
 
         site_id = failure.request.meta["site"]["id"]
@@ -155,6 +155,7 @@ class DiscoveryMixin:
         archive = self._discovery_archive()
         if archive is not None:
             from archive import columns as stored
+
             from ..context import run_id_for
 
             stored.record_found(archive, site.id, column, run_id_for(self.crawler))
@@ -223,6 +224,7 @@ class DiscoveryMixin:
             if archive is None:
                 continue
             from archive import columns as stored
+
             from ..context import run_id_for
 
             complete = outcome == "found" and not walk.blocked
