@@ -30,6 +30,12 @@ def test_navigation_labels_are_followed(text, url, kind):
     assert score_link(text, url).kind == kind
 
 
+@pytest.mark.parametrize("text", ["政 务 公 开", "政　务　公　开", "\n  政务公开\n"])
+def test_spaced_navigation_labels_are_read(text):
+    # real navigation bars space their labels out (qqhr.gov.cn: 首 页 政 务 公 开 网 上 办 事 …)
+    assert score_link(text, "http://qqhr.gov.cn/zwgk/").kind == "gateway"
+
+
 def test_an_agency_is_followed_only_below_a_department_or_township_index():
     assert score_link("区住建局", "http://www.nbjb.gov.cn/col/col1229214400/") is None
     assert score_link("区住建局", "http://www.nbjb.gov.cn/col/col1229214400/", under_branch=True).kind == "agency"
