@@ -181,7 +181,9 @@ class Walk:
             detail = f"{len(self.columns)} column(s) in {self.requested} page(s)"
             if self.elsewhere:
                 detail += f", and {len(self.elsewhere)} linked column(s) other registry entries crawl"
-            return ("capped", f"{detail}; {self.capped}") if self.capped and "page" in self.capped else ("found", detail)
+            if self.capped and "page" in self.capped:
+                return "capped", f"{detail}; {self.capped}"
+            return "found", f"{detail}; {self.capped}" if self.capped else detail
         if self.blocked:
             return "blocked", f"{self.blocked[0]} ({len(self.blocked)} page(s) answered with a challenge or block)"
         if self.capped and "page" in self.capped:

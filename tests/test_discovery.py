@@ -190,3 +190,10 @@ def test_a_known_column_that_answers_404_brings_the_walk_forward(tmp_path):
     assert json.loads(second.stdout)["sites"]["350504"]["discovery_stale"] == gone
     assert "350504: 6 column(s) in" in third.stderr
     assert columns_of(data)[gone]["status"] == "vanished"
+
+
+def test_depth_cap_is_a_setting_and_reported(portal):
+    result = nianbao("discover", portal.url + "/", "-s", "NIANBAO_DISCOVERY_MAX_DEPTH=3", *FAST)
+    assert "1 column(s) in" in result.stderr and "depth cap of 3 links reached" in result.stderr
+    assert [u for e in yaml.safe_load(result.stdout)["sites"] for u in e["start_urls"]] == [
+        portal.url + "/zwgk/zfxxgkzl/zfxxgkndbg/"]

@@ -217,7 +217,7 @@ class DiscoveryMixin:
         stats = self.crawler.stats
         for site_id, walk in getattr(self, "_walks", {}).items():
             outcome, line = walk.outcome()
-            if walk.capped and "page" in walk.capped:
+            if walk.capped:
                 stats.set_value(f"nianbao/site/{site_id}/discovery_capped", walk.capped)
             stats.set_value(f"nianbao/site/{site_id}/discovery", line)
             stats.set_value(f"nianbao/site/{site_id}/discovery_outcome", outcome)
