@@ -26,24 +26,39 @@ from ..coverage import Column, check_coverage
 from ..downloads import SPOOLED, STREAM_TO_DISK
 from ..files import identify
 from ..recognition import index_owner, recognise, resolve_agency, skip_reason, truncated
+from .discovery import DiscoveryMixin
 
 
-class ColumnSpider(scrapy.Spider):
+class ColumnSpider(DiscoveryMixin, scrapy.Spider):
     name = "columns"
 
-    def __init__(self, sites_files: str = "", portal: str | None = None, shard: str | None = None, *args, **kwargs):
+    def __init__(self, sites_files: str = "", portal: str | None = None, shard: str | None = None,
+                 portals: str | None = None, region: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        loaded = registry.load([p for p in sites_files.split(",") if p], portal=portal)
-        self.sites = registry.select_shard(loaded, shard)
+        self.sites = registry.select([p for p in sites_files.split(",") if p], portals=portals, portal=portal,
+                                     region=region, shard=shard)
+        self._site_by_id = {site.id: site for site in self.sites}
         self.allowed_domains = sorted({host for site in self.sites for host in (*site.hosts, *site.allowed_hosts)})
         self.columns: dict[str, Column] = {}
 
     async def start(self):
+        registry_urls = {url for site in self.sites for url in site.start_urls}
         for site in self.sites:
             for url in site.start_urls:
                 self.columns[url] = Column(site.id, url)
                 yield scrapy.Request(url, callback=self.parse_list, errback=self.failed,
                                      meta=self._page_meta(site=site.as_dict(), column=url))
+            if site.portal:  # its other columns are found from the portal's root
+                for request in self.discovery_start(site, registry_urls):
+                    yield request
+
+    def crawl_column(self, response, column_site: dict):
+        """A column discovery found is read here, from the very response that proved it a column."""
+        response.meta.update(site=column_site, column=column_site["column"])
+        return self.parse_list(response)
+
+    def closed(self, reason):
+        self.finish_discovery()
 
     def _page_meta(self, **meta) -> dict:
         """Pages are parsed, so they are held in memory: under a limit of their own."""
@@ -88,7 +103,7 @@ class ColumnSpider(scrapy.Spider):
             if column.items_read > settings.getint("NIANBAO_MAX_ITEMS_PER_COLUMN"):
                 self._bounded(site, column, "items per column", "NIANBAO_MAX_ITEMS_PER_COLUMN")
                 return
-            yield from self._item(response, site, item)
+            yield from self._item(response, site, item, column.url)
         for following in family.next_pages(response):
             if column.pages_read >= settings.getint("NIANBAO_MAX_LIST_PAGES_PER_COLUMN"):
                 self._bounded(site, column, "list pages per column", "NIANBAO_MAX_LIST_PAGES_PER_COLUMN")
@@ -101,7 +116,7 @@ class ColumnSpider(scrapy.Spider):
             else:
                 yield scrapy.Request(following.url, callback=self.parse_list, errback=self.failed, meta=meta)
 
-    def _item(self, response, site, item):
+    def _item(self, response, site, item, column_url: str):
         reason = skip_reason(item.title)
         if reason:
             self._stat(site, "skipped")
@@ -112,7 +127,7 @@ class ColumnSpider(scrapy.Spider):
         self._stat(site, "listed_reports")
         yield scrapy.Request(item.url, callback=self.parse_article, errback=self.failed,
                              headers={"Referer": response.url},
-                             meta=self._page_meta(site=site, report=report, conditional=True))
+                             meta=self._page_meta(site=site, report=report, conditional=True, column=column_url))
 
     def _bounded(self, site: dict, column: Column, what: str, setting: str) -> None:
         limit = self.crawler.settings.getint(setting)
@@ -123,12 +138,12 @@ class ColumnSpider(scrapy.Spider):
 
     def check_coverage(self) -> list[str]:
         """Declared size against what was read, per column; called before the run is closed."""
-        warnings = check_coverage(self.columns.values(), self._site_by_id(), self.crawler.stats,
+        warnings = check_coverage(self.columns.values(), self._site_dicts(), self.crawler.stats,
                                   lambda site, url, reason: self._log(site, url, "coverage_short", reason))
         self.crawler.stats.set_value("nianbao/warnings", "\n".join(warnings))
         return warnings
 
-    def _site_by_id(self) -> dict:
+    def _site_dicts(self) -> dict:
         return {site.id: site.as_dict() for site in self.sites}
 
     # ------------------------------------------------------------------ articles and their files
@@ -136,6 +151,7 @@ class ColumnSpider(scrapy.Spider):
     def parse_article(self, response):
         site, report = response.meta["site"], dict(response.meta["report"])
         self._stat(site, "reports_found")
+        self.count_column_report(response)
         unchanged = response.status == 304
         page = self._archived(response) if unchanged else response
         family = family_for(site.get("cms") if site.get("cms") in FAMILIES else None, page) if page else None

@@ -5,6 +5,9 @@ Four CMS families on one host, each laid out as the real platforms lay out their
 twice and GBK-encoded pages. Writes the files under ``site/``, the URL routes the
 server needs for dynamic-looking endpoints (``routes.json``), the registry of the
 portal's columns (``sites.yml``) and the ground truth (``expected.json``, ``obstacles.json``).
+The default portal also gets 洛江区's front door (``frontdoor.py``: home page, 政务公开
+navigation, township columns, look-alike columns; truth in ``frontdoor.json``, portal-only
+registry in ``portals.yml``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import pages
+from . import frontdoor, pages
 from .obstacles import add as add_obstacles
 from .render import body_html, doc_bytes, docx_bytes, pdf_bytes
 from .reports import SEEDS_DIR, Planned, seed_report, synthetic_report
@@ -221,6 +224,7 @@ def build_items(column: Column, rng: random.Random, expected: list) -> None:
 def generate(out: Path = SITE, cols: list[Column] | None = None, meta: Path = HERE, obstacles: bool = True) -> dict:
     """Write the portal under `out` and its routes, registry and ground truth under `meta`."""
     rng = random.Random(20241123)
+    with_front_door = cols is None
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -234,8 +238,16 @@ def generate(out: Path = SITE, cols: list[Column] | None = None, meta: Path = HE
     found = add_obstacles({c.id: c for c in cols}, rng, Item) if obstacles else []
     for column in cols:
         column.items.sort(key=lambda i: i.date, reverse=True)
-    for column in cols:
+    townships, township_reports = [], []
+    if with_front_door:
+        townships = frontdoor.township_columns(Column, _plan)
+        for column in townships:
+            build_items(column, frontdoor.column_rng(column.id), township_reports)
+    for column in cols + townships:
         pages.FAMILIES[column.family].write(column, out)
+    if with_front_door:
+        meta.mkdir(parents=True, exist_ok=True)
+        frontdoor.write({c.id: c for c in cols + townships}, townships, township_reports, meta)
     pages.write_common(cols, out)
     meta.mkdir(parents=True, exist_ok=True)
     (meta / "routes.json").write_text(json.dumps(pages.ROUTES, ensure_ascii=False, indent=1, sort_keys=True))

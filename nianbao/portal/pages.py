@@ -276,7 +276,8 @@ CREATE_PAGE_JS = """function createPageHTML(_nPageCount, _nCurrIndex, _sPageName
 def write_common(columns, out: Path) -> None:
     links = "".join(f'<li><a href="{c.path}">{html.escape(c.site_name)} · {html.escape(c.column_name)}</a></li>' for c in columns)
     home = columns[0]
-    _put("index.html", chrome(home, home.site_name, f'<h2>政府信息公开年报</h2><ul class="columns">{links}</ul>'))
+    if "index.html" not in FILES:  # a portal without a front door of its own lists its columns
+        _put("index.html", chrome(home, home.site_name, f'<h2>政府信息公开年报</h2><ul class="columns">{links}</ul>'))
     _put("robots.txt", ROBOTS)
     _put("css/gov.css", CSS)
     _put("js/createPageHTML.js", CREATE_PAGE_JS)
