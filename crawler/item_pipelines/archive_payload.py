@@ -26,7 +26,9 @@ class ArchivePayloadPipeline(CrawlerBound):
     def process_item(self, item, spider=None):
         archive = archive_for(self.crawler)
         report = item["report"]
-        report_id = archive.ensure_report(report["agency"], report["year"], report["title"], item["site"])
+        # a document already archived stays with its report, whatever this fetch's title says
+        report_id = archive.report_of_url(item["url"]) or archive.ensure_report(
+            report["agency"], report["year"], report["title"], item["site"])
         if item.get("unchanged"):
             archive.touch_unchanged(item["url"], Exchange.from_dict(item.get("http")))
             self._count(item, "unchanged")
@@ -70,11 +72,14 @@ class ArchivePayloadPipeline(CrawlerBound):
     def close_spider(self, spider=None):
         """End the run; a Scrapyd shard run with NIANBAO_EXTRACT_WORKERS=N first extracts what it fetched, in N
         limited workers driven from a thread (never the reactor), so a shard arrives at merge already read."""
+        check = getattr(self.crawler.spider, "check_coverage", None)
+        if check:
+            check()  # coverage warnings go into this run's stats and fetch log before it is closed
         if getattr(self, "_flusher", None) is not None and self._flusher.running:
             self._flusher.stop()
         archive_for(self.crawler).flush_writes()  # extraction reads the versions through another connection
         workers = self.crawler.settings.getint("NIANBAO_EXTRACT_WORKERS")
-        if workers <= 0:
+        if workers <= 0 or not self.crawler.crawling:  # a crawl stopped by SIGINT extracts nothing more
             self._finish()
             return None
         from twisted.internet.threads import deferToThread
@@ -93,7 +98,8 @@ class ArchivePayloadPipeline(CrawlerBound):
     def _finish(self) -> None:
         archive = archive_for(self.crawler)
         stats = {k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
-        archive.finish_run(run_id_for(self.crawler), "finished", stats)
+        # a crawl stopped by SIGINT (Crawler.stop) is no longer "crawling" when it closes
+        archive.finish_run(run_id_for(self.crawler), "finished" if self.crawler.crawling else "stopped", stats)
 
 
 def _extract_shard(data_dir, workers: int):
