@@ -202,6 +202,14 @@ class _Worker:
     done: int = 0
     job: dict | None = None
     started: float = 0.0
+    converter: bool = False  # it has read a .doc/.wps: its LibreOffice is listening
+
+
+CONVERTED = (".doc", ".wps")
+
+
+def _wants_converter(job: dict) -> bool:
+    return job.get("format") in ("doc", "wps") or PurePosixPath(_name(job)).suffix.lower() in CONVERTED
 
 
 class WorkerPool:
@@ -244,8 +252,20 @@ class WorkerPool:
     def has_room(self) -> bool:
         return len(self.busy) < self.size
 
+    def converter_busy(self) -> bool:
+        return any(worker.converter for worker in self.busy.values())
+
+    def _idle_for(self, job: dict) -> _Worker:
+        """An idle worker, the one whose LibreOffice already listens for a .doc/.wps (and another for the rest,
+        so one LibreOffice serves them all); a new worker when none is idle."""
+        wants = _wants_converter(job)
+        for n, worker in enumerate(self.idle):
+            if worker.converter == wants:
+                return self.idle.pop(n)
+        return self.idle.pop() if self.idle else self._spawn()
+
     def submit(self, job: dict, data: bytes) -> None:
-        worker = self.idle.pop() if self.idle else self._spawn()
+        worker = self._idle_for(job)
         worker.job, worker.started = job, time.monotonic()
         try:
             worker.conn.send((data, job))
@@ -270,6 +290,7 @@ class WorkerPool:
             if time.monotonic() - worker.started > self.time_limit:  # late is over the limit, however it ended
                 status, payload, text = "failed", f"time limit of {self.time_limit:g}s exceeded", None
             worker.done += 1
+            worker.converter = worker.converter or (alive and _wants_converter(worker.job))
             if not alive or status != "ok" or worker.done >= self.recycle_after:
                 self._retire(worker, kill=not alive)
             else:
@@ -333,7 +354,7 @@ def run_limited(jobs: list[dict], payload_of, on_result, workers: int = 2, time_
     try:
         while queue or pool.busy:
             while queue and pool.has_room():
-                key, job = queue.pop()
+                key, job = _next(queue, pool)
                 keys[id(job)] = key
                 pool.submit(job, payload_of(job))
             for job, status, payload, text in pool.collect():
@@ -344,6 +365,16 @@ def run_limited(jobs: list[dict], payload_of, on_result, workers: int = 2, time_
         pool.close(kill=True)
         raise
     pool.close()
+
+
+def _next(queue: list, pool: WorkerPool) -> tuple:
+    """The next job (the queue's end); a .doc waits for the worker whose LibreOffice listens while it is busy,
+    and another kind of document goes first."""
+    if _wants_converter(queue[-1][1]) and pool.converter_busy():
+        for n in range(len(queue) - 1, -1, -1):
+            if not _wants_converter(queue[n][1]):
+                return queue.pop(n)
+    return queue.pop()
 
 
 def _run_forking(jobs, payload_of, on_result, workers, time_limit, memory_limit) -> None:

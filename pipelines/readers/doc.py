@@ -7,14 +7,17 @@ Starting LibreOffice costs seconds; converting a report costs a fraction of one.
 process that reads many documents (an extraction worker) keeps one LibreOffice
 listening through unoserver (PyPI; its server runs under the system Python that has
 LibreOffice's ``uno`` module, python3-uno) and reuses it for every document. The
-interface stays bytes in, bytes out. Where unoserver or python3-uno is missing, or the
-persistent converter cannot start, each document gets a LibreOffice of its own, as before.
+interface stays bytes in, bytes out. The first .doc a process meets starts it in
+the background and is converted by a LibreOffice of its own. Where unoserver or
+python3-uno is missing, or the persistent converter cannot start, each document gets a
+LibreOffice of its own, as before.
 A conversion over the timeout kills the listening LibreOffice; the next starts afresh.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
 import signal
@@ -38,6 +41,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+@functools.lru_cache(maxsize=1)
 def _uno_python() -> str | None:
     """A Python that can import LibreOffice's ``uno`` (Debian: python3-uno for /usr/bin/python3)."""
     candidate = os.environ.get("NIANBAO_UNO_PYTHON") or "/usr/bin/python3"
@@ -75,8 +79,9 @@ class PersistentConverter:
         self.port = 0
         self.tmp: str | None = None
         self.broken = False  # could not start here: per-document LibreOffice from now on
+        self.ready = False
 
-    def _start(self) -> None:
+    def _launch(self) -> None:
         import unoserver
 
         python = _uno_python()
@@ -99,12 +104,16 @@ class PersistentConverter:
         self.process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(path)}, cwd=self.tmp,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         preexec_fn=_whole_cpu_allowance)
+        self.ready = False
+
+    def _wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise OSError(f"unoserver exited with {self.process.returncode}")
             try:
                 self._proxy(5).info()
+                self.ready = True
                 return
             except (OSError, xmlrpc.client.Error):
                 time.sleep(0.2)
@@ -119,10 +128,19 @@ class PersistentConverter:
         if self.broken:
             return None
         if self.process is None or self.process.poll() is not None:
+            # it starts in the background; this document gets a LibreOffice of its own meanwhile (a worker
+            # that meets one .doc only pays no start-up, one that meets many pays it once)
             try:
                 self.stop()
-                self._start()
+                self._launch()
             except (OSError, ImportError, subprocess.SubprocessError):
+                self.stop()
+                self.broken = True
+            return None
+        if not self.ready:
+            try:
+                self._wait_ready()
+            except (OSError, subprocess.SubprocessError):
                 self.stop()
                 self.broken = True
                 return None
