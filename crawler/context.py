@@ -15,7 +15,7 @@ def archive_for(crawler) -> Archive:
         crawler.nianbao_archive.open_warc(crawler.nianbao_run_id)
         group = crawler.settings.getint("NIANBAO_WRITE_GROUP", 64)
         if group > 1:  # 1 or 0: every write synced and committed alone (the old way; the benchmark's baseline)
-            crawler.nianbao_archive.group_writes(group, crawler.settings.getfloat("NIANBAO_WRITE_GROUP_SECONDS", 0.25))
+            crawler.nianbao_archive.group_writes(group, crawler.settings.getfloat("NIANBAO_WRITE_GROUP_SECONDS", 1.0))
     return crawler.nianbao_archive
 
 

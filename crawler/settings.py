@@ -53,7 +53,7 @@ NIANBAO_EXTRACT_WORKERS = 0
 # Archive writes committed in groups: one fsync per touched file and one commit per NIANBAO_WRITE_GROUP writes
 # or NIANBAO_WRITE_GROUP_SECONDS, whichever comes first (a kill loses at most that group; the next run refetches it).
 NIANBAO_WRITE_GROUP = 64
-NIANBAO_WRITE_GROUP_SECONDS = 0.25
+NIANBAO_WRITE_GROUP_SECONDS = 1.0
 
 # Where the archive lives; `nianbao crawl --data DIR` sets it.
 NIANBAO_DATA = "data"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import subprocess
 import threading
 from pathlib import Path
 
@@ -120,7 +121,11 @@ def test_doc_through_the_listening_libreoffice_reads_as_a_fresh_one():
         assert converter.convert(data, "docx", 120) is None and converter.process is not None
         assert read_docx(converter.convert(data, "docx", 120)).full_text() == read_docx(fresh).full_text()
     finally:
+        profile = converter.tmp
         converter.stop()
+    # none of unoserver, oosplash or soffice.bin outlives the converter
+    left = subprocess.run(["pgrep", "-f", profile], capture_output=True, text=True).stdout.split()
+    assert left == []
 
 
 def test_a_shard_run_extracts_what_it_fetched_when_asked(portal, tmp_path):

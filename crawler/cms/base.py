@@ -33,6 +33,7 @@ CHROME_XPATH = (
 )
 META_LABELS = ("索引号", "发布机构", "发文机关", "公文生成日期", "生成日期", "发文日期", "成文日期", "发布日期", "文号",
                "主题分类", "体裁分类")
+_COMPACT = re.compile(r"[\s：:\u3000]+")
 _RECORDS = re.compile(r"共\s*(\d+)\s*条")
 _PAGES = re.compile(r"共\s*(\d+)\s*页|\d+\s*/\s*(\d+)\s*页")
 MAX_URL_LENGTH = 2083  # what browsers and most servers accept; longer is a broken or hostile link
@@ -156,11 +157,16 @@ class CmsFamily:
         meta = {}
         # plain lxml, not parsel: an HTML report's own tables have hundreds of cells, and a Selector per cell
         # was most of what an article page cost the crawl
+        labels = (*META_LABELS, "标题")
         for row in response.selector.root.xpath("//tr[th or td]"):
+            # a row whose text holds no label cannot yield one (a report's own table rows): skip its cells
+            text = _COMPACT.sub("", row.xpath("string()"))
+            if not any(label in text for label in labels):
+                continue
             cells = [" ".join(c.xpath(".//text()")).strip() for c in row.xpath("th|td")]
             for label, value in zip(cells[::2], cells[1::2]):
-                key = re.sub(r"[\s：:\u3000]+", "", label)
-                if key and any(key.startswith(m) for m in (*META_LABELS, "标题")) and len(key) <= 8:
+                key = _COMPACT.sub("", label)
+                if key and any(key.startswith(m) for m in labels) and len(key) <= 8:
                     meta[key] = value.strip()
         for name in ("ArticleTitle", "PubDate", "ContentSource", "ColumnName", "SiteName"):
             value = response.xpath(f"//meta[@name='{name}']/@content").get()

@@ -21,7 +21,7 @@ class ArchivePayloadPipeline(CrawlerBound):
 
         # a group of writes waiting for more is committed within its time even when the crawl goes quiet
         self._flusher = LoopingCall(archive.flush_if_due)
-        self._flusher.start(min(0.1, self.crawler.settings.getfloat("NIANBAO_WRITE_GROUP_SECONDS", 0.25)), now=False)
+        self._flusher.start(min(0.1, self.crawler.settings.getfloat("NIANBAO_WRITE_GROUP_SECONDS", 1.0)), now=False)
 
     def process_item(self, item, spider=None):
         archive = archive_for(self.crawler)

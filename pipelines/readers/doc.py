@@ -99,7 +99,7 @@ class PersistentConverter:
         self.port, uno_port = _free_port(), _free_port()
         command = [python, "-m", "unoserver.server", "--port", str(self.port), "--uno-port", str(uno_port),
                    "--executable", soffice, "--user-installation", str(Path(self.tmp) / "profile"),
-                   "--temp-dir", self.tmp, "--libreoffice-pid-file", str(Path(self.tmp) / "soffice.pid"), "--quiet"]
+                   "--temp-dir", self.tmp, "--quiet"]
         # in this process's group, so whoever kills a stuck reader's group ends its LibreOffice too
         self.process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(path)}, cwd=self.tmp,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -161,12 +161,8 @@ class PersistentConverter:
 
     def stop(self) -> None:
         if self.process is not None:
-            pids = [self.process.pid]
-            try:
-                pids.append(int((Path(self.tmp) / "soffice.pid").read_text().strip()))
-            except (OSError, ValueError, TypeError):
-                pass
-            for pid in reversed(pids):  # LibreOffice first, then the unoserver that would restart it
+            # unoserver, the oosplash it started and soffice.bin under that: the whole tree, leaves first
+            for pid in reversed([self.process.pid, *_descendants(self.process.pid)]):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
@@ -176,6 +172,25 @@ class PersistentConverter:
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process under ``root``, parents before children (from /proc: no dependency for this)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, queue = [], [root]
+    while queue:
+        for child in children.get(queue.pop(0), []):
+            found.append(child)
+            queue.append(child)
+    return found
 
 
 _converter: PersistentConverter | None = None
