@@ -442,5 +442,7 @@ def cells_of(version_id: int, record: dict):
                     "column_key": column_key,
                     "number": number,
                     "text": None if number is not None or value is None else str(value),
-                    "raw": None if value is None else str(value),
+                    # an annotated cell (22（其中修订16件）) keeps its printed text here; the record has 22
+                    "raw": record.get("raw_cells", {}).get(f"{table}.{row_key}.{column_key}",
+                                                           None if value is None else str(value)),
                 }

@@ -2,7 +2,12 @@
 
 Baseline: pdfplumber ``extract_text`` + ``extract_tables`` on every page (text and
 tables, no statutory parsing). Ours: the PDF reader and the statutory parser, i.e.
-the whole record. Same PDFs, same run.
+the whole record. Same PDFs, same run: the sample portal's synthetic reports plus the
+agencies' own PDFs in ../shared/real/docs when they are there.
+
+Why ours is faster: pdfium reads the page instead of pdfminer, the table finder runs only
+on pages whose text layer shows a statutory table, and cell text is placed by bisection
+instead of pdfplumber's cells x characters scan.
 
     .venv/bin/python bench/pdf_extraction.py [--reports 30]
 """
@@ -13,6 +18,7 @@ import argparse
 import io
 import random
 import time
+from pathlib import Path
 
 import pdfplumber
 import pypdfium2
@@ -29,6 +35,13 @@ def corpus(n: int) -> list[bytes]:
         report, _ = synthetic_report(Planned("某市某某局", 2019 + i % 6, "pdf"), rng)
         pdfs.append(pdf_bytes(report, break_applications=i % 2 == 0))
     return pdfs
+
+
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real" / "docs"
+
+
+def real_pdfs() -> list[bytes]:
+    return [p.read_bytes() for p in sorted(REAL.glob("*.pdf"))] if REAL.is_dir() else []
 
 
 def baseline(data: bytes) -> int:
@@ -54,14 +67,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=30)
     args = parser.parse_args()
-    pdfs = corpus(args.reports)
+    real = real_pdfs()
+    pdfs = corpus(args.reports) + real
     ours(pdfs[0]), baseline(pdfs[0])  # warm imports
     t_base, pages = timed(baseline, pdfs)
     t_ours, _ = timed(ours, pdfs)
-    print(f"{len(pdfs)} PDFs, {pages} pages")
+    print(f"{len(pdfs)} PDFs ({len(real)} published by agencies), {pages} pages")
     print(f"baseline pdfplumber extract_text+extract_tables: {pages / t_base:7.1f} pages/s")
     print(f"nianbao extract (reader + statutory parser):     {pages / t_ours:7.1f} pages/s")
     print(f"ratio ours/baseline: {t_base / t_ours:.2f}x")
+    if real:
+        t_base, pages = timed(baseline, real)
+        t_ours, _ = timed(ours, real)
+        print(f"agencies' PDFs alone ({pages} pages): ratio ours/baseline {t_base / t_ours:.2f}x")
 
 
 if __name__ == "__main__":

@@ -102,14 +102,18 @@ def status_of(checks: list[dict]) -> str:
     return "not_assessable"
 
 
-def drop_inconsistent_rows(record: dict, warnings: list[str]) -> None:
-    """OCR can misread a digit: keep an OCR'd row of table 三 or 四 only when its own total adds up."""
-    checks = application_checks({k: v for k, v in record.get("applications", {}).items()}, None)
-    checks += review_checks(record.get("review_litigation", {}))
+def keep_checked_ocr_rows(record: dict, warnings: list[str]) -> None:
+    """OCR misreads digits and invents rows out of stamps and rulings (`mm`, `和`). What a scan
+    gives enters the record only as a row of the form whose own total adds up; every other row
+    becomes a warning that names it."""
+    for table in ("active_disclosure", "applications"):
+        for extra in record.get(table, {}).pop("extra", []):
+            warnings.append(f"{table}: OCR row {extra['label']!r} matches no label of the form; left out")
+    checks = application_checks(record.get("applications", {}), None) + review_checks(record.get("review_litigation", {}))
     for check in checks:
         if check["id"] not in ("applications.row_total", "review_litigation.group_total"):
             continue
         table = "applications" if check["id"].startswith("applications") else "review_litigation"
         if check["status"] != "pass" and check["scope"] in record.get(table, {}):
             del record[table][check["scope"]]
-            warnings.append(f"{table}.{check['scope']}: OCR row does not add up ({check['detail']}); row not kept")
+            warnings.append(f"{table}.{check['scope']}: OCR row does not add up ({check['detail']}); row left out")

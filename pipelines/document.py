@@ -22,6 +22,9 @@ class Table:
     # Cells recovered from text layout (PDF or Word text) rather than a real grid: a blank
     # cell right after a row label there is layout left by a merged label column.
     loose: bool = False
+    # PDF only: the x-range of each grid column, so a table continued on the next page is tied to
+    # its header's columns by position.
+    columns: list[tuple[float, float]] | None = None
 
     def cells(self):
         """Yield (row_index, text) for every printed cell, in reading order."""

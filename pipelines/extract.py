@@ -9,7 +9,7 @@ from .parse import parse_document
 from .readers import read, sniff
 
 # Bump when a change to readers or parser can change a record: reextract compares it.
-PARSER_VERSION = "0.1.0"
+PARSER_VERSION = "0.2.0"
 
 
 def extract(
@@ -51,6 +51,7 @@ _ORDER = (
     "review_litigation",
     "checks",
     "warnings",
+    "raw_cells",
     "parser_version",
 )
 

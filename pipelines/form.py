@@ -56,7 +56,12 @@ def printed(value, unit: str | None = None) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def active_grid(record: dict) -> Grid:
+def _label(labels: dict | None, key: str, default: str) -> str:
+    """The printed label: the template's wording unless the caller prints a variant of it."""
+    return (labels or {}).get(key, default)
+
+
+def active_grid(record: dict, labels: dict | None = None) -> Grid:
     template = record["template"]
     data = record.get("active_disclosure", {})
     grid = Grid(width=4)
@@ -67,9 +72,10 @@ def active_grid(record: dict) -> Grid:
             grid.add(article, 0, colspan=4)
             r = grid.new_row()
             grid.add("信息内容", 0, row=r)
-            _spread(grid, r, spec.column_labels, is_label=True)
+            _spread(grid, r, [_label(labels, f"active_column.{c}", t) for c, t in zip(spec.columns, spec.column_labels)],
+                    is_label=True)
         r = grid.new_row()
-        grid.add(spec.labels[0], 0, row=r)
+        grid.add(_label(labels, f"active.{spec.key}", spec.labels[0]), 0, row=r)
         values = data.get(spec.key, {})
         units = {"amount_yuan": "yuan"}
         _spread(grid, r, [printed(values.get(c), units.get(c)) for c in spec.columns], is_label=False,
@@ -84,22 +90,23 @@ def _spread(grid: Grid, row: int, texts, is_label: bool, keys=None) -> None:
         grid.add(text, 1 + i, colspan=span, is_label=is_label, row=row, key=keys[i] if keys else None)
 
 
-def applications_grid(record: dict) -> Grid:
+def applications_grid(record: dict, labels: dict | None = None) -> Grid:
     rows = APPLICATION_ROWS[record["template"]]
     data = record.get("applications", {})
     grid = Grid(width=10)
     grid.add(APPLICATION_BALANCE_NOTE, 0, rowspan=3, colspan=3, row=0)
     grid.add("申请人情况", 3, colspan=7, row=0)
-    grid.add(APPLICANT_COLUMNS[0][1], 3, rowspan=2, row=1)
+    column = {key: _label(labels, f"applicant.{key}", text) for key, text in APPLICANT_COLUMNS}
+    grid.add(column[APPLICANT_COLUMNS[0][0]], 3, rowspan=2, row=1)
     grid.add("法人或其他组织", 4, colspan=5, row=1)
-    grid.add(APPLICANT_COLUMNS[-1][1], 9, rowspan=2, row=1)
-    for i, (_, label) in enumerate(APPLICANT_COLUMNS[1:-1]):
-        grid.add(label, 4 + i, row=2)
-    _application_rows(grid, rows, data)
+    grid.add(column[APPLICANT_COLUMNS[-1][0]], 9, rowspan=2, row=1)
+    for i, (key, _) in enumerate(APPLICANT_COLUMNS[1:-1]):
+        grid.add(column[key], 4 + i, row=2)
+    _application_rows(grid, rows, data, labels)
     return grid
 
 
-def _application_rows(grid: Grid, rows, data: dict) -> None:
+def _application_rows(grid: Grid, rows, data: dict, labels: dict | None = None) -> None:
     columns = [key for key, _ in APPLICANT_COLUMNS]
     for index, spec in enumerate(rows):
         r = grid.new_row() if spec.key or spec.level == 0 else None
@@ -114,7 +121,7 @@ def _application_rows(grid: Grid, rows, data: dict) -> None:
             continue
         col = spec.level
         colspan = 3 - col if spec.level < 2 else 1
-        grid.add(spec.label, col, colspan=colspan, row=r)
+        grid.add(_label(labels, f"applications.{spec.key}", spec.label), col, colspan=colspan, row=r)
         values = data.get(spec.key, {})
         for i, c in enumerate(columns):
             grid.add(printed(values.get(c)), 3 + i, is_label=False, row=r, key=f"applications.{spec.key}.{c}")
@@ -132,16 +139,17 @@ def _group_size(rows, index: int) -> int:
     return size
 
 
-def review_grid(record: dict) -> Grid:
+def review_grid(record: dict, labels: dict | None = None) -> Grid:
     data = record.get("review_litigation", {})
     grid = Grid(width=15)
     grid.add(REVIEW_GROUPS[0][1], 0, colspan=5, row=0)
     grid.add(REVIEW_LITIGATION_LABEL, 5, colspan=10, row=0)
-    for i, (_, label) in enumerate(REVIEW_COLUMNS):
+    column = [_label(labels, f"review.{key}", text) for key, text in REVIEW_COLUMNS]
+    for i, label in enumerate(column):
         grid.add(label, i, rowspan=2, row=1)
-    for g, (_, label) in enumerate(REVIEW_GROUPS[1:]):
-        grid.add(label, 5 + g * 5, colspan=5, row=1)
-        for i, (_, col_label) in enumerate(REVIEW_COLUMNS):
+    for g, (key, label) in enumerate(REVIEW_GROUPS[1:]):
+        grid.add(_label(labels, f"group.{key}", label), 5 + g * 5, colspan=5, row=1)
+        for i, col_label in enumerate(column):
             grid.add(col_label, 5 + g * 5 + i, row=2)
     r = grid.new_row()
     for g, (group, _) in enumerate(REVIEW_GROUPS):
@@ -159,10 +167,11 @@ def rows_of(grid: Grid) -> list[list[Cell]]:
     return [sorted(row, key=lambda c: c.col) for row in rows]
 
 
-def grids(record: dict) -> list[tuple[str, Grid]]:
-    """(section heading, table) in form order."""
+def grids(record: dict, labels: dict | None = None) -> list[tuple[str, Grid]]:
+    """(section heading, table) in form order. `labels` prints variants of the template's wording
+    ({"applications.granted": "（一）予以公开", …}), as real reports do."""
     return [
-        ("二、主动公开政府信息情况", active_grid(record)),
-        ("三、收到和处理政府信息公开申请情况", applications_grid(record)),
-        ("四、政府信息公开行政复议、行政诉讼情况", review_grid(record)),
+        ("二、主动公开政府信息情况", active_grid(record, labels)),
+        ("三、收到和处理政府信息公开申请情况", applications_grid(record, labels)),
+        ("四、政府信息公开行政复议、行政诉讼情况", review_grid(record, labels)),
     ]

@@ -23,7 +23,7 @@ SECTION_PHRASES = {
     "active_disclosure": ("主动公开政府信息情况",),
     "applications": ("收到和处理政府信息公开申请情况", "收到和处理政府信息公开申请"),
     "review_litigation": ("行政复议行政诉讼情况", "行政复议、行政诉讼情况", "行政复议和行政诉讼"),
-    "problems": ("存在的主要问题",),
+    "problems": ("存在的主要问题", "存在的问题", "存在问题"),
     "other": ("其他需要报告的事项",),
 }
 TABLE_SECTIONS = ("active_disclosure", "applications", "review_litigation")
@@ -167,3 +167,35 @@ REVIEW_COLUMNS = (
     ("total", "总计"),
 )
 REVIEW_LITIGATION_LABEL = "行政诉讼"
+
+# Other ways real reports print a label, keyed like the rows and columns above. Each entry
+# names where it was seen; the parser also tolerates numbering, notes in brackets, spaces
+# and line breaks, so only genuinely different wording belongs here.
+LABEL_VARIANTS = {
+    # rows of table 三
+    "partially_granted": ("（二）部分公开",),
+    "denied_prohibited_by_law": ("2.其他法律行政止公开",),  # hongze_2023.pdf: 法规禁 missing as printed
+    "denied_security_stability": ("3.危及三安全一稳定",),
+    "denied_inquiry_matter": ("8.属于行政查询事项", "8.属于查行政事项"),  # seed 000: characters reordered
+    "other_misc": ("3.其他处理",),
+    "carried_forward": ("四、结转下年度继续办理",),
+    # columns of table 四 (seed 000 prints the typo 结果维护)
+    "upheld": ("结果维护",),
+    "litigation_direct": ("未经复议直接起诉",),
+    "litigation_after_review": ("复议后起诉",),
+    # rows and columns of table 二
+    "normative_documents": ("行政规范性文件", "规范性文件"),
+    "fees": ("行政事业性收费",),
+    "amount_wan_yuan": ("本年收费金额（单位：万元）", "本年收费金额", "本年收费金额（万元）"),
+    "decisions": ("本年处理决定数量", "处理决定数量"),
+}
+# Vertical headings of table 三 that PDF tables break into the cells beside them
+# (三、本年度办理结果 read down a merged column comes out as 三 / 、本年 / 度办 / 理结 / 果).
+SPLIT_HEADINGS = ("三、本年度办理结果", "（四）无法提供", "（五）不予处理", "（三）不予公开", "（六）其他处理")
+# Words a page's text holds when one of the three tables (or a continuation of one) is on it:
+# the PDF reader runs the (costly) table finder only on such pages.
+TABLE_PAGE_MARKERS = (
+    "信息内容", "本年制发件数", "本年新制作数量", "处理决定数量", "收费金额", "采购项目数量",
+    "自然人", "予以公开", "不予公开", "无法提供", "不予处理", "其他处理", "总计", "结转",
+    "结果维持", "结果纠正", "尚未审结", "行政复议",
+)

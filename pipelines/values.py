@@ -9,13 +9,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 # Artefacts of Word-to-text conversion that sit inside cells.
 _ARTEFACTS = re.compile(r"\[bookmark:[^\]]*\]")
 _NUMBER = re.compile(r"^([+-]?)(\d+(?:\.\d+)?)\s*(件|个|条|项|次|人次|家|万元|元)?$")
+# A figure with a note in brackets after it (spec, cell values): 22（其中修订16件） is 22.
+_ANNOTATED = re.compile(r"^(.*?\d\s*(?:件|个|条|项|次|人次|家|万元|元)?)\s*[（(][^（）()]*[)）]$")
+# Digits with a space between them are several cells printed together, never one figure.
+_SPACED_DIGITS = re.compile(r"\d[\s\u3000]+\d")
 # Strings that stand in a value cell without being a figure.
 VALUE_WORDS = frozenset({"/", "-", "--", "—", "——", "－", "无", "不适用", "详见附件", "暂无", "未涉及", "空", "×", "x"})
-_NUMBERING = re.compile(r"^(?:[（(]\s*[一二三四五六七八九十]+\s*[)）]|[一二三四五六七八九十]+\s*[、.．]|\d{1,2}\s*[.．、](?!\d))")
+_NUMBERING = re.compile(r"^(?:[（(]\s*(?:[一二三四五六七八九十]+|\d{1,2})\s*[)）]|[一二三四五六七八九十]+\s*[、.．]|\d{1,2}\s*[.．、](?!\d))")
 _LABEL_NOISE = re.compile(r"[\s\u3000（）()、，,。.．:：;；“”\"'‘’《》<>/\\\-—_]+")
 
 
@@ -38,7 +43,14 @@ def is_blank(raw: str | None) -> bool:
 
 def parse_number(raw: str | None) -> tuple[Decimal, str | None] | None:
     """Return (value, unit) when the cell is a figure, else None."""
-    match = _NUMBER.match(squash(raw).replace(",", ""))
+    text = clean(raw)
+    if _SPACED_DIGITS.search(text):
+        return None
+    text = squash(text).replace(",", "")
+    annotated = _ANNOTATED.match(text)
+    if annotated:
+        text = annotated.group(1)
+    match = _NUMBER.match(text)
     if not match:
         return None
     sign, digits, unit = match.groups()
@@ -49,6 +61,12 @@ def parse_number(raw: str | None) -> tuple[Decimal, str | None] | None:
     return (-value if sign == "-" else value), unit
 
 
+def is_annotated(raw: str | None) -> bool:
+    """A figure with a note after it: the record keeps the figure, the archive the raw text."""
+    text = squash(raw)
+    return bool(_ANNOTATED.match(text)) and parse_number(raw) is not None
+
+
 def to_json_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
@@ -56,7 +74,7 @@ def to_json_number(value: Decimal) -> int | float:
 def is_value_cell(raw: str | None) -> bool:
     """True for cells that can hold a figure: empty, a number, or a value word like ``/``."""
     text = squash(raw)
-    return text == "" or text in VALUE_WORDS or parse_number(text) is not None
+    return text == "" or text in VALUE_WORDS or parse_number(raw) is not None
 
 
 def typed(raw: str | None, unit: str | None = None) -> int | float | str | None:
@@ -67,7 +85,7 @@ def typed(raw: str | None, unit: str | None = None) -> int | float | str | None:
     text = squash(raw)
     if text == "":
         return None
-    parsed = parse_number(text)
+    parsed = parse_number(raw)
     if parsed is None:
         return clean(raw)
     value, printed_unit = parsed
@@ -81,12 +99,17 @@ def has_numbering(raw: str | None) -> bool:
     return bool(_NUMBERING.match(clean(raw)))
 
 
+_NOTE = re.compile(r"[（(][^（）()]{2,}[)）]")
+
+
+@lru_cache(maxsize=4096)
 def label_key(raw: str | None) -> str:
-    """A label reduced for comparison: no numbering, spaces or punctuation."""
-    text = _NUMBERING.sub("", clean(raw))
-    return _LABEL_NOISE.sub("", text)
+    """A label reduced for comparison: no numbering, notes in brackets, spaces or punctuation."""
+    text = _NUMBERING.sub("", re.sub(r"\s+", "", clean(raw)))
+    return _LABEL_NOISE.sub("", _NOTE.sub("", text)) or _LABEL_NOISE.sub("", text)
 
 
+@lru_cache(maxsize=16384)
 def similarity(observed: str, expected: str) -> float:
     """Dice coefficient over characters: robust to PDF text that drops or reorders characters."""
     a, b = label_key(observed), label_key(expected)

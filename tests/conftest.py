@@ -14,7 +14,9 @@ from nianbao.portal.server import Portal
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = ROOT / "tests" / "files"
-SEEDS = FILES / "seeds"
+SHARED = ROOT.parent / "shared"  # real documents and seeds, read where they lie (never copied)
+SEEDS = SHARED / "seeds"
+REAL = SHARED / "real"
 SAMPLE_SITES = ROOT / "nianbao" / "portal" / "sites.yml"
 EXPECTED = json.loads((ROOT / "nianbao" / "portal" / "expected.json").read_text(encoding="utf-8"))
 OBSTACLES = json.loads((ROOT / "nianbao" / "portal" / "obstacles.json").read_text(encoding="utf-8"))

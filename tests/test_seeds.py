@@ -1,14 +1,29 @@
-"""The five seed reports: every figure the seeds README lists, template, year and checks."""
+"""The five seed reports: every figure the seeds README lists, template, year and checks.
+
+The seeds and their README are read where they lie (../shared/seeds), never copied.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
 
 from pipelines.extract import extract
 
-from .conftest import seed_path
+from .conftest import SEEDS, seed_path
+
+
+def readme_table() -> dict[str, dict]:
+    """The README's table: prefix -> agency, year, template, as a person wrote them."""
+    rows = {}
+    for line in (SEEDS / "README.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and re.match(r"\d{3}_", cells[0]):
+            agency, year = re.match(r"(\S+?),.*?(20\d{2})", cells[1]).groups()
+            rows[cells[0][:3]] = {"agency": agency, "year": int(year), "template": cells[2]}
+    return rows
 
 
 def record(prefix: str) -> dict:
@@ -22,7 +37,8 @@ def statuses(rec: dict, check_id: str) -> Counter:
 
 def test_000_ganzhou_pdf_text_lost_cells_are_flagged_not_shifted():
     rec = record("000")
-    assert (rec["agency"], rec["year"], rec["template"]) == ("赣州市科技局", 2020, "2019")
+    # the title says 赣州市科技局; the line above it and the signature give the full name
+    assert (rec["agency"], rec["year"], rec["template"]) == ("赣州市科学技术局", 2020, "2019")
     active = rec["active_disclosure"]
     assert active["normative_documents"] == {"new_made": 7, "new_published": 7, "total_published": 32}
     assert active["other_services"] == {"prev_items": 1, "change": 0, "decisions": 0}
@@ -76,7 +92,8 @@ def test_002_nanguan_template_from_headers_and_year_mismatch_warned():
 
 def test_003_luojiang_stray_tab_does_not_shift_the_carried_over_row():
     rec = record("003")
-    assert (rec["agency"], rec["year"], rec["template"]) == ("洛江区科学技术局", 2020, "2019")
+    # the title says 洛江区科学技术局; the signature gives the fullest form
+    assert (rec["agency"], rec["year"], rec["template"]) == ("泉州市洛江区科学技术局", 2020, "2019")
     active = rec["active_disclosure"]
     assert active["normative_documents"] == {"new_made": 0, "new_published": 0, "total_published": 2}
     assert active["other_services"] == {"prev_items": 15, "change": 0, "decisions": 0}
@@ -112,3 +129,72 @@ def test_every_seed_has_all_three_tables_and_sections(prefix):
         assert rec[key], key
     assert rec["sections"]["overall"] and rec["sections"]["problems"]
     assert rec["source"]["format"] == "text"
+
+
+@pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
+def test_agency_year_and_template_as_the_readme_gives_them(prefix):
+    expected = readme_table()[prefix]
+    rec = record(prefix)
+    assert rec["template"] == expected["template"]
+    if prefix == "002":
+        # README: "title says 2020 but the text says 2021"; the document never names 长春市,
+        # so the agency is the name it does print.
+        assert expected["agency"].endswith(rec["agency"]) and rec["agency"] == "南关区科技局"
+        assert rec["year"] == 2020
+    else:
+        assert (rec["agency"], rec["year"]) == (expected["agency"], expected["year"])
+
+
+# The README's own words for rows, mapped to record keys by hand (independent of pipelines/labels.py).
+README_ROWS = {"规范性文件": "normative_documents", "其他对外管理服务事项": "other_services", "行政许可": "licensing"}
+
+
+def readme_expectations() -> dict[str, list[str]]:
+    """prefix -> the README's 'Expected values' clauses, as written."""
+    text = (SEEDS / "README.md").read_text(encoding="utf-8").split("Expected values", 1)[1]
+    out: dict[str, list[str]] = {}
+    for item in re.split(r"\n- ", "\n" + text):
+        match = re.match(r"(\d{3}):\s*(.*)", " ".join(item.split()), re.S)
+        if match:
+            out[match.group(1)] = [c.strip(" .") for c in match.group(2).split(";") if c.strip(" .")]
+    return out
+
+
+def _numbers(record: dict):
+    for table in ("active_disclosure", "applications", "review_litigation"):
+        for row, cells in record.get(table, {}).items():
+            if isinstance(cells, dict):
+                yield from ((table, row, col, v) for col, v in cells.items())
+
+
+def check_clause(rec: dict, clause: str) -> None:
+    active, apps = rec["active_disclosure"], rec["applications"]
+    match = re.fullmatch(r"(\S+?)(?: \([a-z_/]+\))? (\d+(?:/\d+)*)", clause)
+    if match and match.group(1) in README_ROWS:
+        row = README_ROWS[match.group(1)]
+        assert [v for v in active[row].values()][-len(match.group(2).split("/")):] == \
+            [int(n) for n in match.group(2).split("/")], clause
+    elif match := re.fullmatch(r"政府集中采购 (\d+) items, (\d+) 元", clause):
+        assert active["procurement"] == {"items": int(match.group(1)), "amount_yuan": int(match.group(2))}, clause
+    elif match := re.fullmatch(r"fees (\d+)", clause):
+        assert set(active["fees"].values()) == {int(match.group(1))}, clause
+    elif clause == "everything 0":
+        assert all(v in (0, None) for *_, v in _numbers(rec)), clause
+    elif clause.startswith("applications "):
+        for part in clause.removeprefix("applications ").split(", "):
+            row, *rest = part.split(" ")
+            if len(rest) == 1:  # granted 3/3: natural_person / total
+                rest = ["natural_person", rest[0].split("/")[0], "total", rest[0].split("/")[1]]
+            for column, value in zip(rest[::2], rest[1::2]):
+                assert apps[row][column] == int(value), (clause, row, column)
+    else:
+        raise AssertionError(f"README clause not understood: {clause}")
+
+
+@pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
+def test_every_figure_the_readme_pins(prefix):
+    clauses = readme_expectations()[prefix]
+    assert clauses
+    rec = record(prefix)
+    for clause in clauses:
+        check_clause(rec, clause)

@@ -30,6 +30,7 @@ class Report:
     intro: str = ""
     sections: dict = field(default_factory=dict)  # overall / problems / other -> list of paragraphs
     signature: tuple[str, str] | None = None  # (agency, date as printed)
+    labels: dict = field(default_factory=dict)  # printed variants of the form's labels (label_variants.py)
 
     @property
     def title(self) -> str:
@@ -41,7 +42,7 @@ def outline(report: Report):
     items = [("p", report.intro)] if report.intro else []
     items.append(("h", SECTION_TITLES["overall"]))
     items += [("p", p) for p in report.sections.get("overall", [])]
-    for heading, grid in grids(report.record):
+    for heading, grid in grids(report.record, report.labels):
         items += [("h", heading), ("t", grid)]
     for key in ("problems", "other"):
         if key in report.sections:
@@ -241,7 +242,7 @@ def xlsx_bytes(report: Report) -> bytes:
     row = 1
     sheet.cell(row, 1, report.title)
     row += 2
-    for heading, grid in grids(report.record):
+    for heading, grid in grids(report.record, report.labels):
         sheet.cell(row, 1, heading)
         row += 1
         for c in grid.cells:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from ..checks import drop_inconsistent_rows, run_checks
-from ..document import Document, Paragraph
+from ..checks import keep_checked_ocr_rows, run_checks
+from ..document import Document, Paragraph, Table
 from ..labels import TEMPLATE_MARKERS, TEXT_SECTIONS
 from ..values import label_key, squash
 from . import meta
+from .glued import parse_glued_active, parse_glued_applications, parse_glued_review
 from .runs import tokens
 from .sections import find_sections, first_heading_index
-from .tables import parse_active, parse_applications, parse_review
+from .tables import (
+    RAW,
+    parse_active,
+    parse_active_grid,
+    parse_applications,
+    parse_applications_grid,
+    parse_review,
+    parse_review_grid,
+)
 
 
 def detect_template(doc: Document) -> str:
@@ -29,17 +38,51 @@ def _section_text(doc: Document, section) -> str:
 
 
 def _titles(doc: Document, hints: dict, warnings: list[str]) -> dict:
+    """Title, agency, year, published: the crawl's hints, then the document's metadata, then its text."""
     own_title = meta.find_title(doc.blocks, first_heading_index(doc.blocks))
-    title = meta.normalise_title(hints.get("title") or own_title or "") or None
+    hinted = hints.get("title") if not meta.is_breadcrumb(hints.get("title") or "") else None
+    title = meta.fullest_title([hinted, doc.meta.get("title"), own_title])
     year = meta.title_year(title)
     if year is None:
         warnings.append("no year in the title")
+    agency = meta.fullest_agency(
+        hints.get("agency") or meta.title_agency(title),
+        [doc.meta.get("agency"), meta.signature_agency(doc.blocks), meta.line_before_title(doc.blocks, own_title),
+         doc.meta.get("source_agency")],
+    )
     return {
         "title": title,
-        "agency": hints.get("agency") or meta.title_agency(title),
+        "agency": agency,
         "year": year,
-        "published": hints.get("published") or meta.signature_date(doc.blocks),
+        "published": hints.get("published") or doc.meta.get("published") or meta.signature_date(doc.blocks),
     }
+
+
+def _parse_glued(doc: Document, key: str, section, template: str, warnings: list[str]) -> dict:
+    text = _section_text(doc, section)
+    if key == "active_disclosure":
+        return parse_glued_active(text, template, warnings)
+    if key == "applications":
+        return parse_glued_applications(text, template, warnings)
+    return parse_glued_review(text, warnings)
+
+
+def _parse_table(doc: Document, key: str, section, template: str, warnings: list[str]) -> dict:
+    """Grids (HTML, DOCX, ruled PDF) by header position; text layouts (loose tables) by label runs."""
+    grids = [(b, doc.blocks[b]) for b in range(section.start, section.end)
+             if isinstance(doc.blocks[b], Table) and not doc.blocks[b].loose]
+    if grids:
+        parse = {"active_disclosure": lambda t: parse_active_grid(t, template, warnings),
+                 "applications": lambda t: parse_applications_grid(t, template, warnings),
+                 "review_litigation": lambda t: parse_review_grid(t, warnings)}[key]
+        return parse(grids)
+    if doc.meta.get("glued") and not any(isinstance(b, Table) for b in doc.blocks[section.start:section.end]):
+        return _parse_glued(doc, key, section, template, warnings)
+    toks = tokens(doc.blocks, section.start, section.end)
+    parse = {"active_disclosure": lambda t: parse_active(t, template, warnings),
+             "applications": lambda t: parse_applications(t, template, warnings),
+             "review_litigation": lambda t: parse_review(t, warnings)}[key]
+    return parse(toks)
 
 
 def parse_document(doc: Document, hints: dict | None = None) -> dict:
@@ -49,16 +92,14 @@ def parse_document(doc: Document, hints: dict | None = None) -> dict:
     record["template"] = detect_template(doc)
     sections = find_sections(doc.blocks)
     record["sections"] = {key: _section_text(doc, sections[key]) for key in TEXT_SECTIONS if key in sections}
-    parsers = {
-        "active_disclosure": lambda toks: parse_active(toks, record["template"], warnings),
-        "applications": lambda toks: parse_applications(toks, record["template"], warnings),
-        "review_litigation": lambda toks: parse_review(toks, warnings),
-    }
-    for key, parse in parsers.items():
+    for key in ("active_disclosure", "applications", "review_litigation"):
         if key not in sections:
             warnings.append(f"table {key} not found")
             continue
-        record[key] = parse(tokens(doc.blocks, sections[key].start, sections[key].end))
+        record[key] = _parse_table(doc, key, sections[key], record["template"], warnings)
+        for cell, raw in record[key].pop(RAW, {}).items():
+            # 22（其中修订16件） is 22 in the record; the archive keeps what was printed
+            record.setdefault("raw_cells", {})[f"{key}.{cell}"] = raw
     overall = record["sections"].get("overall", "")
     said = meta.text_year(overall)
     if record["year"] and said and said != record["year"]:
@@ -66,7 +107,7 @@ def parse_document(doc: Document, hints: dict | None = None) -> dict:
     if record["template"] == "unknown":
         warnings.append("template not recognised from the table headers")
     if doc.meta.get("ocr"):
-        drop_inconsistent_rows(record, warnings)
+        keep_checked_ocr_rows(record, warnings)
     record["checks"] = run_checks(record)
     record["warnings"] = warnings
     return record

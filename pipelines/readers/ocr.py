@@ -19,6 +19,7 @@ from ..document import Document, Paragraph, Table, UnreadableDocument
 OCR_TIMEOUT = 120
 RENDER_SCALE = 300 / 72
 OCR_WARNING = "figures read by OCR from a scan: check them against the original"
+NEEDS_OCR = "needs OCR / no text: {reason}; no figures recorded"
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
 
 
@@ -78,11 +79,13 @@ def _line_cells(words: list[dict]) -> list[str]:
     for word in words:
         left = int(word["left"])
         if right is not None and left - right > 2 * height:
-            cells.append("".join(current))
+            cells.append(" ".join(current))
             current = []
         current.append(word["text"].strip("|"))
         right = left + int(word["width"])
-    cells.append("".join(current))
+    cells.append(" ".join(current))
+    # words of one cell keep a space between them (digits from two cells must never fuse into one
+    # figure); between Chinese characters the space is Tesseract's, not the document's
     return [_CJK_GAP.sub("", c) for c in cells]
 
 
@@ -117,9 +120,12 @@ def read_image(data: bytes) -> Document:
         image.load()
     except Exception as exc:
         raise UnreadableDocument(f"image could not be opened: {type(exc).__name__}: {exc}") from exc
-    blocks = ocr_png(_png(image))
+    try:
+        blocks = ocr_png(_png(image))
+    except UnreadableDocument as exc:
+        return Document(blocks=[], format="image", warnings=[NEEDS_OCR.format(reason=exc)])
     if not blocks:
-        raise UnreadableDocument("OCR found no text in the image")
+        return Document(blocks=[], format="image", warnings=[NEEDS_OCR.format(reason="OCR found no text in the image")])
     return Document(blocks=blocks, format="image", warnings=[OCR_WARNING], meta={"ocr": True})
 
 

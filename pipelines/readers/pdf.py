@@ -12,8 +12,10 @@ paragraphs, which joins them again.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from ..document import Document, Paragraph, Table, UnreadableDocument
+from ..labels import TABLE_PAGE_MARKERS
 from .pdfium_page import find_tables
 
 MAX_PAGES = 300
@@ -25,14 +27,110 @@ def _cell(text) -> str:
     return "" if text is None else "".join(text.split("\n")).strip()
 
 
-def _table(found) -> Table:
-    rows = found.extract()
-    spans = {(r, c) for r, row in enumerate(rows) for c, text in enumerate(row) if text is None}
-    return Table(rows=[[_cell(t) for t in row] for row in rows], spans=spans)
+_X_TOLERANCE = 3  # points: a wider gap between two characters of a line is a space (pdfplumber's default)
+_Y_TOLERANCE = 3
+
+
+def _owner(groups, tops, xs, char) -> tuple[int, int] | None:
+    """The grid position of the cell whose box holds a character's midpoint (merged cells: the
+    position where the cell starts, above or to the left)."""
+    h, v = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
+    r0, c0 = bisect_right(tops, v) - 1, bisect_right(xs, h) - 1
+    for r in range(r0, -1, -1):
+        for c in range(c0, -1, -1):
+            box = groups[r].cells[c]
+            if box and box[0] <= h < box[2] and box[1] <= v < box[3]:
+                return r, c
+    return None
+
+
+def _text(chars: list[dict]) -> str:
+    """A cell's characters in reading order: lines top to bottom joined without a break (a cell's
+    line breaks are wrapping), a space where two characters of a line stand apart."""
+    lines: list[list[dict]] = []
+    for char in sorted(chars, key=lambda ch: ch["top"]):
+        if lines and char["top"] - lines[-1][0]["top"] <= _Y_TOLERANCE:
+            lines[-1].append(char)
+        else:
+            lines.append([char])
+    out = []
+    for line in lines:
+        previous = None
+        for char in sorted(line, key=lambda ch: ch["x0"]):
+            if previous is not None and char["x0"] - previous["x1"] > _X_TOLERANCE:
+                out.append(" ")
+            out.append(char["text"])
+            previous = char
+    return "".join(out).strip()
+
+
+def _extract(found, groups, chars) -> list[list[str | None]]:
+    """pdfplumber's Table.extract without its cells x characters scan: each character is placed
+    in its cell by bisection."""
+    xs = sorted({cell[0] for cell in found.cells})
+    tops = [group.bbox[1] for group in groups]
+    x0, top, x1, bottom = found.bbox
+    owned: dict[tuple[int, int], list[dict]] = {}
+    for char in chars:
+        h, v = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
+        if x0 <= h < x1 and top <= v < bottom:
+            position = _owner(groups, tops, xs, char)
+            if position:
+                owned.setdefault(position, []).append(char)
+    return [[None if box is None else _text(owned.get((r, c), [])) for c, box in enumerate(group.cells)]
+            for r, group in enumerate(groups)]
+
+
+def _table(found, chars) -> Table:
+    """pdfplumber's grid with each merged cell's text copied to the positions it covers (as HTML and
+    DOCX tables are), and the x-range of every grid column, so values are tied to header columns."""
+    groups = found.rows  # a property that regroups every time it is read
+    rows = [[_cell(t) for t in row] for row in _extract(found, groups, chars)]
+    xs = sorted({cell[0] for cell in found.cells})
+    tops = [group.bbox[1] for group in groups]
+    spans = set()
+    for r, group in enumerate(groups):
+        for c, box in enumerate(group.cells):
+            if box is None:
+                spans.add((r, c))
+                continue
+            x1, bottom = box[2], box[3]
+            for rr in range(r, len(rows)):
+                if rr > r and tops[rr] >= bottom - 1:
+                    break
+                for cc in range(c, len(xs)):
+                    if cc > c and xs[cc] >= x1 - 1:
+                        break
+                    if (rr, cc) != (r, c) and groups[rr].cells[cc] is None:
+                        rows[rr][cc] = rows[r][c]
+    columns = [(x, xs[i + 1] if i + 1 < len(xs) else found.bbox[2]) for i, x in enumerate(xs)]
+    return Table(rows=rows, spans=spans, columns=columns)
+
+
+def _frame_rows(table: Table) -> tuple[list[Paragraph], Table | None]:
+    """Leading rows that are one cell across the whole width are text inside a page frame that the
+    table finder took for a table (WPS page borders): they are paragraphs, headings included."""
+    width = len(table.rows[0]) if table.rows else 0
+    n = 0
+    while n < len(table.rows) and all((n, c) in table.spans for c in range(1, width)):
+        n += 1
+    paragraphs = [Paragraph(row[0]) for row in table.rows[:n] if row[0].strip()]
+    if n == len(table.rows):
+        return paragraphs, None
+    if n == 0:
+        return [], table
+    rest = Table(rows=table.rows[n:], spans={(r - n, c) for r, c in table.spans if r >= n}, columns=table.columns)
+    return paragraphs, rest
 
 
 def _lines(text: str) -> list[Paragraph]:
     return [Paragraph(line.strip()) for line in text.replace("\r", "").split("\n") if line.strip()]
+
+
+def _holds_table(text: str) -> bool:
+    """Whether a page's text layer shows one of the statutory tables (cheap; the finder is not)."""
+    compact = re.sub(r"\s+", "", text)
+    return any(marker in compact for marker in TABLE_PAGE_MARKERS)
 
 
 def _has_rulings(page) -> bool:
@@ -55,7 +153,10 @@ def _table_page(page, textpage, width: float, height: float) -> list:
         if top > band_top:
             # pdfium's origin is the bottom-left corner, pdfplumber's the top-left
             blocks += _lines(textpage.get_text_bounded(0, height - top, width, height - band_top))
-        blocks.append(_table(table))
+        paragraphs, grid = _frame_rows(_table(table, table.page.chars))
+        blocks += paragraphs
+        if grid is not None:
+            blocks.append(grid)
         band_top = max(band_top, bottom)
     blocks += _lines(textpage.get_text_bounded(0, 0, width, height - band_top))
     return blocks
@@ -96,11 +197,12 @@ def read_pdf(data: bytes) -> Document:
         for index in range(min(len(pdf), MAX_PAGES)):
             page = pdf[index]
             textpage = page.get_textpage()
-            if _has_rulings(page):
+            text = textpage.get_text_range()
+            if _holds_table(text) and _has_rulings(page):
                 width, height = page.get_size()
                 blocks += _table_page(page, textpage, width, height)
             else:
-                blocks += _lines(textpage.get_text_range())
+                blocks += _lines(text)
     except UnreadableDocument:
         raise
     except Exception as exc:
@@ -114,13 +216,16 @@ def read_pdf(data: bytes) -> Document:
 
 def _scanned(data: bytes, warnings: list[str]) -> Document:
     """No text layer at all: a scan, read by OCR."""
-    from .ocr import OCR_WARNING, ocr_pdf
+    from .ocr import NEEDS_OCR, OCR_WARNING, ocr_pdf
 
     pdf = _open(data)
     try:
         blocks = ocr_pdf(pdf, MAX_PAGES)
+    except UnreadableDocument as exc:  # no tesseract, or it timed out: a record that says so
+        return Document(blocks=[], format="pdf", warnings=[*warnings, NEEDS_OCR.format(reason=f"PDF has no text layer; {exc}")])
     finally:
         pdf.close()
     if not blocks:
-        raise UnreadableDocument("PDF has no text layer and OCR found no text")
+        return Document(blocks=[], format="pdf",
+                        warnings=[*warnings, NEEDS_OCR.format(reason="PDF has no text layer and OCR found no text")])
     return Document(blocks=blocks, format="pdf", warnings=[*warnings, OCR_WARNING], meta={"ocr": True})

@@ -7,7 +7,16 @@ line's leading tab is indentation, not an empty cell.
 
 from __future__ import annotations
 
+import re
+
 from ..document import Document, Paragraph, Table
+from ..labels import SECTION_PHRASES
+from .metadata import fields, normalised
+
+_HEADER_LINES = 15  # a dump's metadata lines sit above the body
+_GLUED_LINE = 300  # a line this long holding several section headings is a page dumped without breaks
+_PHRASES = "|".join(re.escape(p) for phrases in SECTION_PHRASES.values() for p in phrases)
+_INLINE_HEADING = re.compile(rf"[一二三四五六七八九十]、.{{0,12}}?(?:{_PHRASES})(?:及改进情况|情况)?")
 
 
 def _row(line: str) -> list[str]:
@@ -15,6 +24,19 @@ def _row(line: str) -> list[str]:
     if line.startswith("\t"):
         cells = cells[1:]
     return cells
+
+
+def split_glued(line: str) -> list[str]:
+    """A whole page on one line: cut it at its numbered section headings, each heading a line."""
+    headings = list(_INLINE_HEADING.finditer(line))
+    if len(line) < _GLUED_LINE or len(headings) < 3:
+        return [line]
+    parts, pos = [], 0
+    for match in headings:
+        parts += [line[pos:match.start()], match.group(0)]
+        pos = match.end()
+    parts.append(line[pos:])
+    return [p.strip() for p in parts if p.strip()]
 
 
 def blocks_from_lines(lines: list[str]) -> list[Paragraph | Table]:
@@ -38,4 +60,9 @@ def read_text(data: bytes) -> Document:
     from .encoding import decode
 
     text = decode(data)
-    return Document(blocks=blocks_from_lines(text.splitlines()), format="text", text=text)
+    lines = text.splitlines()
+    meta = normalised(fields("\n".join(line for line in lines[:_HEADER_LINES] if len(line) < 200)))
+    split = [part for line in lines for part in (split_glued(line) if "\t" not in line else [line])]
+    if len(split) > len(lines):
+        meta["glued"] = True
+    return Document(blocks=blocks_from_lines(split), format="text", text=text, meta=meta)
