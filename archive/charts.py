@@ -1,34 +1,62 @@
-"""Small server-side SVG charts: no script, nothing to load, escaped labels."""
+"""Small server-side SVG charts: no script, nothing to load, escaped labels, axes and values."""
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 SERIES = (("applications_received", "新收申请 received", "#b50d0d"), ("granted", "予以公开 granted", "#e0a030"),
           ("total_processed", "办理总计 processed", "#4a6fa5"))
 
 
-def agency_chart(history: list[dict], width: int = 560, height: int = 220) -> str:
-    """Grouped bars per year: requests received, granted, processed."""
+def nice_ticks(top: float, count: int = 4) -> list[int]:
+    """Round tick values from 0 to at least `top`."""
+    if top <= 0:
+        return [0, 1]
+    raw = top / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    step = max(int(math.ceil(step)), 1)
+    return list(range(0, int(math.ceil(top / step)) * step + 1, step))
+
+
+def agency_chart(history: list[dict], width: int = 640, height: int = 260) -> str:
+    """Grouped bars per year (received, granted, processed), a y axis with ticks, each bar's value on it."""
     years = [h for h in history if any(isinstance(h.get(k), (int, float)) for k, _, _ in SERIES)]
     if not years:
         return ""
-    top = max(max((h.get(k) or 0) for k, _, _ in SERIES) for h in years) or 1
-    plot_h, base = height - 50, height - 30
-    group = (width - 40) / len(years)
-    bar = min(group / (len(SERIES) + 1), 28)
-    parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'xmlns="http://www.w3.org/2000/svg"><title>申请办理情况 Applications by year</title>']
+    ticks = nice_ticks(max(max((h.get(k) or 0) for k, _, _ in SERIES) for h in years))
+    top = ticks[-1]
+    left, right, plot_top, base = 46, 8, 34, height - 40
+    plot_h = base - plot_top
+    group = (width - left - right) / len(years)
+    bar = min(group / (len(SERIES) + 1), 34)
+    parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet" '
+             f'xmlns="http://www.w3.org/2000/svg"><title>申请办理情况（件）Applications by year</title>']
+    for tick in ticks:  # y axis: gridlines and values
+        y = base - plot_h * tick / top
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+                     f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{tick}</text>')
+    parts.append(f'<line x1="{left}" x2="{left}" y1="{plot_top}" y2="{base}" stroke="#333"/>'
+                 f'<line x1="{left}" x2="{width - right}" y1="{base}" y2="{base}" stroke="#333"/>'
+                 f'<text x="4" y="{plot_top - 8}" font-size="11">件 cases</text>')
     for i, h in enumerate(years):
-        x0 = 30 + i * group
-        for j, (key, label, colour) in enumerate(SERIES):
-            value = h.get(key) or 0
+        x0 = left + i * group + (group - bar * len(SERIES)) / 2
+        for j, (key, name, colour) in enumerate(SERIES):
+            value = h.get(key)
+            if not isinstance(value, (int, float)):
+                continue
             bar_h = plot_h * value / top
-            parts.append(f'<rect x="{x0 + j * bar:.1f}" y="{base - bar_h:.1f}" width="{bar - 2:.1f}" '
-                         f'height="{bar_h:.1f}" fill="{colour}"><title>{escape(label)} {h["year"]}: {value}</title></rect>')
-        parts.append(f'<text x="{x0 + bar * 1.5:.1f}" y="{height - 12}" font-size="12" text-anchor="middle">{h["year"]}</text>')
-    for j, (_, label, colour) in enumerate(SERIES):
-        parts.append(f'<rect x="{30 + j * 180}" y="4" width="10" height="10" fill="{colour}"/>'
-                     f'<text x="{44 + j * 180}" y="13" font-size="11">{escape(label)}</text>')
+            x = x0 + j * bar
+            parts.append(f'<rect x="{x:.1f}" y="{base - bar_h:.1f}" width="{bar - 2:.1f}" height="{bar_h:.1f}" '
+                         f'fill="{colour}"><title>{escape(name)} {h["year"]}: {value}</title></rect>'
+                         f'<text class="value" x="{x + (bar - 2) / 2:.1f}" y="{base - bar_h - 3:.1f}" font-size="10" '
+                         f'text-anchor="middle">{value}</text>')
+        parts.append(f'<text class="year" x="{left + (i + 0.5) * group:.1f}" y="{base + 16}" font-size="12" '
+                     f'text-anchor="middle">{h["year"]}</text>')
+    parts.append(f'<text x="{(left + width) / 2:.0f}" y="{height - 6}" font-size="11" text-anchor="middle">报告年度 year</text>')
+    for j, (_, name, colour) in enumerate(SERIES):
+        parts.append(f'<rect x="{left + j * 170}" y="6" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{left + 14 + j * 170}" y="15" font-size="11">{escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)

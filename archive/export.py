@@ -1,9 +1,15 @@
-"""Exports: one canonical record per report (its latest source version) as JSON lines, or CSV."""
+"""Exports: one canonical record per report (its latest source version) as JSON lines, or CSV.
+
+Every row carries ``archive_url`` beside the portal's ``url``: the archived copy the figures came from,
+served by the site (``NIANBAO_PUBLIC_URL``, default the local ``nianbao serve`` address), which stays
+readable when the portal has moved or changed the file.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 from typing import IO
 
 from .store import Archive
@@ -13,9 +19,18 @@ SELECT r.id, r.title, r.year, r.template, r.published, r.first_seen, r.last_seen
        r.source_reason, r.check_status, a.name AS agency, a.region,
        (SELECT d.url FROM documents d WHERE d.report_id = r.id ORDER BY d.role = 'page' DESC, d.id LIMIT 1) AS url,
        (SELECT count(*) FROM versions v JOIN documents d ON d.id = v.document_id WHERE d.report_id = r.id) AS versions,
-       (SELECT v.record FROM versions v WHERE v.id = r.source_version_id) AS record
+       (SELECT v.record FROM versions v WHERE v.id = r.source_version_id) AS record,
+       (SELECT v.sha256 FROM versions v WHERE v.id = r.source_version_id) AS sha256
 FROM reports r JOIN agencies a ON a.id = r.agency_id ORDER BY a.name, r.year
 """
+
+
+def public_url() -> str:
+    return os.environ.get("NIANBAO_PUBLIC_URL", "http://127.0.0.1:8001").rstrip("/")
+
+
+def archive_url(sha256: str | None) -> str | None:
+    return f"{public_url()}/-/blob/{sha256}" if sha256 else None
 
 
 def records(archive: Archive):
@@ -27,6 +42,7 @@ def records(archive: Archive):
         record["published"] = record.get("published") or row["published"]
         record.update({
             "url": row["url"],
+            "archive_url": archive_url(row["sha256"]),
             "region": row["region"],
             "first_seen": row["first_seen"],
             "last_seen": row["last_seen"],
@@ -45,7 +61,9 @@ def write_jsonl(archive: Archive, out: IO[str]) -> int:
 
 
 def write_csv(archive: Archive, out: IO[str]) -> int:
-    rows = list(archive.db.query("SELECT * FROM report_figures ORDER BY agency, year"))
+    rows = [{**row, "archive_url": archive_url(row.pop("sha256"))} for row in archive.db.query(
+        "SELECT f.*, v.sha256 FROM report_figures f JOIN reports r ON r.id = f.report_id "
+        "LEFT JOIN versions v ON v.id = r.source_version_id ORDER BY f.agency, f.year")]
     if not rows:
         return 0
     writer = csv.DictWriter(out, fieldnames=list(rows[0]))

@@ -1,28 +1,58 @@
-"""Chinese full-text search over the reports, for queries of any length.
+"""Chinese full-text search over the reports, current and earlier versions, ranked by bm25.
 
 FTS5's trigram tokenizer finds terms of three or more characters, but nothing
 shorter (SQLite 3.40: MATCH and LIKE both come back empty for 复议). So there are
-two indexes over the same text: ``search_trigram`` for terms of 3+ characters, and
+two indexes over the same rows: ``search_trigram`` for terms of 3+ characters, and
 ``search_chars``, where every CJK character is a token of its own, for 1- and
-2-character terms (a phrase query on single characters). Queries are driven from
-one FTS table in rowid order with a LIMIT, so a term found in every report stops
-after one page of hits instead of scanning them all.
+2-character terms (a phrase query on single characters). The index that holds the
+query's longer terms drives the query and ranks it (bm25); the other only filters.
+
+``search_reports`` holds one small row per searchable text (``search_texts`` the text): each
+report's current source version (``rowid`` = the report's id) and every earlier version of a
+document that has since changed. Earlier versions have indexes of their own
+(``search_trigram_earlier``, ``search_chars_earlier``), so the indexes of current texts answer
+counts and rankings alone. A hit in an earlier version counts only when the report's current
+text does not match; such hits are marked and listed after the current ones.
+
+Cost is bounded for terms found in nearly every report: the count stops at ``COUNT_CAP`` (10,000+),
+bm25 ranks the ``RANK_CAP`` (3,000) most recently archived matches, and sorting by year walks the year
+index, probing the full-text index row by row, until a page is full.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass, field
 
 CJK = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])")
 PAGE = 50
-SNIPPET_CHARS = 40
+COUNT_CAP = 10_000  # past this the count says "10,000+" (counting a word in every report costs a full pass)
+RANK_CAP = 3_000  # a term in more reports is ranked among its 3,000 most recently archived
+EARLIER_CAP = 200  # earlier versions considered per query
+SNIPPET_CHARS = 48
+SORTS = {"relevance", "newest", "oldest"}
 
+# One row per text: the report's current source version, then every superseded version of a document.
 _SOURCE = """
-SELECT r.id AS report_id, a.name AS agency, r.year, a.province, a.city, a.county, r.title, r.template,
-       r.check_status, coalesce(v.text, '') AS text
+SELECT r.id, r.id, r.source_version_id, 1, a.name, r.year, a.province, a.city, a.county, r.title, r.template,
+       r.check_status, r.first_seen, v.first_seen, NULL
 FROM reports r JOIN agencies a ON a.id = r.agency_id LEFT JOIN versions v ON v.id = r.source_version_id
 """
+_EARLIER = """
+SELECT NULL, r.id, v.id, 0, a.name, r.year, a.province, a.city, a.county, r.title, r.template,
+       r.check_status, r.first_seen, v.first_seen, r.id
+FROM versions v JOIN documents d ON d.id = v.document_id JOIN reports r ON r.id = d.report_id
+JOIN agencies a ON a.id = r.agency_id
+WHERE v.text IS NOT NULL AND v.id != coalesce(r.source_version_id, 0)
+  AND EXISTS (SELECT 1 FROM versions newer WHERE newer.document_id = v.document_id AND newer.id > v.id)
+ORDER BY v.id
+"""
+COLUMNS = ("rowid INTEGER PRIMARY KEY, report_id INTEGER, version_id INTEGER, is_latest INTEGER, agency TEXT, "
+           "year INTEGER, province TEXT, city TEXT, county TEXT, title TEXT, template TEXT, check_status TEXT, "
+           "report_first_seen TEXT, version_first_seen TEXT, latest_rowid INTEGER")
+TABLES = ("search_trigram", "search_chars", "search_trigram_earlier", "search_chars_earlier", "search_texts",
+          "search_reports")
 
 
 def spaced(text: str) -> str:
@@ -30,79 +60,246 @@ def spaced(text: str) -> str:
     return CJK.sub(r" \1 ", text)
 
 
+def create(db) -> None:
+    for name in TABLES:
+        db.execute(f"DROP TABLE IF EXISTS {name}")
+    db.execute(f"CREATE TABLE search_reports ({COLUMNS})")
+    db.execute("CREATE TABLE search_texts (rowid INTEGER PRIMARY KEY, text TEXT)")
+
+
 def build(db) -> int:
-    """(Re)build the search tables from the reports' source versions. Returns the rows indexed."""
+    """(Re)build the search tables from the archive. Returns the number of reports indexed."""
     with db.conn:
-        for name in ("search_trigram", "search_chars", "search_reports"):
-            db.execute(f"DROP TABLE IF EXISTS {name}")
-        db.execute(
-            "CREATE TABLE search_reports (report_id INTEGER PRIMARY KEY, agency TEXT, year INTEGER, province TEXT, "
-            "city TEXT, county TEXT, title TEXT, template TEXT, check_status TEXT, text TEXT)"
-        )
+        create(db)
         db.execute(f"INSERT INTO search_reports {_SOURCE}")
+        db.execute("INSERT INTO search_texts SELECT r.id, coalesce(v.text, '') FROM reports r "
+                   "LEFT JOIN versions v ON v.id = r.source_version_id")
+        for row in db.conn.execute(_EARLIER).fetchall():
+            rowid = db.conn.execute(f"INSERT INTO search_reports VALUES ({','.join('?' * 15)})",
+                                    row).lastrowid
+            db.conn.execute("INSERT INTO search_texts VALUES (?, (SELECT text FROM versions WHERE id = ?))",
+                            [rowid, row[2]])
     return index(db)
 
 
 def index(db) -> int:
-    """The two full-text indexes over ``search_reports``."""
+    """The full-text indexes over ``search_reports`` / ``search_texts``, and the filter indexes."""
     with db.conn:
-        db.execute(
-            "CREATE VIRTUAL TABLE search_trigram USING fts5(title, agency, text, content='search_reports', "
-            "content_rowid='report_id', tokenize='trigram')"
-        )
-        db.execute("INSERT INTO search_trigram(search_trigram) VALUES ('rebuild')")
-        db.execute("CREATE VIRTUAL TABLE search_chars USING fts5(body, content='', tokenize='unicode61')")
-        rows = db.conn.execute("SELECT report_id, title, agency, text FROM search_reports")  # streamed
-        db.conn.executemany(
-            "INSERT INTO search_chars(rowid, body) VALUES (?, ?)",
-            ((rid, spaced(f"{title}\n{agency}\n{text}")) for rid, title, agency, text in rows),
-        )
-        db.execute("CREATE INDEX IF NOT EXISTS search_reports_year ON search_reports(year)")
-        db.execute("CREATE INDEX IF NOT EXISTS search_reports_province ON search_reports(province)")
-    return db.execute("SELECT count(*) FROM search_reports").fetchone()[0]
+        for suffix, latest in (("", 1), ("_earlier", 0)):
+            db.execute(f"CREATE VIRTUAL TABLE search_trigram{suffix} USING fts5(title, agency, text, content='', "
+                       "tokenize='trigram')")
+            db.execute(f"CREATE VIRTUAL TABLE search_chars{suffix} USING fts5(body, content='', tokenize='unicode61')")
+            rows = db.conn.execute("SELECT s.rowid, s.title, s.agency, t.text FROM search_reports s "
+                                   f"JOIN search_texts t ON t.rowid = s.rowid WHERE s.is_latest = {latest}")
+            for rid, title, agency, text in rows:  # streamed
+                db.conn.execute(f"INSERT INTO search_trigram{suffix}(rowid, title, agency, text) VALUES (?, ?, ?, ?)",
+                                (rid, title, agency, text))
+                db.conn.execute(f"INSERT INTO search_chars{suffix}(rowid, body) VALUES (?, ?)",
+                                (rid, spaced(f"{title}\n{agency}\n{text}")))
+        for columns in ("is_latest, year", "province", "city", "template", "check_status", "report_id"):
+            name = columns.replace(", ", "_")
+            db.execute(f"CREATE INDEX IF NOT EXISTS search_reports_{name} ON search_reports({columns})")
+    return db.execute("SELECT count(*) FROM search_reports WHERE is_latest = 1").fetchone()[0]
 
 
 def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def terms_of(q: str) -> list[str]:
+    return [t for t in (q or "").split() if t][:10]
+
+
 def fts_queries(q: str) -> tuple[str | None, str | None]:
     """The MATCH expressions for the trigram and the character index (None when unused)."""
-    terms = [t for t in q.split() if t]
+    terms = terms_of(q)
     long_terms = [_quote(t) for t in terms if len(t) >= 3]
     short_terms = [_quote(spaced(t).strip()) for t in terms if len(t) < 3]
     return (" AND ".join(long_terms) or None), (" AND ".join(short_terms) or None)
 
 
-def search(db, q: str, year: int | None = None, province: str | None = None, limit: int = PAGE) -> list[dict]:
-    """Reports whose title, agency or text hold every term of `q`, newest archived first."""
-    trigram, chars = fts_queries(q or "")
+@dataclass
+class Filters:
+    year: int | None = None
+    province: str | None = None
+    city: str | None = None
+    template: str | None = None
+    check_status: str | None = None
+
+    def active(self) -> dict:
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+    def sql(self, alias: str = "s") -> str:
+        return " ".join(f"AND {alias}.{name} = :{name}" for name in self.active())
+
+
+@dataclass
+class Results:
+    q: str
+    total: int
+    capped: bool
+    rows: list[dict] = field(default_factory=list)
+    earlier: int = 0
+
+
+def _matches(trigram, chars, suffix="") -> tuple[str, str]:
+    """(table, WHERE) selecting the rowids whose text holds every term, in one family of indexes."""
+    driver = f"search_trigram{suffix}" if trigram else f"search_chars{suffix}"
+    where = f"{driver} MATCH :drive"
+    if trigram and chars:
+        where += f" AND rowid IN (SELECT rowid FROM search_chars{suffix} WHERE search_chars{suffix} MATCH :other)"
+    return driver, where
+
+
+def _current(db, params, filters: Filters, sort: str, limit: int, offset: int, trigram, chars) -> tuple[int, list[int]]:
+    driver, where = _matches(trigram, chars)
+    matching = f"SELECT rowid FROM {driver} WHERE {where}"
+    if filters.active():  # the filtered rows, walked by index, against the set of matches (built once)
+        counted = f"SELECT 1 FROM search_reports s WHERE s.is_latest = 1 {filters.sql()} AND s.rowid IN ({matching})"
+    else:
+        counted = matching
+    total = db.execute(f"SELECT count(*) FROM ({counted} LIMIT {COUNT_CAP + 1})", params).fetchone()[0]
+    if offset >= total and total <= COUNT_CAP:
+        return total, []
+    if sort == "relevance":
+        sql = (f"WITH ranked AS MATERIALIZED (SELECT rowid, bm25({driver}) AS score FROM {driver} WHERE {where} "
+               f"ORDER BY rowid DESC LIMIT {RANK_CAP}) "
+               "SELECT ranked.rowid FROM ranked" + (" JOIN search_reports s ON s.rowid = ranked.rowid WHERE 1 "
+                                                    + filters.sql() if filters.active() else "")
+               + " ORDER BY score, ranked.rowid DESC LIMIT :limit OFFSET :offset")
+    else:
+        direction = "DESC" if sort == "newest" else "ASC"
+        if total > COUNT_CAP:  # a common word: walk the year index, probing the index per row, stop at a page
+            member = f"EXISTS (SELECT 1 FROM {driver} WHERE {where} AND rowid = s.rowid)"
+        else:  # a rarer one: the set of matches, built once, against the year index
+            member = f"s.rowid IN ({matching})"
+        sql = (f"SELECT s.rowid FROM search_reports s WHERE s.is_latest = 1 {filters.sql()} "
+               f"AND {member} ORDER BY s.year {direction}, s.rowid DESC LIMIT :limit OFFSET :offset")
+    return total, [r[0] for r in db.execute(sql, {**params, "limit": limit, "offset": offset})]
+
+
+def _earlier(db, params, filters: Filters, sort: str, trigram, chars) -> list[int]:
+    """Earlier versions holding the terms, of reports whose current text does not."""
+    driver, where = _matches(trigram, chars, "_earlier")
+    current, current_where = _matches(trigram, chars)
+    order = {"newest": "s.year DESC,", "oldest": "s.year ASC,"}.get(sort, "")
+    sql = (f"SELECT s.rowid FROM (SELECT rowid FROM {driver} WHERE {where} ORDER BY rowid DESC LIMIT {EARLIER_CAP}) e "
+           f"JOIN search_reports s ON s.rowid = e.rowid WHERE 1 {filters.sql()} "
+           f"AND NOT EXISTS (SELECT 1 FROM {current} WHERE {current_where} AND rowid = s.latest_rowid) "
+           f"GROUP BY s.report_id ORDER BY {order} max(s.rowid) DESC")
+    return [r[0] for r in db.execute(sql, params)]
+
+
+def search_page(db, q: str, filters: Filters | None = None, sort: str = "relevance", page: int = 1,
+                limit: int = PAGE) -> Results:
+    """One page of the reports whose title, agency or text hold every term of `q`: current hits
+    first (by bm25, or by year), then reports found only in an earlier version."""
+    filters = filters or Filters()
+    trigram, chars = fts_queries(q)
     if not trigram and not chars:
-        return []
-    driver, other = ("search_trigram", "search_chars") if trigram else ("search_chars", None)
-    params: dict = {"drive": trigram or chars, "other": chars if trigram else None, "year": year,
-                    "province": province, "limit": limit}
-    sql = (
-        f"SELECT s.report_id, s.agency, s.year, s.province, s.city, s.title, s.template, s.check_status, s.text "
-        f"FROM {driver} f JOIN search_reports s ON s.report_id = f.rowid WHERE {driver} MATCH :drive "
-    )
-    if other and params["other"]:
-        sql += f"AND f.rowid IN (SELECT rowid FROM {other} WHERE {other} MATCH :other) "
-    sql += "AND (:year IS NULL OR s.year = :year) AND (:province IS NULL OR s.province = :province) "
-    sql += "ORDER BY f.rowid DESC LIMIT :limit"
-    rows = [dict(zip([c[0] for c in cursor.description], r)) for cursor in [db.execute(sql, params)] for r in cursor]
-    terms = [t for t in q.split() if t]
+        return Results(q, 0, False)
+    sort = sort if sort in SORTS else "relevance"
+    params = {"drive": trigram or chars, "other": chars if trigram else None, **filters.active()}
+    offset = max(page - 1, 0) * limit
+    total, rowids = _current(db, params, filters, sort, limit, offset, trigram, chars)
+    earlier = _earlier(db, params, filters, sort, trigram, chars)
+    if len(rowids) < limit:
+        rowids += earlier[max(offset - total, 0):][: limit - len(rowids)]
+    rows = _rows(db, rowids)
+    terms = terms_of(q)
     for row in rows:
-        row["snippet"] = snippet(f"{row['title']}\n{row.pop('text')}", terms)
+        row["earlier_version"] = not row.pop("is_latest")
+        row["snippet"] = snippet(row.pop("text") or row["title"] or "", terms)
+    return Results(q, min(total, COUNT_CAP) + len(earlier), total > COUNT_CAP, rows, len(earlier))
+
+
+def _rows(db, rowids: list[int]) -> list[dict]:
+    if not rowids:
+        return []
+    cursor = db.execute(
+        "SELECT s.rowid AS rowid_, s.report_id, s.version_id, s.is_latest, s.agency, s.year, s.province, s.city, "
+        "s.county, s.title, s.template, s.check_status, s.report_first_seen, s.version_first_seen, t.text "
+        f"FROM search_reports s JOIN search_texts t ON t.rowid = s.rowid WHERE s.rowid IN ({','.join('?' * len(rowids))})",
+        rowids)
+    names = [c[0] for c in cursor.description]
+    found = {r[0]: dict(zip(names, r)) for r in cursor}
+    rows = [found[r] for r in rowids if r in found]
+    for row in rows:
+        row.pop("rowid_")
     return rows
 
 
+def search(db, q: str, year: int | None = None, province: str | None = None, limit: int = PAGE) -> list[dict]:
+    """The first page of hits, best first (kept for callers that want rows only)."""
+    return search_page(db, q, Filters(year=year, province=province), limit=limit).rows
+
+
+def like_scan(db, q: str, limit: int = PAGE) -> list[int]:
+    """The baseline the indexes are measured against: a LIKE over every current text."""
+    terms = terms_of(q)
+    where = " AND ".join("(s.title || s.agency || t.text) LIKE ?" for _ in terms) or "0"
+    return [r[0] for r in db.execute(f"SELECT s.report_id FROM search_reports s JOIN search_texts t ON t.rowid = s.rowid "
+                                     f"WHERE s.is_latest = 1 AND {where} ORDER BY s.year DESC LIMIT {limit}",
+                                     [f"%{t}%" for t in terms])]
+
+
+# ------------------------------------------------------------------ snippets
+
+_HEADING = re.compile(r"^\s*[（(]?[一二三四五六七八九十]+[）)、.．]")
+_FIGURES = re.compile(r"[\d\s./%-]")
+# sentences every report carries word for word (the statutory preamble and notes)
+STOCK_SENTENCES = ("本报告根据", "内容包括总体情况", "本报告所列数据", "本报告中所列数据", "如对本报告有任何疑问",
+                   "本年报的电子版", "本报告的电子版")
+
+
+def boilerplate(passage: str) -> bool:
+    """A form label, a section heading or a row of figures: true of every report, so it says nothing."""
+    words = _FIGURES.sub("", passage)
+    return (len(words) < 14 or bool(_HEADING.match(passage)) and len(passage) < 40
+            or any(stock in passage for stock in STOCK_SENTENCES))
+
+
+_DELIMITERS = "。；;！？!?\n\t|"
+HITS_CONSIDERED = 40  # passages around the first 40 hits of each term: enough, and bounded for a common term
+
+
+def _passage_around(text: str, at: int) -> tuple[int, int]:
+    start = max(text.rfind(d, 0, at) for d in _DELIMITERS) + 1
+    ends = [i for i in (text.find(d, at) for d in _DELIMITERS) if i >= 0]
+    end = min(ends) + 1 if ends else len(text)
+    return start, end
+
+
+def best_passage(text: str, terms: list[str]) -> tuple[int, int]:
+    """(start, end) of the passage with the most distinct query terms, prose before labels."""
+    lowered, lowered_terms = text.lower(), [t.lower() for t in terms]
+    spans = set()
+    for term in lowered_terms:
+        at = lowered.find(term)
+        for _ in range(HITS_CONSIDERED):
+            if at < 0:
+                break
+            spans.add(_passage_around(text, at))
+            at = lowered.find(term, at + len(term))
+    best, best_score = (0, min(len(text), 2 * SNIPPET_CHARS)), None
+    for start, end in sorted(spans):
+        passage = lowered[start:end]
+        score = (sum(1 for t in lowered_terms if t in passage), not boilerplate(text[start:end]),
+                 any(c.isdigit() for c in passage), sum(passage.count(t) for t in lowered_terms))
+        if best_score is None or score > best_score:
+            best, best_score = (start, end), score
+    return best
+
+
 def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
-    """Escaped HTML around the first hit, every term in <mark>."""
-    lowered = text.lower()
-    hits = [lowered.find(t.lower()) for t in terms if lowered.find(t.lower()) >= 0]
-    start = max(min(hits) - width, 0) if hits else 0
-    window = text[start : start + 2 * width + max((len(t) for t in terms), default=0)].replace("\n", " ")
+    """Escaped HTML of the most telling passage, every term in <mark>."""
+    start, end = best_passage(text, terms)
+    if end - start > 3 * width:  # a long passage: centre on its first hit
+        lowered = text[start:end].lower()
+        first = min((lowered.find(t.lower()) for t in terms if t.lower() in lowered), default=0)
+        start = start + max(first - width, 0)
+        end = min(end, start + 3 * width)
+    window = text[start:end].replace("\n", " ").strip()
     pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.I)
     out, last = [], 0
     for match in pattern.finditer(window):
@@ -110,4 +307,4 @@ def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
         out.append(f"<mark>{html.escape(match.group())}</mark>")
         last = match.end()
     out.append(html.escape(window[last:]))
-    return ("…" if start else "") + "".join(out) + "…"
+    return ("…" if start else "") + "".join(out) + ("…" if end < len(text) else "")

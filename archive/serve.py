@@ -12,6 +12,20 @@ PLUGINS = HERE / "plugins"
 TEMPLATES = HERE / "templates"
 
 
+# What one anonymous request may cost (SECURITY.md, "The public site"); the per-connection SQLite limits
+# (value length, heap) are set by plugins/nianbao_limits.py.
+SETTINGS = {
+    "default_page_size": 50,
+    "sql_time_limit_ms": 1000,     # any one query (Datasette's default; arbitrary SQL also runs one at a time)
+    "facet_time_limit_ms": 500,
+    "max_returned_rows": 1000,     # rows in one JSON/HTML/CSV page
+    "max_csv_mb": 50,              # a streamed CSV export stops here
+    "num_sql_threads": 3,          # queries at once: bounds memory and CPU together
+    "allow_download": "off",       # the whole database is published by the nightly run, not by this server
+    "suggest_facets": "off",       # an extra query per table page that nobody asked for
+}
+
+
 def inspect_file(db_path: Path) -> Path:
     """Datasette's inspect data (table counts), so an immutable database opens without counting."""
     target = db_path.with_name("inspect-data.json")
@@ -31,8 +45,7 @@ def datasette_command(db_path: Path, port: int, host: str = "127.0.0.1") -> list
         "--plugins-dir", str(PLUGINS),
         "--template-dir", str(TEMPLATES),
         "--host", host, "--port", str(port),
-        "--setting", "default_page_size", "50",
-        "--setting", "sql_time_limit_ms", "3000",
+        *[arg for name, value in SETTINGS.items() for arg in ("--setting", name, str(value))],
     ]
 
 

@@ -1,0 +1,272 @@
+"""What the site's own pages show, read from the archive (plain sqlite3, no Datasette).
+
+Each function takes a ``sqlite3.Connection`` and returns plain data for a template or JSON:
+the report page (the hub), an agency across the years, a region's drill-down, the home page's
+numbers, and which cells a failed check points at.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import posixpath
+import re
+import sqlite3
+from urllib.parse import unquote, urlsplit
+
+from pipelines.labels import APPLICANT_COLUMN_KEYS, OUTCOME_ROWS, REVIEW_COLUMNS
+
+# The main figures, in the order a reader compares them year by year.
+MAIN_FIGURES = (
+    ("applications_received", "本年新收申请", "received"),
+    ("carried_over", "上年结转", "carried over"),
+    ("granted", "予以公开", "granted"),
+    ("total_processed", "办理结果总计", "processed"),
+    ("carried_forward", "结转下年度", "carried forward"),
+    ("review_total", "行政复议", "reviews"),
+    ("litigation_total", "行政诉讼", "lawsuits"),
+)
+SECTIONS = (("overall", "一、总体情况 Overview"), ("problems", "五、存在的主要问题及改进情况 Problems and improvements"),
+            ("other", "六、其他需要报告的事项 Other matters"))
+_FIGURES_SQL = ("SELECT f.report_id, f.year, f.applications_received, f.carried_over, f.granted, f.total_processed, "
+                "f.carried_forward, f.review_total, "
+                "coalesce(f.litigation_direct_total, 0) + coalesce(f.litigation_after_review_total, 0) "
+                "  + CASE WHEN f.litigation_direct_total IS NULL AND f.litigation_after_review_total IS NULL "
+                "    THEN NULL ELSE 0 END AS litigation_total, f.check_status "
+                "FROM report_figures f JOIN reports r ON r.id = f.report_id WHERE r.agency_id = ? ORDER BY f.year")
+REVISED = ("EXISTS (SELECT 1 FROM version_changes c JOIN versions v ON v.id = c.version_id "
+           "JOIN documents d ON d.id = v.document_id WHERE d.report_id = r.id)")
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
+    cursor = conn.execute(sql, params)
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]
+
+
+def _row(conn, sql, params=()) -> dict | None:
+    rows = _rows(conn, sql, params)
+    return rows[0] if rows else None
+
+
+# ------------------------------------------------------------------ checks → cells
+
+def offending_keys(check: dict, template: str | None) -> list[str]:
+    """The cells (table.row.column) a failed check adds up, so the form can mark them."""
+    check_id, scope = check["check_id"], check["scope"]
+    if check_id == "applications.balance":
+        return [f"applications.{row}.{scope}" for row in ("new_received", "carried_over", "total_processed",
+                                                          "carried_forward")]
+    if check_id == "applications.outcomes_sum":
+        rows = OUTCOME_ROWS.get(template or "", ())
+        return [f"applications.total_processed.{scope}"] + [f"applications.{row}.{scope}" for row in rows]
+    if check_id == "applications.row_total":
+        return [f"applications.{scope}.{column}" for column in APPLICANT_COLUMN_KEYS]
+    if check_id == "review_litigation.group_total":
+        return [f"review_litigation.{scope}.{column}" for column, _ in REVIEW_COLUMNS]
+    return []
+
+
+# ------------------------------------------------------------------ figures over the years
+
+def with_changes(history: list[dict]) -> list[dict]:
+    """Each year's figures with the change from the year before (None where either is missing)."""
+    previous = None
+    for year in history:
+        year["change"] = {}
+        for key, _, _ in MAIN_FIGURES:
+            now, before = year.get(key), (previous or {}).get(key)
+            if isinstance(now, (int, float)) and isinstance(before, (int, float)) and previous["year"] == year["year"] - 1:
+                year["change"][key] = {"delta": now - before,
+                                       "percent": round(100 * (now - before) / before, 1) if before else None}
+        year["continuity"] = continuity(previous, year)
+        previous = year
+    return history
+
+
+def continuity(last: dict | None, this: dict) -> str | None:
+    """'ok' or 'broken' when last year's 结转下年度 can be set against this year's 上年结转."""
+    if not last or last["year"] != this["year"] - 1:
+        return None
+    forward, over = last.get("carried_forward"), this.get("carried_over")
+    if forward is None or over is None:
+        return None
+    return "ok" if forward == over else "broken"
+
+
+def agency_history(conn, agency_id: int) -> list[dict]:
+    return with_changes(_rows(conn, _FIGURES_SQL, [agency_id]))
+
+
+# ------------------------------------------------------------------ the report page
+
+def report(conn, report_id: int) -> dict | None:
+    """Everything the report page shows, or None when there is no such report."""
+    head = _row(conn, f"SELECT r.*, a.name AS agency, a.province, a.city, a.county, {REVISED} AS revised "
+                      "FROM reports r JOIN agencies a ON a.id = r.agency_id WHERE r.id = ?", [report_id])
+    if head is None:
+        return None
+    version = _row(conn, "SELECT record FROM versions WHERE id = ?", [head["source_version_id"]]) or {}
+    record = json.loads(version["record"]) if version.get("record") else None
+    checks = _rows(conn, "SELECT check_id, scope, status, expected, actual, detail FROM checks WHERE version_id = ? "
+                         "ORDER BY status != 'fail', status != 'not_assessable', check_id, scope",
+                   [head["source_version_id"]])
+    marked = {}
+    for check in checks:
+        if check["status"] == "fail":
+            for key in offending_keys(check, head["template"]):
+                marked.setdefault(key, []).append(f"{check['check_id']} ({check['scope']})")
+    history = agency_history(conn, head["agency_id"])
+    documents = report_documents(conn, report_id)
+    return {
+        "report": head,
+        "record": record,
+        "sections": [(label, (record or {}).get("sections", {}).get(key)) for key, label in SECTIONS
+                     if (record or {}).get("sections", {}).get(key)],
+        "checks": checks,
+        "failed": [c for c in checks if c["status"] == "fail"],
+        "marked": marked,
+        "history": history,
+        "this_year": next((h for h in history if h["report_id"] == report_id), None),
+        "other_years": [h for h in history if h["report_id"] != report_id],
+        "documents": documents,
+        "revisions": [v for d in documents for v in d["versions"] if v["cells_changed"] is not None],
+    }
+
+
+def report_documents(conn, report_id: int) -> list[dict]:
+    documents = _rows(conn, "SELECT * FROM documents WHERE report_id = ? ORDER BY role DESC, id", [report_id])
+    for document in documents:
+        document["versions"] = _rows(conn, (
+            "SELECT v.id, v.sha256, v.first_seen, v.last_seen, v.extract_status, v.extract_error, b.size, "
+            "b.media_type, c.cells_changed, c.text_diff, c.previous_version_id, "
+            "(SELECT w.filename FROM warc_records w WHERE w.payload_sha256 = v.sha256 AND w.record_type = 'response' "
+            " ORDER BY w.id LIMIT 1) AS warc_file "
+            "FROM versions v JOIN blobs b ON b.sha256 = v.sha256 LEFT JOIN version_changes c ON c.version_id = v.id "
+            "WHERE v.document_id = ? ORDER BY v.id DESC"), [document["id"]])
+        document["file_name"] = file_name(document["url"], document.get("title"), document["versions"][0]["media_type"]
+                                          if document["versions"] else None)
+        for version in document["versions"]:
+            version["cell_changes"] = _rows(conn, "SELECT report_table, row_key, column_key, old, new FROM cell_changes "
+                                                  "WHERE version_id = ?", [version["id"]])
+            version["diff_lines"] = diff_lines(version.get("text_diff"))
+    return documents
+
+
+def diff_lines(text_diff: str | None) -> list[tuple[str, str]]:
+    """A unified diff as (kind, line): 'add', 'del', 'hunk' or 'same', for colouring."""
+    kinds = []
+    for line in (text_diff or "").splitlines():
+        if line.startswith(("+++", "---")):
+            continue
+        kind = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "same")
+        kinds.append((kind, line))
+    return kinds
+
+
+# ------------------------------------------------------------------ originals
+
+_SAFE_NAME = re.compile(r'[\x00-\x1f"\\/:*?<>|]+')
+
+
+def file_name(url: str | None, title: str | None, media_type: str | None) -> str:
+    """The document's real name with its extension: the URL's last segment, else its title."""
+    extension = mimetypes.guess_extension(media_type or "") or ""
+    extension = {".htm": ".html", ".jpe": ".jpg"}.get(extension, extension)
+    name = unquote(posixpath.basename(urlsplit(url or "").path))
+    pages = (".htm", ".html", ".shtml", ".jsp", ".php", ".asp", ".aspx")
+    web_page = name.lower().endswith(pages)
+    if title and (web_page or not posixpath.splitext(name)[1] or title.lower().endswith(extension)):
+        name = title.strip()
+    elif not posixpath.splitext(name)[1]:
+        name = name or "document"
+    if extension and not name.lower().endswith(extension) and not (extension == ".html" and name.lower().endswith(pages)):
+        name += extension
+    return _SAFE_NAME.sub("_", name)[:180] or "document" + extension
+
+
+def blob_info(conn, sha256: str) -> dict | None:
+    """Media type and real file name of an archived payload (from the newest document that holds it)."""
+    info = _row(conn, "SELECT b.media_type, d.url, d.title FROM blobs b LEFT JOIN versions v ON v.sha256 = b.sha256 "
+                      "LEFT JOIN documents d ON d.id = v.document_id WHERE b.sha256 = ? ORDER BY v.id DESC LIMIT 1",
+                [sha256])
+    if info is None:
+        return None
+    return {"media_type": info["media_type"] or "application/octet-stream",
+            "file_name": file_name(info["url"], info["title"], info["media_type"])}
+
+
+# ------------------------------------------------------------------ agencies and regions
+
+def agency(conn, agency_id: int) -> dict | None:
+    head = _row(conn, "SELECT * FROM agencies WHERE id = ?", [agency_id])
+    if head is None:
+        return None
+    history = agency_history(conn, agency_id)
+    return {"agency": head, "history": history,
+            "breaks": [h["year"] for h in history if h["continuity"] == "broken"]}
+
+
+def agency_lookup(conn, q: str, limit: int = 100) -> list[dict]:
+    """Agencies whose name holds `q` anywhere (嘉兴 finds 嘉兴市科学技术局)."""
+    q = (q or "").strip()
+    if not q:
+        return []
+    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return _rows(conn, "SELECT a.id, a.name, a.province, a.city, a.county, count(r.id) AS reports, "
+                       "min(r.year) AS first_year, max(r.year) AS last_year FROM agencies a "
+                       "LEFT JOIN reports r ON r.agency_id = a.id WHERE a.name LIKE ? ESCAPE '\\' "
+                       "GROUP BY a.id ORDER BY a.name LIMIT ?", [like, limit])
+
+
+LEVELS = ("province", "city", "county")
+
+
+def region(conn, province: str | None, city: str | None, county: str | None) -> dict:
+    """A region's figures over the years and the regions one level down, for drilling in."""
+    chosen = {"province": province, "city": city, "county": county}
+    where = " AND ".join(f"({level} = :{level} OR :{level} IS NULL)" for level in LEVELS)
+    history = _rows(conn, (
+        "SELECT year, count(*) AS reports, sum(applications_received) AS applications_received, "
+        "sum(granted) AS granted, sum(total_processed) AS total_processed, sum(review_total) AS review_total, "
+        "sum(coalesce(litigation_direct_total, 0) + coalesce(litigation_after_review_total, 0)) AS litigation_total "
+        f"FROM report_figures WHERE {where} GROUP BY year ORDER BY year"), chosen)
+    depth = next((i for i, level in enumerate(LEVELS) if not chosen[level]), len(LEVELS))
+    below = []
+    if depth < len(LEVELS):
+        level = LEVELS[depth]
+        below = _rows(conn, (f"SELECT {level} AS name, count(DISTINCT agency) AS agencies, count(*) AS reports, "
+                             f"min(year) AS first_year, max(year) AS last_year FROM report_figures "
+                             f"WHERE {where} AND {level} IS NOT NULL GROUP BY {level} ORDER BY {level}"), chosen)
+    of_agency = " AND ".join(f"(a.{level} = :{level} OR :{level} IS NULL)" for level in LEVELS)
+    agencies = _rows(conn, ("SELECT a.id, a.name, count(r.id) AS reports, max(r.year) AS last_year FROM agencies a "
+                            f"JOIN reports r ON r.agency_id = a.id WHERE {of_agency} GROUP BY a.id ORDER BY a.name"),
+                     chosen)
+    trail = [(level, chosen[level]) for level in LEVELS if chosen[level]]
+    return {**chosen, "history": history, "below": below, "below_level": LEVELS[depth] if depth < 3 else None,
+            "agencies": agencies, "trail": trail}
+
+
+# ------------------------------------------------------------------ home
+
+def home(conn) -> dict:
+    coverage = _row(conn, "SELECT (SELECT count(*) FROM agencies) AS agencies, (SELECT count(*) FROM reports) AS reports, "
+                          "(SELECT count(DISTINCT year) FROM reports) AS years, (SELECT min(year) FROM reports) AS first_year, "
+                          "(SELECT max(year) FROM reports) AS last_year, "
+                          "(SELECT count(DISTINCT province) FROM agencies) AS provinces, "
+                          "(SELECT count(*) FROM documents) AS documents, "
+                          "(SELECT count(*) FROM reports WHERE check_status = 'fail') AS failing")
+    recent = ("SELECT r.id, r.title, a.name AS agency, r.year, {when} AS at FROM reports r "
+              "JOIN agencies a ON a.id = r.agency_id {where} ORDER BY at DESC, r.id DESC LIMIT 8")
+    return {
+        "coverage": coverage,
+        "years": _rows(conn, "SELECT year, count(*) AS reports FROM reports GROUP BY year ORDER BY year DESC"),
+        "provinces": _rows(conn, "SELECT province, count(DISTINCT a.id) AS agencies, count(r.id) AS reports "
+                                 "FROM agencies a JOIN reports r ON r.agency_id = a.id WHERE province IS NOT NULL "
+                                 "GROUP BY province ORDER BY province"),
+        "recently_added": _rows(conn, recent.format(when="r.first_seen", where="")),
+        "recently_revised": _rows(conn, recent.format(
+            when="(SELECT max(v.first_seen) FROM version_changes c JOIN versions v ON v.id = c.version_id "
+                 "JOIN documents d ON d.id = v.document_id WHERE d.report_id = r.id)",
+            where=f"WHERE {REVISED}")),
+    }
