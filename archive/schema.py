@@ -4,7 +4,8 @@ Tables: sites, agencies, reports (one per agency and year), documents (each URL 
 carries a report), blobs, versions (each distinct content of a document), cells (the
 parsed figures in long form), checks, version_changes and cell_changes (what a new
 version changed), warc_records (where each fetch sits in the WARC files), fetches
-(the fetch log) and runs.
+(the fetch log) and runs; columns (the 年报 columns discovery found on a portal, kept when
+they vanish) and discoveries (each walk of a portal's navigation).
 """
 
 from __future__ import annotations
@@ -81,6 +82,17 @@ TABLES = {
          "sha256": str, "etag": str, "last_modified": str, "referer": str, "outcome": str, "reason": str},
         {"pk": "id", "foreign_keys": [("run_id", "runs", "id")]},
     ),
+    "columns": (
+        {"id": int, "site_id": str, "url": str, "title": str, "agency": str, "link_path": str, "evidence": str,
+         "status": str, "first_seen": str, "last_seen": str, "vanished_since": str, "reports_found": int,
+         "run_id": int},
+        {"pk": "id", "foreign_keys": [("site_id", "sites", "id")]},
+    ),
+    "discoveries": (
+        {"id": int, "site_id": str, "run_id": int, "started": str, "finished": str, "pages": int,
+         "columns_found": int, "outcome": str, "detail": str},
+        {"pk": "id", "foreign_keys": [("site_id", "sites", "id"), ("run_id", "runs", "id")]},
+    ),
 }
 
 UNIQUE_INDEXES = [
@@ -88,6 +100,7 @@ UNIQUE_INDEXES = [
     ("reports", ["agency_id", "year"]),
     ("documents", ["url"]),
     ("versions", ["document_id", "sha256"]),
+    ("columns", ["url"]),
 ]
 INDEXES = [
     ("agencies", ["site_id"]),
@@ -109,6 +122,8 @@ INDEXES = [
     ("cell_changes", ["version_id"]),
     ("fetches", ["url"]),
     ("fetches", ["outcome"]),
+    ("columns", ["site_id"]),
+    ("discoveries", ["site_id"]),
 ]
 
 # INTEGER affinity: whole figures stay integers, 13.75 stays a real.

@@ -264,8 +264,14 @@ class Archive:
         with self.db.conn:
             self.db["sites"].upsert(row, pk="id")
 
-    def ensure_report(self, agency: str, year: int, title: str, site: dict | None = None) -> int:
+    def ensure_report(self, agency: str | None, year: int, title: str, site: dict | None = None) -> int:
+        """The report of (agency, year), created once: storing it again only moves last_seen. An
+        agency is never None: without one the registry entry's name stands in (never a new, nameless
+        agency per call)."""
         site = site or {}
+        agency = " ".join((agency or "").split()) or site.get("name") or site.get("id")
+        if not agency:
+            raise ValueError("a report needs an agency: none was given and the site has no name")
         seen = now()
         with self.db.conn:
             agency_id = self._agency_id(agency, site)
@@ -276,6 +282,23 @@ class Archive:
             return self.db["reports"].insert(
                 {"agency_id": agency_id, "year": year, "title": title, "first_seen": seen, "last_seen": seen}
             ).last_pk
+
+    def report_of_url(self, url: str) -> int | None:
+        """The report a document URL already belongs to: a re-fetch never moves it to another."""
+        row = self.db.execute("SELECT report_id FROM documents WHERE url = ?", [url]).fetchone()
+        return row[0] if row else None
+
+    def agency_of_index_owner(self, owner: str) -> str | None:
+        """The agency already archived under a 索引号 owner (the agency code before the "/" of
+        ``11350503003534456T/2023-00012``): one code, one agency, whatever later titles say."""
+        row = self.db.execute(
+            "SELECT a.name FROM documents d JOIN reports r ON r.id = d.report_id JOIN agencies a ON a.id = r.agency_id "
+            "WHERE json_extract(d.metadata, '$.索引号') LIKE ? ORDER BY d.id LIMIT 1", [owner + "/%"]).fetchone()
+        return row[0] if row else None
+
+    def document_metadata(self, url: str) -> dict | None:
+        row = self.db.execute("SELECT metadata FROM documents WHERE url = ?", [url]).fetchone()
+        return json.loads(row[0] or "{}") if row else None
 
     def _agency_id(self, name: str, site: dict) -> int:
         rows = list(self.db["agencies"].rows_where("name = ?", [name], limit=1))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import ipaddress
+import zlib
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
@@ -15,6 +16,7 @@ from archive.store import ArchiveWriteError
 from .blocks import block_reason
 from .context import CrawlerBound, archive_for, resume_urls_for, run_id_for
 from .downloads import SPOOLED
+from .hosts import refusal
 
 
 def _header(response, name: str) -> str | None:
@@ -36,14 +38,6 @@ def _drop_spooled(request) -> None:
         Path(spooled["path"]).unlink(missing_ok=True)
 
 
-def _private(host: str) -> bool:
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return host == "localhost"
-    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
-
-
 def _log(crawler, request, **row) -> None:
     referer = request.headers.get("Referer")
     site = request.meta.get("site") or {}
@@ -61,23 +55,17 @@ def _count(crawler, request, name: str) -> None:
 
 
 class HostGuardMiddleware(CrawlerBound):
-    """Only the hosts of the request's registry entry, over http(s); never a private or loopback
-    address unless the registry entry itself is one. Redirects pass through here again."""
+    """The host policy of crawler/hosts.py for every request of a registry entry, redirects included
+    (they pass through here again); and the run's request bound (NIANBAO_MAX_REQUESTS): once it is
+    reached the crawl is closed, gracefully, and the bound recorded."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.requests = 0
+        self.limit = crawler.settings.getint("NIANBAO_MAX_REQUESTS")
 
     def refusal(self, request) -> str | None:
-        parts = urlsplit(request.url)
-        if parts.scheme not in ("http", "https"):
-            return f"scheme {parts.scheme!r} is not crawled"
-        site = request.meta.get("site")
-        if not site:
-            return None  # robots.txt and other engine requests
-        hosts = {urlsplit(u).hostname for u in site.get("start_urls", [])}
-        host = parts.hostname or ""
-        if host not in hosts:
-            return f"host {host} is not the registry entry's ({', '.join(sorted(hosts))})"
-        if _private(host) and not any(_private(h) for h in hosts):
-            return f"{host} is a private or loopback address"
-        return None
+        return refusal(request.url, request.meta.get("site"))
 
     def process_request(self, request, spider=None):
         reason = self.refusal(request)
@@ -85,7 +73,20 @@ class HostGuardMiddleware(CrawlerBound):
             _log(self.crawler, request, status=None, bytes=0, outcome="refused", reason=reason)
             _count(self.crawler, request, "refused")
             raise IgnoreRequest(reason)
+        if request.meta.get("site") and not request.meta.get("redirect_times"):
+            self.requests += 1
+            if self.limit and self.requests > self.limit:
+                self._bounded(request)
         return None
+
+    def _bounded(self, request) -> None:
+        reason = f"requests per run: the limit of {self.limit} (NIANBAO_MAX_REQUESTS) was reached"
+        stats = self.crawler.stats
+        if not stats.get_value("nianbao/bound/requests_per_run"):
+            stats.set_value("nianbao/bound/requests_per_run", self.limit)
+            _log(self.crawler, request, status=None, bytes=0, outcome="bounded", reason=reason)
+            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="bound_requests_per_run"))
+        raise IgnoreRequest(reason)
 
 
 class ResumeMiddleware(CrawlerBound):
@@ -126,6 +127,17 @@ class FetchLogMiddleware(CrawlerBound):
     def process_response(self, request, response, spider=None):
         if "resumed" in response.flags:
             return response  # answered from the archive: nothing crossed the network
+        refused = _refused_redirect(request, response)
+        if refused:
+            _log(self.crawler, request, status=response.status, bytes=0, outcome="refused", reason=refused)
+            _count(self.crawler, request, "refused")
+            raise IgnoreRequest(refused)
+        too_large = _decompression_bomb(request, response, self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        if too_large:
+            _log(self.crawler, request, status=response.status, bytes=len(response.body), outcome="too_large",
+                 reason=too_large)
+            _count(self.crawler, request, "too_large")
+            raise IgnoreRequest(too_large)
         size, sha256 = _size_and_digest(request, response)
         blocked = block_reason(response, request)
         if blocked:
@@ -165,3 +177,36 @@ def _failure_outcome(exception) -> str:
     if "download max size" in str(exception):
         return "too_large"  # DOWNLOAD_MAXSIZE: cancelled once the size is known to be too large
     return "error"
+
+
+def _refused_redirect(request, response) -> str | None:
+    """A redirect to somewhere no crawl goes (file://, ftp:, another scheme). Scrapy drops such a
+    redirect without a word; redirects to other hosts are refused by HostGuard on the way out."""
+    location = response.headers.get("Location")
+    if not 300 <= response.status < 400 or not location:
+        return None
+    target = urljoin(request.url, location.decode("latin-1").strip())
+    reason = refusal(target, None)
+    return f"redirect to {target}: {reason}" if reason else None
+
+
+def _decompression_bomb(request, response, default_limit: int) -> str | None:
+    """A compressed body that inflates past the size limit (a gzip bomb): found by inflating it
+    in bounded steps before Scrapy's own decompression would record it as fetched."""
+    encodings = [e.strip().lower() for e in b",".join(response.headers.getlist("Content-Encoding")).split(b",")]
+    limit = request.meta.get("download_maxsize", default_limit)
+    if not limit or not any(e in (b"gzip", b"x-gzip", b"deflate") for e in encodings):
+        return None
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header, detected
+    total, data = 0, response.body
+    try:
+        while data:
+            chunk = inflater.decompress(data, 1 << 20)
+            total += len(chunk)
+            if total > limit:
+                return (f"decompressed body larger than download max size ({limit}): "
+                        f"{len(response.body)} bytes compressed, over {total} inflated")
+            data = inflater.unconsumed_tail
+    except zlib.error:
+        return None  # not what it says it is: Scrapy's own decompression will report it
+    return None

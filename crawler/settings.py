@@ -48,3 +48,15 @@ ITEM_PIPELINES = {
 
 # Where the archive lives; `nianbao crawl --data DIR` sets it.
 NIANBAO_DATA = "data"
+
+# Bounds: a column or a run can never grow without end (endless 下一页 chains, a pager declaring
+# 5,000,000 pages). Each one, when hit, is recorded in the fetch log and the crawl summary.
+NIANBAO_MAX_LIST_PAGES_PER_COLUMN = 200
+NIANBAO_MAX_ITEMS_PER_COLUMN = 5000
+NIANBAO_MAX_REQUESTS = 200000  # per run; 0 = no bound
+# Discovery (registry entries with a `portal:` root; crawler/discovery.py). The caps bound one
+# portal's walk; when one is hit the per-site summary says so.
+NIANBAO_DISCOVERY_MAX_PAGES = 150  # pages requested per portal while looking for its 年报 columns
+NIANBAO_DISCOVERY_MAX_DEPTH = 6  # links from the root (首页 → 政务公开 → … → a department's 年报 column is 5)
+NIANBAO_REDISCOVER_DAYS = 30  # a nightly run crawls known columns; it walks a portal again after this many days
+NIANBAO_REDISCOVER = False  # `nianbao crawl --rediscover`: walk every portal now

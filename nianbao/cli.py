@@ -1,4 +1,4 @@
-"""The ``nianbao`` command: portal, crawl, extract, reextract, export, serve, demo."""
+"""The ``nianbao`` command: portal, crawl, discover, sites, extract, reextract, export, serve, demo."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import click
 
 PACKAGE = Path(__file__).resolve().parent
 SAMPLE_SITES = PACKAGE / "portal" / "sites.yml"
+SAMPLE_PORTALS = PACKAGE / "portal" / "portals.yml"
 
-EXIT_UNREADABLE = 2  # also click's code for bad usage
+EXIT_UNREADABLE = 2  # also click's code for bad usage and a bad registry
 EXIT_NOTHING_FOUND = 3
 EXIT_GONE_QUIET = 4
 EXIT_FAILURE_RATE = 5
@@ -24,9 +25,10 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: another writer holds the archive; a scheduler may
 _CRAWL_EXITS = """
   0   the crawl ran and found reports
   1   an unexpected error (the traceback says where; the log file under DIR/logs/ has the crawl)
-  2   bad usage: an unknown option or value, a registry that does not load
+  2   bad usage or a bad registry (one line names the file, the entry and the problem)
   3   the crawl found no report at all
-  4   a site that yielded reports in an earlier run yielded none this time
+  4   a site that yielded reports in an earlier run yielded none this time, or a portal: site whose
+      discovery found no 年报 column or was blocked
 """
 _BUSY_EXIT = """  75  another writer (crawl, nightly, import, reextract, merge) holds the archive's lock DIR/writer.lock;
       nothing was done: try again later
@@ -55,7 +57,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@click.group()
+class _Main(click.Group):
+    """A registry that cannot be used ends any command with one line naming file, entry and
+    problem, and exit code 2: never a traceback."""
+
+    def invoke(self, ctx):
+        from crawler.sites import RegistryError
+
+        try:
+            return super().invoke(ctx)
+        except RegistryError as exc:
+            click.echo(f"error: bad registry: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Main)
 @click.version_option(package_name="nianbao")
 def main():
     """nianbao: the open archive of China's 政府信息公开工作年度报告."""
@@ -79,10 +95,11 @@ def portal(port, flaky, seed):
 
 
 def run_crawl(sites: list[str], data: Path, settings: dict, portal_url: str | None = None,
-              shard: str | None = None, command: str = "crawl") -> dict:
-    """Run the real Scrapy engine over the registry (or one shard of it); returns the crawl's stats.
+              shard: str | None = None, portals: str | None = None, region: str | None = None,
+              command: str = "crawl") -> dict:
+    """Run the real Scrapy engine over the registry (or one shard or region of it); returns the crawl's stats.
 
-    Scrapy's log goes to DIR/logs/COMMAND-TIME.log; the console gets warnings, and a live table per
+    Scrapy's log goes to DIR/logs/COMMAND-TIME-PID.log; the console gets warnings, and a live table per
     site when it is a terminal."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -92,7 +109,7 @@ def run_crawl(sites: list[str], data: Path, settings: dict, portal_url: str | No
 
     from . import progress
 
-    loaded = registry.select_shard(registry.load(sites, portal=portal_url), shard)
+    loaded = registry.select(sites, portals=portals, portal=portal_url, region=region, shard=shard)
     merged = Settings()
     merged.setmodule("crawler.settings", priority="project")
     merged.set("NIANBAO_DATA", str(data), priority="cmdline")
@@ -105,7 +122,8 @@ def run_crawl(sites: list[str], data: Path, settings: dict, portal_url: str | No
     out = progress.console()
     handler = progress.console_warnings(merged.get("LOG_LEVEL"), out) if merged.get("LOG_FILE") else None
     crawler = process.create_crawler(ColumnSpider)
-    process.crawl(crawler, sites_files=",".join(str(s) for s in sites), portal=portal_url, shard=shard)
+    process.crawl(crawler, sites_files=",".join(str(s) for s in sites), portal=portal_url, shard=shard,
+                  portals=str(portals) if portals else None, region=region)
     try:
         if out.is_terminal:
             with progress.CrawlProgress(crawler, [s.id for s in loaded], out):
@@ -118,6 +136,55 @@ def run_crawl(sites: list[str], data: Path, settings: dict, portal_url: str | No
 
             logging.root.removeHandler(handler)
     return crawler.stats.get_stats()
+
+
+def _registry(sites, portals, portal_url, region=None, shard=None) -> list:
+    """The registry a command works on; a bad file prints one line naming file and entry, and exits 2."""
+    from crawler import sites as registry
+
+    if not sites and not portals:
+        raise click.UsageError("give --sites FILE (YAML) or --portals FILE (CSV of portal roots), or both")
+    try:
+        selected = registry.select(list(sites), portals=portals, portal=portal_url, region=region, shard=shard)
+    except registry.RegistryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if region and not selected:
+        click.echo(f"error: no registry entry lies in --region {region}", err=True)
+        sys.exit(2)
+    return selected
+
+
+def _discovery_lines(sites: dict) -> list[str]:
+    """Per portal site: what discovery made of it. Sites whose walk found nothing are problems (exit 4)."""
+    lines, problems = [], []
+    for site, counts in sorted(sites.items()):
+        line = counts.get("discovery")
+        if not isinstance(line, str):
+            continue
+        lines.append(f"{site}: {line}")
+        if counts.get("discovery_outcome") in ("none", "blocked") or (
+                counts.get("discovery_outcome") == "capped" and not counts.get("columns_found")):
+            problems.append(site)
+    for line in lines:
+        click.echo(line, err=True)
+    return problems
+
+
+_REGISTRY_OPTIONS = [
+    click.option("--sites", "sites", multiple=True, type=click.Path(exists=True),
+                 help="Registry YAML (repeatable): start_urls columns and/or portal: roots."),
+    click.option("--portals", type=click.Path(exists=True, dir_okay=False),
+                 help="CSV of portal roots (format of ../shared/registry/portals.csv): one portal: site per row."),
+    click.option("--region", help="Only this part of the country: 福建省/泉州市 (leading region parts) or an adcode "
+                                  "prefix such as 3505."),
+]
+
+
+def registry_options(command):
+    for option in reversed(_REGISTRY_OPTIONS):
+        command = option(command)
+    return command
 
 
 def _parse_settings(pairs) -> dict:
@@ -149,7 +216,7 @@ def _extract_stage(data: Path, all_versions: bool = False) -> dict:
 
 
 SITE_COUNTS = ("reports_found", "new_versions", "unchanged", "skipped", "blocked", "refused", "robots", "too_large",
-               "failed", "http_error")
+               "failed", "http_error", "skipped_links", "not_a_file", "bounded", "listed", "declared", "coverage_short")
 
 
 def _per_site(stats: dict) -> dict:
@@ -158,6 +225,11 @@ def _per_site(stats: dict) -> dict:
         if key.startswith("nianbao/site/"):
             site, name = key[len("nianbao/site/"):].rsplit("/", 1)
             sites.setdefault(site, dict.fromkeys(SITE_COUNTS, 0))[name] = value
+    for counts in sites.values():
+        if counts.get("declared"):  # the coverage check: what was read against what the columns declare
+            counts["coverage"] = f"found {counts.get('listed', 0)} of {counts['declared']}"
+        elif counts.get("declared_pages"):
+            counts["coverage"] = f"found {counts.get('pages_read', 0)} of {counts['declared_pages']} pages"
     return sites
 
 
@@ -183,10 +255,11 @@ def _print_sites(sites: dict) -> None:
 
     table = Table(title="crawl summary per site")
     table.add_column("site", no_wrap=True)
-    for name in SITE_COUNTS:
+    shown = (*SITE_COUNTS[:10], "coverage")
+    for name in shown:
         table.add_column(name.replace("_", " "), justify="right")
     for site, counts in sorted(sites.items()):
-        table.add_row(site, *(str(counts.get(n, 0)) for n in SITE_COUNTS))
+        table.add_row(site, *(str(counts.get(n, "")) for n in shown))
     console().print(table)
 
 
@@ -218,26 +291,31 @@ def _summary(stats: dict, extraction: dict, data: Path) -> dict:
         "too_large": stats.get("nianbao/too_large", 0),
         "failed_fetches": stats.get("nianbao/failed", 0),
         "http_errors": stats.get("nianbao/http_error", 0),
+        "skipped_links": stats.get("nianbao/skipped_links", 0),
+        "bounds_hit": {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("nianbao/bound/")},
+        "warnings": [w for w in str(stats.get("nianbao/warnings") or "").split("\n") if w],
         **{k: v for k, v in extraction.items() if k != "failures"},
         "sites": _per_site(stats),
     }
 
 
 @main.command(epilog=CRAWL_EPILOG)
-@click.option("--sites", "sites", multiple=True, required=True, type=click.Path(exists=True), help="Registry YAML (repeatable).")
+@registry_options
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True, help="Archive directory.")
 @click.option("-s", "settings", multiple=True, help="Scrapy setting NAME=VALUE (repeatable).")
 @click.option("--portal-url", help="Base URL substituted for ${PORTAL} in the registry.")
 @click.option("--no-extract", is_flag=True, help="Only fetch and archive; run extraction later.")
 @click.option("--shard", help="I/N: crawl only the registry entries whose host hashes to shard I of N.")
-def crawl(sites, data, settings, portal_url, no_extract, shard):
+@click.option("--rediscover", is_flag=True, help="Walk every portal: entry's navigation again now, instead of "
+                                                 "crawling its known columns (default: every NIANBAO_REDISCOVER_DAYS).")
+def crawl(sites, portals, region, data, settings, portal_url, no_extract, shard, rediscover):
     """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract."""
     from archive.store import Archive
-    from crawler import sites as registry
 
-    site_ids = [s.id for s in registry.select_shard(registry.load(list(sites), portal=portal_url), shard)]
+    site_ids = [s.id for s in _registry(sites, portals, portal_url, region, shard)]
+    overrides = {**({"NIANBAO_REDISCOVER": True} if rediscover else {}), **_parse_settings(settings)}
     with _writing(data, "crawl"):
-        stats = run_crawl(list(sites), data, _parse_settings(settings), portal_url, shard)
+        stats = run_crawl(list(sites), data, overrides, portal_url, shard, portals, region)
         _record_sites(data, stats)
         extraction = {} if no_extract else _extract_stage(data)
         summary = _summary(stats, extraction, data)
@@ -246,7 +324,13 @@ def crawl(sites, data, settings, portal_url, no_extract, shard):
         write_cdxj(data / "warcs")
         quiet = _gone_quiet(Archive(data), site_ids, summary["sites"], stats.get("nianbao/run_id"))
     _print_sites(summary["sites"])
+    for warning in summary["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
+    undiscovered = _discovery_lines(summary["sites"])
+    if undiscovered:
+        click.echo(f"error: discovery found no 年报 column on: {', '.join(undiscovered)}", err=True)
+        sys.exit(EXIT_GONE_QUIET)
     if summary["reports_found"] == 0 and site_ids:
         click.echo("error: the crawl found no report at all", err=True)
         sys.exit(EXIT_NOTHING_FOUND)
@@ -256,25 +340,31 @@ def crawl(sites, data, settings, portal_url, no_extract, shard):
 
 
 @main.command(epilog=NIGHTLY_EPILOG)
-@click.option("--sites", "sites", multiple=True, required=True, type=click.Path(exists=True), help="Registry YAML (repeatable).")
+@registry_options
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True, help="Archive directory.")
 @click.option("-s", "settings", multiple=True, help="Scrapy setting NAME=VALUE (repeatable).")
 @click.option("--portal-url", help="Base URL substituted for ${PORTAL} in the registry.")
 @click.option("--max-failure-rate", default=0.05, show_default=True, type=click.FloatRange(0, 1),
               help="Exit 5 when more requests than this share fail for good.")
-def nightly(sites, data, settings, portal_url, max_failure_rate):
-    """The scheduled run: lock, resumable incremental crawl, extraction, search index, atomic publish."""
+@click.option("--rediscover", is_flag=True, help="Walk every portal: entry's navigation tonight.")
+@click.option("--rediscover-days", type=click.FloatRange(min=0), default=None,
+              help="Walk a portal again when its last walk is this old (default: NIANBAO_REDISCOVER_DAYS, 30).")
+def nightly(sites, portals, region, data, settings, portal_url, max_failure_rate, rediscover, rediscover_days):
+    """The scheduled run: lock, resumable incremental crawl, extraction, search index, atomic publish.
+
+    Portal sites crawl their known columns; their navigation is walked again on its own schedule.
+    """
     from archive.store import Archive
-    from crawler import sites as registry
 
     from . import nightly as night
 
     try:
         with night.exclusive(data):
-            site_ids = [s.id for s in registry.load(list(sites), portal=portal_url)]
+            site_ids = [s.id for s in _registry(sites, portals, portal_url, region)]
             resumed = (data / night.JOBDIR_NAME).exists()
-            overrides = {"JOBDIR": str(data / night.JOBDIR_NAME), "RETRY_TIMES": 3, **_parse_settings(settings)}
-            stats = run_crawl(list(sites), data, overrides, portal_url, command="nightly")
+            overrides = {"JOBDIR": str(data / night.JOBDIR_NAME), "RETRY_TIMES": 3,
+                         **night.discovery_settings(rediscover, rediscover_days), **_parse_settings(settings)}
+            stats = run_crawl(list(sites), data, overrides, portal_url, None, portals, region, command="nightly")
             night.clear_jobdir(data, stats)
             extraction = _extract_stage(data)
             archive = Archive(data)
@@ -295,6 +385,10 @@ def nightly(sites, data, settings, portal_url, max_failure_rate):
               "quiet_sites": quiet, "unreachable_sites": unreachable, "extracted": extraction["extracted"], "extraction_failed": extraction["failed"],
               "bytes": stats.get("downloader/response_bytes", 0)}
     click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    undiscovered = _discovery_lines(_per_site(stats))
+    if undiscovered:
+        click.echo(f"error: discovery found no 年报 column on: {', '.join(undiscovered)}", err=True)
+        sys.exit(EXIT_GONE_QUIET)
     if stats.get("nianbao/reports_found", 0) == 0 and site_ids:
         click.echo("error: the crawl found no report at all", err=True)
         sys.exit(EXIT_NOTHING_FOUND)
@@ -464,7 +558,7 @@ def demo(data, no_serve, port):
     with Portal(port=_free_port()) as server, _writing(data, "demo"):
         click.echo(f"sample portal: {server.url}/")
         stats = run_crawl(
-            [str(SAMPLE_SITES)], data,
+            [str(SAMPLE_SITES), str(SAMPLE_PORTALS)], data,
             {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"},
             server.url, command="demo",
         )
@@ -474,6 +568,7 @@ def demo(data, no_serve, port):
 
         write_cdxj(data / "warcs")
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
+        _discovery_lines(summary["sites"])  # the front door's walk: columns found, in how many pages
         if no_serve:
             return
         process = archive_serve.start(data / DB_NAME, port)
@@ -483,6 +578,55 @@ def demo(data, no_serve, port):
                 time.sleep(0.5)
         except KeyboardInterrupt:
             process.terminate()
+
+
+@main.command()
+@click.argument("url")
+@click.option("--max-pages", default=150, show_default=True, type=click.IntRange(1, 100000),
+              help="Pages the walk may request (NIANBAO_DISCOVERY_MAX_PAGES).")
+@click.option("--name", help="The government's name (default: the portal's SiteName or <title>).")
+@click.option("-s", "settings", multiple=True, help="Scrapy setting NAME=VALUE (repeatable).")
+def discover(url, max_pages, name, settings):
+    """Walk one portal from URL and print, as registry YAML, the 年报 columns found and the evidence.
+
+    Exit 4 when no column is found or the portal blocks the walk (the reason is printed).
+    """
+    import tempfile
+
+    from crawler.discovery import Walk
+
+    from .discover import registry_yaml, run_discovery
+
+    with tempfile.TemporaryDirectory(prefix="nianbao-discover-") as scratch:
+        overrides = {"NIANBAO_DISCOVERY_MAX_PAGES": max_pages, "LOG_LEVEL": "WARNING", **_parse_settings(settings)}
+        try:
+            walk: Walk = run_discovery(url, Path(scratch), overrides, name)
+        except ValueError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+    outcome, line = walk.outcome()
+    click.echo(registry_yaml(url, walk), nl=False)
+    click.echo(f"{url}: {line}", err=True)
+    if not walk.columns:
+        sys.exit(4)
+
+
+@main.command(name="sites")
+@registry_options
+@click.option("--portal-url", help="Base URL substituted for ${PORTAL} in the registry.")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path),
+              help="An archive: says which sites a crawl verified (found a report there).")
+@click.option("--list", "as_list", is_flag=True, help="List every entry (tab-separated) after the counts.")
+def sites_command(sites, portals, region, portal_url, data, as_list):
+    """Validate the registry and count its entries by province and level; say which a crawl verified."""
+    from .registry_report import counts_table, entry_lines, verified_ids
+
+    loaded = _registry(sites, portals, portal_url, region)
+    verified = verified_ids(data) if data else set()
+    click.echo(counts_table(loaded, verified))
+    if as_list:
+        for line in entry_lines(loaded, verified):
+            click.echo(line)
 
 
 if __name__ == "__main__":

@@ -79,6 +79,17 @@ def summarise(archive: Archive, run_id: int, stats: dict) -> dict:
     return {"total": total, "sites": sites}
 
 
+def discovery_settings(rediscover: bool, every_days: float | None) -> dict:
+    """A nightly run crawls the known columns of portal sites; it walks a portal's navigation again
+    only when its last walk is older than NIANBAO_REDISCOVER_DAYS (default 30), or with --rediscover."""
+    settings: dict = {}
+    if rediscover:
+        settings["NIANBAO_REDISCOVER"] = True
+    if every_days is not None:
+        settings["NIANBAO_REDISCOVER_DAYS"] = every_days
+    return settings
+
+
 def failure_rate(stats: dict) -> float:
     """Requests that failed for good (retries exhausted) per request made."""
     requests = stats.get("downloader/request_count", 0) or 1

@@ -18,6 +18,8 @@ import pytest
 from .conftest import EXPECTED, FAST, ROOT, SAMPLE_SITES, nianbao, seed_path
 from .processes import processes_mentioning
 
+FRONT_DOOR = json.loads((ROOT / "nianbao" / "portal" / "frontdoor.json").read_text(encoding="utf-8"))
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -44,9 +46,13 @@ def test_extract_unreadable_file_exits_non_zero_with_a_message(tmp_path):
 
 def test_demo_then_export_lists_every_report_once(tmp_path):
     data = tmp_path / "demo"
-    nianbao("demo", "--no-serve", "--data", data, timeout=600)
+    demo = nianbao("demo", "--no-serve", "--data", data, timeout=600)
     records = [json.loads(line) for line in nianbao("export", "--data", data).stdout.splitlines()]
-    assert Counter((r["agency"], r["year"]) for r in records) == Counter((e["agency"], e["year"]) for e in EXPECTED)
+    # the hand-written columns, and the township columns only discovery from the front door finds
+    want = EXPECTED + FRONT_DOOR["reports"]
+    assert Counter((r["agency"], r["year"]) for r in records) == Counter((e["agency"], e["year"]) for e in want)
+    # sites.yml names the district's four columns; the walk leaves them to it and finds the townships'
+    assert "350504: 3 column(s) in" in demo.stderr and "and 4 linked column(s) other registry entries crawl" in demo.stderr
     assert all(r["versions"] >= 1 and r["first_seen"] and r["url"].startswith("http://127.0.0.1:") for r in records)
 
 

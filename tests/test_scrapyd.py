@@ -17,7 +17,7 @@ import yaml
 from crawler.sites import load, shard_of
 from nianbao.portal.server import Portal
 
-from .conftest import ROOT, SAMPLE_SITES, nianbao
+from .conftest import EXPECTED, ROOT, SAMPLE_SITES, nianbao
 
 SETTINGS = ["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "LOG_LEVEL=WARNING"]
 
@@ -111,7 +111,7 @@ def test_two_scrapyd_shards_merged_equal_one_machine(tmp_path, scrapyd):
         nianbao("crawl", "--sites", registry, "--data", tmp_path / "single", *[x for s in SETTINGS for x in ("-s", s)])
 
     single, combined = exported(tmp_path / "single"), exported(tmp_path / "merged")
-    assert len(single) == 45 and combined == single
+    assert len(single) == len(EXPECTED) and combined == single
     import sqlite3
 
     counts = {name: sqlite3.connect(tmp_path / name / "nianbao.db").execute(

@@ -95,7 +95,7 @@ def asgi_wrapper(datasette):
             slot = slots.setdefault(loop, asyncio.Semaphore(SQL_AT_ONCE))
             try:
                 await asyncio.wait_for(slot.acquire(), SQL_WAIT_S)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 body = json.dumps({"ok": False, "error": "busy: other SQL queries are running, retry in a few seconds "
                                    "（查询繁忙，请稍后重试）"}, ensure_ascii=False).encode()
                 await send({"type": "http.response.start", "status": 503,

@@ -1,21 +1,41 @@
-"""What every CMS family provides, and the reading shared by all of them."""
+"""What every CMS family provides, and the reading shared by all of them.
+
+A family reads one kind of platform's column: its list items, the request for the next
+list page (``next_pages``), what the column declares about its own size (``declared``)
+and, on an article page, its metadata and the files that can carry the report.
+
+Paging is a chain: each list page asks for the one after it, with whatever state the
+platform needs carried along (``Next.state``). A count a page declares is a number to
+check the crawl against (crawler/coverage.py), never a loop bound: the spider bounds
+every column by its own settings.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from scrapy.http import Response
 
-DOCUMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx")
-_DATE = re.compile(r"(20\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})")
+DOCUMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".ofd", ".zip", ".rar")
+# Download servlets of the common platforms: the URL names no file, the server does.
+DOWNLOAD_SERVLETS = re.compile(
+    r"(downfile\.jsp|download\.jsp|downloadfile|filedownload|getfile|attachment/|/attach/|"
+    r"DownloadAttachUrl|download\.do|down\.jsp|fileDown)", re.I)
+FILE_PARAMS = ("filename", "fileName", "file", "filepath", "filePath", "name")
+# jpage answers split dates over lines ("2026-\n 01-\n 23")
+_DATE = re.compile(r"(20\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 # Site chrome never holds column items.
 CHROME_XPATH = (
     "ancestor::*[contains(@class,'nav') or contains(@class,'header') or contains(@class,'footer') "
     "or contains(@class,'breadcrumb') or contains(@class,'crumb') or contains(@id,'nav')]"
 )
-META_LABELS = ("索引号", "发布机构", "公文生成日期", "生成日期", "发文日期", "成文日期", "发布日期", "文号", "主题分类", "体裁分类")
+META_LABELS = ("索引号", "发布机构", "发文机关", "公文生成日期", "生成日期", "发文日期", "成文日期", "发布日期", "文号",
+               "主题分类", "体裁分类")
+_RECORDS = re.compile(r"共\s*(\d+)\s*条")
+_PAGES = re.compile(r"共\s*(\d+)\s*页|\d+\s*/\s*(\d+)\s*页")
+MAX_URL_LENGTH = 2083  # what browsers and most servers accept; longer is a broken or hostile link
 
 
 @dataclass(frozen=True)
@@ -25,12 +45,69 @@ class ListItem:
     date: str | None = None
 
 
+@dataclass(frozen=True)
+class Next:
+    """The request for the next list page: a GET, or a POST of ``formdata``; ``state`` reaches the
+    family again with that page's response (``response.meta["cms_state"]``)."""
+
+    url: str
+    formdata: dict | None = None
+    state: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What a column says about its own size: records and/or pages, and where it said so."""
+
+    records: int | None = None
+    pages: int | None = None
+    source: str = ""
+
+
 def normalise_date(text: str | None) -> str | None:
     match = _DATE.search(text or "")
     if not match:
         return None
     y, m, d = (int(g) for g in match.groups())
     return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def unfetchable(href: str | None) -> str | None:
+    """Why a link cannot be fetched, or None. Such links are common in lists (javascript:void(0)
+    labelled as a PDF, tel:, mailto:) and must never end the page they sit on."""
+    if href is None:
+        return "no href"
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return "empty or in-page link"
+    if len(href) > MAX_URL_LENGTH:
+        return f"link longer than {MAX_URL_LENGTH} characters"
+    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", href)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        return f"{scheme.group(1).lower()}: link"
+    if any(ord(c) < 32 for c in href):
+        return "malformed link (control characters)"
+    try:
+        parts = urlsplit(href)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError as exc:
+        return f"malformed link ({exc})"
+    return None
+
+
+def file_name_in_url(url: str) -> str | None:
+    """A file name a download URL carries: the path's last part, or a filename= style parameter."""
+    parts = urlsplit(url)
+    last = unquote(parts.path.rsplit("/", 1)[-1])
+    if last.lower().endswith(DOCUMENT_EXTENSIONS):
+        return last
+    query = parse_qs(parts.query)
+    for key in FILE_PARAMS:
+        for value in query.get(key, []):
+            name = unquote(value).rsplit("/", 1)[-1]
+            if name.lower().endswith(DOCUMENT_EXTENSIONS):
+                return name
+    return None
 
 
 class CmsFamily:
@@ -45,20 +122,32 @@ class CmsFamily:
         return False
 
     def list_items(self, response: Response) -> list[ListItem]:
-        """Links in the page body (not its chrome) with their titles and dates."""
+        """Links in the page body (not its chrome) with their titles and dates. Links that cannot be
+        fetched are kept: the spider logs and skips them."""
         items = []
-        for link in response.xpath(f"//li[a][not({CHROME_XPATH})] | //tr[td/a][not({CHROME_XPATH})]"):
+        rows = f"//li[.//a][not({CHROME_XPATH})] | //tr[td//a][not({CHROME_XPATH})] | //dd[.//a][not({CHROME_XPATH})]"
+        for link in response.xpath(rows):
             anchor = link.xpath(".//a[@href][1]")
             title = (anchor.xpath("@title").get() or "".join(anchor.xpath(".//text()").getall())).strip()
             href = anchor.xpath("@href").get()
-            if title and href and not href.startswith(("javascript:", "#", "mailto:")):
+            if title and href is not None and not href.strip().startswith("#"):
                 date = normalise_date(" ".join(link.xpath(".//text()").getall()))
-                items.append(ListItem(title, response.urljoin(href), date))
+                url = href if unfetchable(href) else response.urljoin(href.strip())
+                items.append(ListItem(title, url, date))
         return items
 
-    def next_pages(self, response: Response) -> list[str]:
-        """Further list pages to read from this one."""
+    def next_pages(self, response: Response) -> list[Next]:
+        """The request(s) for the list page after this one."""
         return []
+
+    def declared(self, response: Response) -> Declared | None:
+        """The column's size as the page states it in text (共N条 / 共N页), if it does."""
+        text = " ".join(response.xpath("//body//text()[not(ancestor::script)]").getall()) if _is_html(response) else ""
+        records, pages = _RECORDS.search(text), _PAGES.search(text)
+        if not records and not pages:
+            return None
+        return Declared(int(records.group(1)) if records else None,
+                        int(pages.group(1) or pages.group(2)) if pages else None, "共N条/共N页")
 
     # ---------------------------------------------------------------- article pages
 
@@ -74,7 +163,7 @@ class CmsFamily:
         for name in ("ArticleTitle", "PubDate", "ContentSource", "ColumnName", "SiteName"):
             value = response.xpath(f"//meta[@name='{name}']/@content").get()
             if value:
-                meta[name] = value
+                meta[name] = value.strip()
         return meta
 
     def published(self, meta: dict, response: Response) -> str | None:
@@ -84,23 +173,43 @@ class CmsFamily:
         return normalise_date(" ".join(response.css(".info ::text, .time ::text, .date ::text").getall()))
 
     def attachments(self, response: Response) -> list[str]:
-        """Every file on the article page that can carry the report, viewers included."""
+        """Every file on the article page that can carry the report, viewers included: links whose URL
+        or text names a document file, download servlets (downfile.jsp, download.jsp …) and links
+        labelled 附件. What each one really is, the server says when it is fetched. Links that cannot
+        be fetched are returned as written, for the spider to log."""
         urls = []
-        for anchor in response.xpath("//a[@href]"):
+        for anchor in response.xpath(f"//a[@href][not({CHROME_XPATH})]"):
             href = anchor.xpath("@href").get().strip()
-            text = "".join(anchor.xpath(".//text()").getall()).strip().lower()
-            path = urlsplit(href).path.lower()
-            # CMSs hide files behind opaque download URLs; the link text still names the file
-            if path.endswith(DOCUMENT_EXTENSIONS) or text.endswith(DOCUMENT_EXTENSIONS):
-                urls.append(response.urljoin(href))
+            text = "".join(anchor.xpath(".//text()").getall()).strip()
+            if _is_attachment(href, text):
+                # a javascript:void(0) labelled as a PDF is kept as written: the spider logs and skips it
+                urls.append(href if unfetchable(href) else response.urljoin(href))
         for src in response.xpath("//iframe/@src | //embed/@src | //object/@data").getall():
             urls += self._embedded(response, src)
         return list(dict.fromkeys(urls))
 
     @staticmethod
     def _embedded(response: Response, src: str) -> list[str]:
+        if unfetchable(src):
+            return []
         parts = urlsplit(src)
         if parts.path.lower().endswith(".pdf"):
             return [response.urljoin(src)]
         files = parse_qs(parts.query).get("file", [])
-        return [response.urljoin(f) for f in files]
+        return [response.urljoin(f) for f in files if not unfetchable(f)]
+
+
+def _is_attachment(href: str, text: str) -> bool:
+    path = urlsplit(href).path.lower()
+    lowered = text.lower()
+    return (path.endswith(DOCUMENT_EXTENSIONS) or lowered.endswith(DOCUMENT_EXTENSIONS)
+            or bool(file_name_in_url(href)) or bool(DOWNLOAD_SERVLETS.search(href))
+            or re.match(r"^附件\s*\d*\s*[:：.、]?", text) is not None)
+
+
+def _is_html(response) -> bool:
+    try:
+        response.xpath("/")
+        return True
+    except (AttributeError, NotImplementedError, ValueError):
+        return False

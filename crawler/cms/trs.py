@@ -1,13 +1,54 @@
-"""TRS WCM: columns are index.html, index_1.html … and the pager is a script call
-``createPageHTML(pageCount, currentIndex, "index", "html")``."""
+"""TRS WCM: list pages index.html, index_1.html … (or .shtml), paged by a script call.
+
+Forms seen on real portals (public crawlers of TRS sites, see README "CMS families"):
+
+- ``createPageHTML(5, 0, "index", "html")`` — page count, 0-based current page, stem, extension;
+  page n > 0 is ``index_n.html``.
+- ``createPageHTML('page_div', 5, 1, 'index', 'shtml', 72)`` — container id, page count, 1-based
+  current page, stem, extension, record count; page n > 1 is ``index_n.shtml``.
+- Either with variables: ``var countPage = 5; var currentPage = 0; createPageHTML(countPage, currentPage, …)``,
+  and ``m_nRecordCount`` for the records.
+
+The count is read to check coverage against; the next page is always the current one plus one.
+"""
 
 from __future__ import annotations
 
 import re
 
-from .base import CmsFamily
+from .base import CmsFamily, Declared, Next
 
-_PAGER = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([^\"']+)[\"']\s*,\s*[\"']([^\"']+)[\"']")
+_CALL = re.compile(r"createPageHTML\s*\(([^)]*)\)")
+_VAR = re.compile(r"var\s+(\w+)\s*=\s*[\"']?(\d+)[\"']?")
+_RECORD_COUNT = re.compile(r"m_nRecordCount\s*=\s*[\"']?(\d+)")
+
+
+def _arguments(text: str) -> list[str] | None:
+    """The createPageHTML call's arguments as written, variables resolved to their numbers."""
+    calls = [c for c in _CALL.findall(text) if c.strip() and not re.search(r"_n\w+|\bfunction\b", c)]
+    if not calls:
+        return None
+    variables = dict(_VAR.findall(text))
+    args = [a.strip().strip("\"'") for a in calls[-1].split(",")]
+    return [variables.get(a, a) for a in args]
+
+
+def pager(text: str) -> dict | None:
+    """{count, current, stem, ext, first, records} of the page's createPageHTML call, or None."""
+    args = _arguments(text)
+    if not args:
+        return None
+    try:
+        if len(args) >= 6 and not args[0].isdigit():  # ('page_div', count, current, stem, ext, records)
+            return {"count": int(args[1]), "current": int(args[2]), "stem": args[3], "ext": args[4],
+                    "first": 1, "records": int(args[5]) if args[5].isdigit() else None}
+        if len(args) >= 4:  # (count, current, stem, ext)
+            records = _RECORD_COUNT.search(text)
+            return {"count": int(args[0]), "current": int(args[1]), "stem": args[2], "ext": args[3], "first": 0,
+                    "records": int(records.group(1)) if records else None}
+    except ValueError:
+        return None
+    return None
 
 
 class Trs(CmsFamily):
@@ -15,13 +56,21 @@ class Trs(CmsFamily):
 
     @classmethod
     def detect(cls, response) -> bool:
-        return bool(_PAGER.search(response.text)) or "TRS_Editor" in response.text
+        text = response.text
+        return pager(text) is not None or "TRS_Editor" in text or "trs_editor" in text.lower()
 
-    def next_pages(self, response) -> list[str]:
-        match = _PAGER.search(response.text)
-        if not match:
+    def next_pages(self, response) -> list[Next]:
+        found = pager(response.text)
+        if not found:
             return []
-        count, current, stem, ext = int(match.group(1)), int(match.group(2)), match.group(3), match.group(4)
-        if current != 0:
-            return []  # the first page already asked for every page
-        return [response.urljoin(f"{stem}_{n}.{ext}") for n in range(1, count)]
+        following = found["current"] + 1
+        last = found["count"] - 1 if found["first"] == 0 else found["count"]
+        if following > last:
+            return []
+        return [Next(response.urljoin(f"{found['stem']}_{following}.{found['ext']}"))]
+
+    def declared(self, response) -> Declared | None:
+        found = pager(response.text)
+        if not found:
+            return super().declared(response)
+        return Declared(found["records"], found["count"], "createPageHTML")

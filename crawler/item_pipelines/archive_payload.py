@@ -21,7 +21,9 @@ class ArchivePayloadPipeline(CrawlerBound):
     def process_item(self, item, spider=None):
         archive = archive_for(self.crawler)
         report = item["report"]
-        report_id = archive.ensure_report(report["agency"], report["year"], report["title"], item["site"])
+        # a document already archived stays with its report, whatever this fetch's title says
+        report_id = archive.report_of_url(item["url"]) or archive.ensure_report(
+            report["agency"], report["year"], report["title"], item["site"])
         if item.get("unchanged"):
             archive.touch_unchanged(item["url"], Exchange.from_dict(item.get("http")))
             self._count(item, "unchanged")
@@ -63,6 +65,10 @@ class ArchivePayloadPipeline(CrawlerBound):
         self.crawler.stats.inc_value(f"nianbao/site/{item['site']['id']}/{name}")
 
     def close_spider(self, spider=None):
+        check = getattr(self.crawler.spider, "check_coverage", None)
+        if check:
+            check()  # coverage warnings go into this run's stats and fetch log before it is closed
         archive = archive_for(self.crawler)
         stats = {k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
-        archive.finish_run(run_id_for(self.crawler), "finished", stats)
+        # a crawl stopped by SIGINT (Crawler.stop) is no longer "crawling" when it closes
+        archive.finish_run(run_id_for(self.crawler), "finished" if self.crawler.crawling else "stopped", stats)

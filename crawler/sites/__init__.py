@@ -1,8 +1,13 @@
 """The registry of agency portals: YAML files of ``sites:`` entries, validated on load.
 
-An entry is ``{id, name, region, start_urls: [...], cms}``; ``cms`` is optional
-(trs | hanweb | vsb | generic) and detected from the first page when absent.
+An entry is ``{id, name, region, start_urls: [...], cms}`` (hand-verified 年报 columns) or
+``{id, name, region, portal: URL, allowed_hosts?: [...], cms?}`` (a portal root: the crawler
+discovers its columns, crawler/discovery.py); an entry may give both. ``cms`` is optional
+(trs | hanweb | vsb | gkmlpt | fujian | ucap | generic) and detected from the first page when absent;
+``allowed_hosts`` lists hosts beyond the portal's own registrable domain that may be fetched
+(a file server on another domain, say). See crawler/hosts.py for the host policy.
 ``${PORTAL}`` in a URL is replaced by the sample portal's base URL.
+National registries of portal roots (CSV) are read by ``crawler.sites.national``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-CMS_FAMILIES = ("trs", "hanweb", "vsb", "generic")
+CMS_FAMILIES = ("trs", "hanweb", "vsb", "gkmlpt", "fujian", "ucap", "generic")
 HERE = Path(__file__).resolve().parent
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -34,10 +39,17 @@ class Site:
     verified: bool = True
     notes: str | None = None
     hosts: tuple[str, ...] = field(default=())
+    portal: str | None = None  # a portal root: its 年报 columns are discovered
+    allowed_hosts: tuple[str, ...] = field(default=())
+    adcode: str | None = None  # administrative division code, from a national registry
+    level: str | None = None  # province | city | county, from a national registry
+    gk_url: str | None = None  # the portal's 政府信息公开 entry, where a national registry knows it
 
     def as_dict(self) -> dict:
+        # The crawler's host guard reads start_urls: a portal entry's own entry points count as them.
+        urls = list(dict.fromkeys([*self.start_urls, *(u for u in (self.portal, self.gk_url) if u)]))
         return {"id": self.id, "name": self.name, "region": self.region, "cms": self.cms,
-                "start_urls": list(self.start_urls)}
+                "start_urls": urls, "portal": self.portal, "allowed_hosts": list(self.allowed_hosts)}
 
 
 def _site(path: Path, index: int, entry, portal: str | None) -> Site:
@@ -45,32 +57,52 @@ def _site(path: Path, index: int, entry, portal: str | None) -> Site:
     if not isinstance(entry, dict):
         raise RegistryError(f"{where}: expected a mapping, got {type(entry).__name__}")
     where += f" ({entry.get('id', 'no id')})"
-    for key in ("id", "name", "start_urls"):
+    for key in ("id", "name"):
         if not entry.get(key):
             raise RegistryError(f"{where}: missing '{key}'")
+    if not entry.get("start_urls") and not entry.get("portal"):
+        raise RegistryError(f"{where}: missing 'start_urls' (or 'portal', a portal root to discover)")
     if not _ID.match(str(entry["id"])):
         raise RegistryError(f"{where}: id must be lower-case letters, digits, '-' or '_'")
     if entry.get("cms") not in (None, *CMS_FAMILIES):
         raise RegistryError(f"{where}: cms must be one of {', '.join(CMS_FAMILIES)}")
-    urls = entry["start_urls"]
+    urls = entry.get("start_urls") or []
     if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
         raise RegistryError(f"{where}: start_urls must be a list of URLs")
-    if any("${PORTAL}" in u for u in urls):
-        if not portal:
-            raise RegistryError(f"{where}: uses ${{PORTAL}} but no portal URL was given")
-        urls = [u.replace("${PORTAL}", portal.rstrip("/")) for u in urls]
-    for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise RegistryError(f"{where}: not an http(s) URL: {url!r}")
-    unknown = set(entry) - {"id", "name", "region", "start_urls", "cms", "verified", "notes"}
+    root = entry.get("portal")
+    if root is not None and not isinstance(root, str):
+        raise RegistryError(f"{where}: portal must be one URL (the portal's root)")
+    urls = [_substitute(where, u, portal) for u in urls]
+    root = _substitute(where, root, portal) if root else None
+    for url in [*urls, *([root] if root else [])]:
+        _check_url(where, url)
+    extra = entry.get("allowed_hosts") or []
+    if not isinstance(extra, list) or not all(isinstance(h, str) and h and "/" not in h for h in extra):
+        raise RegistryError(f"{where}: allowed_hosts must be a list of host names")
+    unknown = set(entry) - {"id", "name", "region", "start_urls", "cms", "verified", "notes", "portal",
+                            "allowed_hosts"}
     if unknown:
         raise RegistryError(f"{where}: unknown keys {sorted(unknown)}")
     return Site(
         id=entry["id"], name=str(entry["name"]), start_urls=tuple(urls), region=entry.get("region"),
         cms=entry.get("cms"), verified=bool(entry.get("verified", True)), notes=entry.get("notes"),
-        hosts=tuple(sorted({urlsplit(u).hostname for u in urls})),
+        hosts=tuple(sorted({urlsplit(u).hostname for u in [*urls, *([root] if root else [])]})),
+        portal=root, allowed_hosts=tuple(h.lower() for h in extra),
     )
+
+
+def _substitute(where: str, url: str, portal: str | None) -> str:
+    if "${PORTAL}" not in url:
+        return url
+    if not portal:
+        raise RegistryError(f"{where}: uses ${{PORTAL}} but no portal URL was given")
+    return url.replace("${PORTAL}", portal.rstrip("/"))
+
+
+def _check_url(where: str, url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RegistryError(f"{where}: not an http(s) URL: {url!r}")
 
 
 def load(paths, portal: str | None = None) -> list[Site]:
@@ -114,3 +146,25 @@ def select_shard(sites: list[Site], shard: str | None) -> list[Site]:
         return sites
     index, count = parsed
     return [site for site in sites if shard_of(site, count) == index]
+
+
+def select_region(sites: list[Site], region: str | None) -> list[Site]:
+    """``福建省/泉州市`` (leading parts of the region, empty parts ignored) or an adcode prefix ``3505``."""
+    if not region:
+        return sites
+    wanted = region.strip()
+    if wanted.isdigit():
+        return [site for site in sites if (site.adcode or "").startswith(wanted)]
+    parts = [p for p in wanted.split("/") if p]
+    return [site for site in sites if [p for p in (site.region or "").split("/") if p][: len(parts)] == parts]
+
+
+def select(sites_files=(), portals: str | Path | None = None, portal: str | None = None, region: str | None = None,
+           shard: str | None = None) -> list[Site]:
+    """The registry a crawl works on: YAML files and a national CSV joined, then cut by region and shard."""
+    from .national import join, load_csv
+
+    loaded = load(list(sites_files), portal=portal) if sites_files else []
+    if portals:
+        loaded = join(loaded, load_csv(portals))
+    return select_shard(select_region(loaded, region), shard)

@@ -1,14 +1,18 @@
 """The column spider: follows every 年报 column of the registry, whatever its CMS.
 
-List pages are read by the site's CMS family (from the registry's ``cms`` hint or
-detected from the first page); items whose titles are reports are followed to
-their article pages, and every attachment that can carry the report is fetched
-with the article as Referer. Everything else is counted as skipped.
+List pages are read by the site's CMS family (from the registry's ``cms`` hint or detected from
+the first page); the next list page is asked for the way the platform asks (GET, or a POST of the
+form fields the page declares), one page at a time, within the column's bounds. Items whose
+titles are reports are followed to their article pages, and every attachment that can carry the
+report is fetched with the article as Referer; what a file is, the server says (Content-Disposition,
+Content-Type, the bytes). Links no crawler can follow are logged and skipped; the page goes on.
+
+A column that declares its size (totalRecord, 共N条, 共N页 …) is checked against what was read:
+a shortfall is a warning in the fetch log and the crawl summary (crawler/coverage.py).
 """
 
 from __future__ import annotations
 
-import mimetypes
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -16,24 +20,45 @@ import scrapy
 from scrapy.http import HtmlResponse
 
 from .. import sites as registry
-from ..cms import family_for
+from ..cms import FAMILIES, family_for, unfetchable
+from ..context import archive_for, run_id_for
+from ..coverage import Column, check_coverage
 from ..downloads import SPOOLED, STREAM_TO_DISK
-from ..recognition import recognise, skip_reason
+from ..files import identify
+from ..recognition import index_owner, recognise, resolve_agency, skip_reason, truncated
+from .discovery import DiscoveryMixin
 
 
-class ColumnSpider(scrapy.Spider):
+class ColumnSpider(DiscoveryMixin, scrapy.Spider):
     name = "columns"
 
-    def __init__(self, sites_files: str = "", portal: str | None = None, shard: str | None = None, *args, **kwargs):
+    def __init__(self, sites_files: str = "", portal: str | None = None, shard: str | None = None,
+                 portals: str | None = None, region: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        loaded = registry.load([p for p in sites_files.split(",") if p], portal=portal)
-        self.sites = registry.select_shard(loaded, shard)
-        self.allowed_domains = sorted({host for site in self.sites for host in site.hosts})
+        self.sites = registry.select([p for p in sites_files.split(",") if p], portals=portals, portal=portal,
+                                     region=region, shard=shard)
+        self._site_by_id = {site.id: site for site in self.sites}
+        self.allowed_domains = sorted({host for site in self.sites for host in (*site.hosts, *site.allowed_hosts)})
+        self.columns: dict[str, Column] = {}
 
     async def start(self):
+        registry_urls = {url for site in self.sites for url in site.start_urls}
         for site in self.sites:
             for url in site.start_urls:
-                yield scrapy.Request(url, callback=self.parse_list, meta=self._page_meta(site=site.as_dict()))
+                self.columns[url] = Column(site.id, url)
+                yield scrapy.Request(url, callback=self.parse_list, errback=self.failed,
+                                     meta=self._page_meta(site=site.as_dict(), column=url))
+            if site.portal:  # its other columns are found from the portal's root
+                for request in self.discovery_start(site, registry_urls):
+                    yield request
+
+    def crawl_column(self, response, column_site: dict):
+        """A column discovery found is read here, from the very response that proved it a column."""
+        response.meta.update(site=column_site, column=column_site["column"])
+        return self.parse_list(response)
+
+    def closed(self, reason):
+        self.finish_discovery()
 
     def _page_meta(self, **meta) -> dict:
         """Pages are parsed, so they are held in memory: under a limit of their own."""
@@ -43,67 +68,170 @@ class ColumnSpider(scrapy.Spider):
         """Report files go to disk as they arrive (crawler/downloads.py), under DOWNLOAD_MAXSIZE."""
         return {**meta, STREAM_TO_DISK: self.crawler.settings.getbool("NIANBAO_STREAM_DOCUMENTS")}
 
-    def _stat(self, site: dict, name: str) -> None:
-        self.crawler.stats.inc_value(f"nianbao/{name}")
-        self.crawler.stats.inc_value(f"nianbao/site/{site['id']}/{name}")
+    def _stat(self, site: dict, name: str, value: int = 1) -> None:
+        self.crawler.stats.inc_value(f"nianbao/{name}", value)
+        self.crawler.stats.inc_value(f"nianbao/site/{site['id']}/{name}", value)
+
+    def _log(self, site: dict, url: str, outcome: str, reason: str, referer: str | None = None) -> None:
+        archive_for(self.crawler).log_fetch(run_id=run_id_for(self.crawler), site_id=site["id"], url=url[:4096],
+                                            referer=referer, status=None, bytes=0, outcome=outcome, reason=reason)
+
+    def _skip_link(self, site: dict, url: str, reason: str, page: str) -> None:
+        """A link no crawler can follow (javascript:, tel:, mailto:, malformed, too long): logged, skipped."""
+        self._stat(site, "skipped_links")
+        self._log(site, url, "skipped_link", reason, referer=page)
+
+    # ------------------------------------------------------------------ list pages
 
     def parse_list(self, response):
         site = response.meta["site"]
-        family = family_for(site.get("cms"), response)
+        column = self.columns.setdefault(response.meta.get("column", response.url), Column(site["id"], response.url))
+        stop = column.left_the_column(response)
+        if stop:
+            self._log(site, response.url, "column_end", stop, referer=column.url)
+            return
+        family = FAMILIES[response.meta["cms"]]() if response.meta.get("cms") else family_for(site.get("cms"), response)
+        column.read_page(family.declared(response))
+        settings = self.crawler.settings
         for item in family.list_items(response):
-            reason = skip_reason(item.title)
+            reason = unfetchable(item.url)
             if reason:
-                self._stat(site, "skipped")
-                self.logger.debug("skipped %r: %s", item.title, reason)
+                self._skip_link(site, item.url, reason, response.url)
                 continue
-            found = recognise(item.title)
-            report = {"agency": found.agency, "year": found.year, "title": item.title, "listed": item.date}
-            self._stat(site, "listed_reports")
-            yield response.follow(
-                item.url, callback=self.parse_article,
-                meta=self._page_meta(site=site, report=report, conditional=True),
-            )
-        for url in family.next_pages(response):
-            yield response.follow(url, callback=self.parse_list, meta=self._page_meta(site=site))
+            if not column.new_item(item.url):
+                continue  # listed again on a later page
+            if column.items_read > settings.getint("NIANBAO_MAX_ITEMS_PER_COLUMN"):
+                self._bounded(site, column, "items per column", "NIANBAO_MAX_ITEMS_PER_COLUMN")
+                return
+            yield from self._item(response, site, item, column.url)
+        for following in family.next_pages(response):
+            if column.pages_read >= settings.getint("NIANBAO_MAX_LIST_PAGES_PER_COLUMN"):
+                self._bounded(site, column, "list pages per column", "NIANBAO_MAX_LIST_PAGES_PER_COLUMN")
+                return
+            meta = self._page_meta(site=site, column=column.url, cms=family.name, cms_state=following.state)
+            if following.formdata is not None:
+                yield scrapy.FormRequest(following.url, formdata=following.formdata, callback=self.parse_list,
+                                         errback=self.failed, meta=meta, headers={"Referer": column.url},
+                                         dont_filter=True)
+            else:
+                yield scrapy.Request(following.url, callback=self.parse_list, errback=self.failed, meta=meta)
+
+    def _item(self, response, site, item, column_url: str):
+        reason = skip_reason(item.title)
+        if reason:
+            self._stat(site, "skipped")
+            self.logger.debug("skipped %r: %s", item.title, reason)
+            return
+        found = recognise(item.title)
+        report = {"agency": found.agency, "year": found.year, "title": item.title, "listed": item.date}
+        self._stat(site, "listed_reports")
+        yield scrapy.Request(item.url, callback=self.parse_article, errback=self.failed,
+                             headers={"Referer": response.url},
+                             meta=self._page_meta(site=site, report=report, conditional=True, column=column_url))
+
+    def _bounded(self, site: dict, column: Column, what: str, setting: str) -> None:
+        limit = self.crawler.settings.getint(setting)
+        column.bounded = f"stopped at the bound of {limit} {what} ({setting})"
+        self.crawler.stats.set_value(f"nianbao/bound/{setting}", limit)
+        self._stat(site, "bounded")
+        self._log(site, column.url, "bounded", column.bounded)
+
+    def check_coverage(self) -> list[str]:
+        """Declared size against what was read, per column; called before the run is closed."""
+        warnings = check_coverage(self.columns.values(), self._site_dicts(), self.crawler.stats,
+                                  lambda site, url, reason: self._log(site, url, "coverage_short", reason))
+        self.crawler.stats.set_value("nianbao/warnings", "\n".join(warnings))
+        return warnings
+
+    def _site_dicts(self) -> dict:
+        return {site.id: site.as_dict() for site in self.sites}
+
+    # ------------------------------------------------------------------ articles and their files
 
     def parse_article(self, response):
-        site, report = response.meta["site"], response.meta["report"]
+        site, report = response.meta["site"], dict(response.meta["report"])
         self._stat(site, "reports_found")
+        self.count_column_report(response)
         unchanged = response.status == 304
+        page = self._archived(response) if unchanged else response
+        family = family_for(site.get("cms") if site.get("cms") in FAMILIES else None, page) if page else None
+        metadata = family.metadata(page) if page else {}
+        if page is not None and truncated(report["title"]) and skip_reason(metadata.get("ArticleTitle") or report["title"]):
+            self._stat(site, "skipped")  # the whole title, on the article, is not a report's
+            return
+        owner = index_owner(metadata)
+        indexed = archive_for(self.crawler).agency_of_index_owner(owner) if owner else None
+        report.update(self._identity(report, metadata, site, indexed))
+        if report["year"] is None:
+            self._stat(site, "skipped")  # a title cut short whose article names no year either
+            return
         if unchanged:
             yield self._unchanged(response, site, report, "page")
-            response = self._archived(response)  # its attachments still need their own check
-            if response is None:
+            if page is None:
                 return
-        family = family_for(site.get("cms"), response)
-        metadata = family.metadata(response)
-        published = family.published(metadata, response) or report.get("listed")
+        published = family.published(metadata, page) or report.get("listed")
         if not unchanged:
-            yield self._document(response, site, report, "page", metadata, published)
-        for url in family.attachments(response):
+            yield self._document(response, site, report, "page", {**metadata, **_charset(response)}, published)
+        for url in family.attachments(page):
+            reason = unfetchable(url)
+            if reason:
+                self._skip_link(site, url, reason, response.url)
+                continue
             yield scrapy.Request(
                 url,
                 callback=self.parse_attachment,
+                errback=self.failed,
                 # a compressed answer would have to be held in memory to be decompressed
                 headers={"Referer": response.url, "Accept-Encoding": "identity"},
                 meta=self._file_meta(site=site, report=report, published=published, conditional=True),
             )
+
+    @staticmethod
+    def _identity(report: dict, metadata: dict, site: dict, indexed: str | None = None) -> dict:
+        """Title and agency from everything the article says, never None: a list title cut short
+        (…年度报…) gives way to the article's own; a title without the agency to its metadata or the
+        registry entry. A page and its attachments carry this one identity, so they are one report."""
+        title = report["title"]
+        full = metadata.get("ArticleTitle") or metadata.get("标题")
+        if full and not skip_reason(full) and (truncated(title) or not recognise(title).agency):
+            title = full
+        return {"title": title, "agency": resolve_agency(title, metadata, site, indexed_agency=indexed),
+                "year": report.get("year") or (recognise(title).year if recognise(title) else None)}
 
     def parse_attachment(self, response):
         meta = response.meta
         if response.status == 304:
             yield self._unchanged(response, meta["site"], meta["report"], "attachment")
             return
-        yield self._document(response, meta["site"], meta["report"], "attachment", {}, meta.get("published"))
+        found = identify(response)
+        if found.format is None:
+            # a download servlet that answered with a page (an error, a login, a viewer): not a report file
+            self._stat(meta["site"], "not_a_file")
+            self._log(meta["site"], response.url, "not_a_file", found.reason or "not a document file",
+                      referer=(response.request.headers.get("Referer") or b"").decode("latin-1") or None)
+            spooled = meta.get(SPOOLED)
+            if spooled:
+                from pathlib import Path
+
+                Path(spooled["path"]).unlink(missing_ok=True)
+            return
+        item = self._document(response, meta["site"], meta["report"], "attachment",
+                              {"filename": found.filename} if found.filename else {}, meta.get("published"))
+        item["format"], item["media_type"] = found.format, found.media_type or item["media_type"]
+        yield item
+
+    def failed(self, failure):
+        """Errors are logged by the fetch-log middleware; this only keeps them from being noisy."""
+        self.logger.debug("request failed: %s", failure.value)
 
     def _archived(self, response):
-        """The archived copy of a page the server says has not changed."""
-        from archive.store import Archive
-
-        body = Archive(self.crawler.settings.get("NIANBAO_DATA")).latest_body(response.url)
+        """The archived copy of a page the server says has not changed (its charset kept)."""
+        archive = archive_for(self.crawler)
+        body = archive.latest_body(response.url)
         if body is None:
             return None
-        return HtmlResponse(url=response.url, body=body, request=response.request)
+        charset = (archive.document_metadata(response.url) or {}).get("charset")
+        return HtmlResponse(url=response.url, body=body, request=response.request, encoding=charset)
 
     @staticmethod
     def _unchanged(response, site, report, role) -> dict:
@@ -113,7 +241,7 @@ class ColumnSpider(scrapy.Spider):
 
     @staticmethod
     def _document(response, site, report, role, metadata, published) -> dict:
-        media_type = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0] or None
+        media_type = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip() or None
         referer = response.request.headers.get("Referer") if response.request else None
         return {
             "site": site,
@@ -131,6 +259,13 @@ class ColumnSpider(scrapy.Spider):
             "last_modified": (response.headers.get("Last-Modified") or b"").decode("latin-1") or None,
             "http": exchange(response),
         }
+
+
+def _charset(response) -> dict:
+    """The encoding the page was read in (HTTP charset first, then BOM and <meta>, as w3lib decides),
+    so that re-reading the archived bytes decodes them the same way."""
+    encoding = getattr(response, "encoding", None)
+    return {"charset": encoding} if encoding else {}
 
 
 # Scrapy hands over decoded bodies, so the headers that described the encoding no longer hold.
@@ -164,6 +299,8 @@ _FORMATS = {"application/pdf": "pdf", "application/msword": "doc", "text/html": 
 
 
 def _format(url: str, media_type: str | None) -> str | None:
+    import mimetypes
+
     if media_type in _FORMATS:
         return _FORMATS[media_type]
     guessed = mimetypes.guess_type(urlsplit(url).path)[0]

@@ -5,6 +5,9 @@ Four CMS families on one host, each laid out as the real platforms lay out their
 twice and GBK-encoded pages. Writes the files under ``site/``, the URL routes the
 server needs for dynamic-looking endpoints (``routes.json``), the registry of the
 portal's columns (``sites.yml``) and the ground truth (``expected.json``, ``obstacles.json``).
+The default portal also gets 洛江区's front door (``frontdoor.py``: home page, 政务公开
+navigation, township columns, look-alike columns; truth in ``frontdoor.json``, portal-only
+registry in ``portals.yml``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import pages
+from . import frontdoor, pages
 from .obstacles import add as add_obstacles
 from .render import body_html, doc_bytes, docx_bytes, pdf_bytes
 from .reports import SEEDS_DIR, Planned, seed_report, synthetic_report
@@ -133,6 +136,25 @@ def columns() -> list[Column]:
              Planned("南关区科技局", 2022, "pdf")],
             ["南关区科技局政府信息公开指南"],
         ),
+        # Second dialects (pages.HanwebJpage, pages.TrsPageDiv): titles that leave the agency out,
+        # ``…年报（2023）``, list titles cut short; the registry gives no cms hint, so it is detected.
+        Column(
+            "shaoxing-jyj", "hanweb-jpage", "绍兴市教育局", "政府信息公开年报", "/col/col1229500/index.html",
+            "绍兴市教育局", "浙江省/绍兴市",
+            _plan("绍兴市教育局", dict(zip(YEARS, ["pdf", "html", "docx", "pdf", "html", "pdf"])),
+                  titles={y: f"{y}年度政府信息公开工作年度报告" for y in YEARS}),
+            ["绍兴市教育局政府信息公开指南", "2024年绍兴市教育局部门预算"],
+            per_page=2,
+        ),
+        Column(
+            "fengze-fgj", "trs-pagediv", "泉州市丰泽区人民政府", "发展和改革局 政府信息公开年报", "/zwgk/fzq/fgj/ndbg/",
+            "泉州市丰泽区发展和改革局", "福建省/泉州市/丰泽区",
+            _plan("泉州市丰泽区发展和改革局", dict(zip(range(2020, 2025), ["html", "pdf", "html", "docx", "html"])),
+                  titles={2021: "泉州市丰泽区发展和改革局政府信息公开年报（2021）",
+                          2022: "2022年政府信息公开工作年度报告"}),
+            ["泉州市丰泽区发展和改革局政府信息公开指南"],
+            per_page=2,
+        ),
     ]
 
 
@@ -202,6 +224,7 @@ def build_items(column: Column, rng: random.Random, expected: list) -> None:
 def generate(out: Path = SITE, cols: list[Column] | None = None, meta: Path = HERE, obstacles: bool = True) -> dict:
     """Write the portal under `out` and its routes, registry and ground truth under `meta`."""
     rng = random.Random(20241123)
+    with_front_door = cols is None
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -215,8 +238,16 @@ def generate(out: Path = SITE, cols: list[Column] | None = None, meta: Path = HE
     found = add_obstacles({c.id: c for c in cols}, rng, Item) if obstacles else []
     for column in cols:
         column.items.sort(key=lambda i: i.date, reverse=True)
-    for column in cols:
+    townships, township_reports = [], []
+    if with_front_door:
+        townships = frontdoor.township_columns(Column, _plan)
+        for column in townships:
+            build_items(column, frontdoor.column_rng(column.id), township_reports)
+    for column in cols + townships:
         pages.FAMILIES[column.family].write(column, out)
+    if with_front_door:
+        meta.mkdir(parents=True, exist_ok=True)
+        frontdoor.write({c.id: c for c in cols + townships}, townships, township_reports, meta)
     pages.write_common(cols, out)
     meta.mkdir(parents=True, exist_ok=True)
     (meta / "routes.json").write_text(json.dumps(pages.ROUTES, ensure_ascii=False, indent=1, sort_keys=True))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 from pathlib import Path
 from urllib.parse import quote
 
@@ -182,7 +183,7 @@ class Hanweb:
             f"<totalpage>{len(pages)}</totalpage><nextgroup><![CDATA[<a href=\"/module/web/jpage/dataproxy.jsp?page=2&columnid={cid}\">下一页</a>]]></nextgroup>"
             f"<recordset>{self._records(first)}</recordset></datastore></script></div>"
             f'<script language="javascript" src="/module/jslib/jquery/jpage/dataproxy.js" '
-            f'querydata="{{columnid:{cid},unitid:5201}}" perpage="{column.per_page}"></script>'
+            f'querydata="{{columnid:{cid},unitid:5201}}"></script>'
         )
         _put(column.path, chrome(column, column.column_name, body))
         for item in column.items:
@@ -275,7 +276,8 @@ CREATE_PAGE_JS = """function createPageHTML(_nPageCount, _nCurrIndex, _sPageName
 def write_common(columns, out: Path) -> None:
     links = "".join(f'<li><a href="{c.path}">{html.escape(c.site_name)} · {html.escape(c.column_name)}</a></li>' for c in columns)
     home = columns[0]
-    _put("index.html", chrome(home, home.site_name, f'<h2>政府信息公开年报</h2><ul class="columns">{links}</ul>'))
+    if "index.html" not in FILES:  # a portal without a front door of its own lists its columns
+        _put("index.html", chrome(home, home.site_name, f'<h2>政府信息公开年报</h2><ul class="columns">{links}</ul>'))
     _put("robots.txt", ROBOTS)
     _put("css/gov.css", CSS)
     _put("js/createPageHTML.js", CREATE_PAGE_JS)
@@ -298,8 +300,94 @@ def registry(columns) -> str:
             f"  - id: {c.id}",
             f"    name: {c.publisher}",
             f"    region: {c.region}",
-            f"    cms: {c.family}",
+            *([f"    cms: {c.family}"] if c.family in ("trs", "hanweb", "vsb", "generic") else []),
             "    start_urls:",
             f"      - ${{PORTAL}}{c.path}",
         ]
     return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------
+# Second dialects, written from the markup real platforms serve (README "CMS families"), not from
+# what crawler/cms/ reads: a Hanweb column paged by jpage POSTs, a TRS column with the 6-argument
+# createPageHTML, a download servlet whose URL and link text name no file.
+
+
+def _with_article_title(page: str, title: str) -> str:
+    return page.replace("</head>", f'<meta name="ArticleTitle" content="{html.escape(title)}">\n</head>', 1)
+
+
+class HanwebJpage(Hanweb):
+    """jcms with the jpage plugin: the column page holds the first group (perPage × groupSize records)
+    in its datastore and declares totalRecord; the rest is POSTed for to dataproxy.jsp with
+    startrecord/endrecord/perpage and the ajaxParam form fields. Attachments come from
+    downfile.jsp?classid=0&fileid=N, linked as 附件1, named only by Content-Disposition."""
+
+    GROUP = 2
+    WEBID, UNITID = "3011", "6793088"
+
+    def attachment(self, column, item, name, data, media_type):
+        file_id = int(hashlib.sha256(name.encode()).hexdigest()[:7], 16)
+        _put(f"module/download/files/{file_id}", data)
+        url = f"/module/download/downfile.jsp?classid=0&fileid={file_id}"
+        real_name = f"{item.title}.{name.rsplit('.', 1)[1]}"
+        ROUTES[url] = {"file": f"module/download/files/{file_id}", "type": "application/octet-stream",
+                       "referer": None,
+                       "headers": {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(real_name)}"}}
+        return url
+
+    def write(self, column, out: Path):
+        cid = self._id(column)
+        records = [
+            f'<li><a href="{i.url}" title="{html.escape(i.title)}" target="_blank">{html.escape(i.title)}</a>'
+            f"<span>{i.date}</span></li>" for i in column.items
+        ]
+        _put(f"module/web/jpage/records/{cid}.json", json.dumps(records, ensure_ascii=False))
+        ROUTES["POST /module/web/jpage/dataproxy.jsp"] = {"kind": "jpage", "file": f"module/web/jpage/records/{cid}.json",
+                                                          "column": cid, "referer": None}
+        first = records[: column.per_page * self.GROUP]
+        params = (f"col:1,appid:1,webid:{self.WEBID},path:'/',columnid:{cid},sourceContentType:1,"
+                  f"unitid:{self.UNITID},webname:'{column.site_name}',permissiontype:0")
+        body = (
+            f'<div class="list-title">{html.escape(column.column_name)}</div><div id="{cid}">'
+            f'<script type="text/xml"><datastore><nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1'
+            f'&appid=1&webid={self.WEBID}&path=/&columnid={cid}&unitid={self.UNITID}&permissiontype=0"></a>]]></nextgroup>'
+            f"<recordset>{''.join(f'<record><![CDATA[{r}]]></record>' for r in first)}</recordset></datastore></script></div>"
+            '<script type="text/javascript" src="/module/web/jpage/jpage.js"></script>'
+            f"<script>$(document).ready(function(){{$('#{cid}').jpage({{dataStore:dataStore,perPage:{column.per_page},"
+            f"totalRecord:{len(records)},groupSize:{self.GROUP},proxyUrl:'/module/web/jpage/dataproxy.jsp',"
+            f"ajaxParam:{{{params}}},pageNum:1}});}});</script>"
+        )
+        _put(column.path, chrome(column, column.column_name, body))
+        for item in column.items:
+            _put(item.url, article_page(column, item, "zoom"))
+
+
+class TrsPageDiv(Trs):
+    """TRS with createPageHTML('page_div', pages, current (1-based), 'index', 'shtml', records):
+    index.shtml, index_2.shtml …; list titles cut at 20 characters, the article's ArticleTitle whole."""
+
+    def article_url(self, column, date, rng):
+        ymd = date.replace("-", "")
+        return f"{column.path}{ymd[:6]}/t{ymd}_{rng.randint(3_000_000, 3_999_999)}.shtml"
+
+    def write(self, column, out: Path):
+        pages = _pages(column)
+        total = sum(len(p) for p in pages)
+        for n, page in enumerate(pages, start=1):
+            name = "index.shtml" if n == 1 else f"index_{n}.shtml"
+            listing = "".join(
+                f'<li><a href="./{html.escape(i.url[len(column.path):])}" target="_blank">'
+                f"{html.escape(i.title if len(i.title) <= 20 else i.title[:20] + '...')}</a><span>{i.date}</span></li>"
+                for i in page
+            )
+            body = (f'<div class="list-title">{html.escape(column.column_name)}</div><ul class="list">{listing}</ul>'
+                    f"<div id=\"page_div\"></div><script>createPageHTML('page_div',{len(pages)},{n},'index','shtml',{total});</script>")
+            _put(column.path + name, chrome(column, column.column_name, body), column.encoding)
+        for item in column.items:
+            folder = item.url.rsplit("/", 1)[0] + "/"
+            page = article_page(column, item, "TRS_Editor", relative_to=folder)
+            _put(item.url, _with_article_title(page, item.title), column.encoding)
+
+
+FAMILIES.update({"hanweb-jpage": HanwebJpage(), "trs-pagediv": TrsPageDiv()})

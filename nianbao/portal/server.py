@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .traps import calendar_page
+
 HERE = Path(__file__).resolve().parent
 SITE = HERE / "site"
 LAST_MODIFIED = 1700000000  # the portal's files all date from one publication run
@@ -64,6 +66,7 @@ class PortalState:
     stall: float = 3.0  # seconds a "timeout" fault keeps the client waiting
     seed: int = 0
     attempts: dict = field(default_factory=dict)
+    canonical_host: str | None = None  # e.g. www.nianbao-portal.test: other names of the portal redirect there
 
     def fault_for(self, path: str) -> str | None:
         """Deterministic per (path, attempt): reruns see the same weather, retries a new draw."""
@@ -93,10 +96,41 @@ class PortalHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         self._serve(head=False)
 
+    def do_POST(self):
+        """The list endpoints real platforms page by POST: Hanweb's jpage dataproxy.jsp
+        (startrecord/endrecord/perpage in the query, the column's form fields in the body) and the
+        Fujian platform's /fjdzapp/search (page/prepage in the body)."""
+        from urllib.parse import parse_qs
+
+        parts = urlsplit(self.path)
+        route = self.state.routes.get("POST " + parts.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8", "replace")).items()}
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if not route or route.get("column") not in (form.get("columnid"), form.get("classsql")):
+            return self._send(HTTPStatus.NOT_FOUND, NOT_FOUND.encode(), "text/html; charset=utf-8", False)
+        records = json.loads((self.state.site / route["file"]).read_text(encoding="utf-8"))
+        if route["kind"] == "jpage":
+            start, end = int(query.get("startrecord", 1)), int(query.get("endrecord", 45))
+            chosen = "".join(f"<record><![CDATA[{r}]]></record>" for r in records[start - 1:end])
+            body = (f'<?xml version="1.0" encoding="utf-8"?><datastore><totalrecord>{len(records)}</totalrecord>'
+                    f"<recordset>{chosen}</recordset></datastore>").encode()
+            return self._send(HTTPStatus.OK, body, "text/xml;charset=utf-8", False)
+        page, per_page = int(form.get("page", 1)), int(form.get("prepage", 20))
+        pages = -(-len(records) // per_page)
+        body = json.dumps({"data": records[(page - 1) * per_page: page * per_page], "pageCount": pages,
+                           "page": page}, ensure_ascii=False).encode()
+        return self._send(HTTPStatus.OK, body, "application/json;charset=utf-8", False)
+
     def _serve(self, head: bool) -> None:
         fault = self.state.fault_for(self.path)
         if fault:
             return self._fail(fault)
+        canonical = self.state.canonical_host
+        host, _, port = (self.headers.get("Host") or "").partition(":")
+        if canonical and host and host != canonical and host != "127.0.0.1":
+            # the bare domain answers with a permanent redirect to www., as most portals do
+            return self._redirect(301, f"http://{canonical}{':' + port if port else ''}{self.path}", head)
         parts = urlsplit(self.path)
         key = parts.path + (f"?{parts.query}" if parts.query else "")
         route = self.state.routes.get(key)
@@ -106,16 +140,20 @@ class PortalHandler(BaseHTTPRequestHandler):
             if route.get("referer") and urlsplit(self.headers.get("Referer", "")).path != route["referer"]:
                 return self._send(HTTPStatus.FORBIDDEN, NO_REFERER.encode(), "text/html; charset=utf-8", head)
             return self._send_file(self.state.site / route["file"], route["type"], head, route.get("status", 200),
-                                   route.get("delivery"))
+                                   route.get("delivery"), route.get("headers"))
         path = self._resolve(parts.path)
+        generated = calendar_page(parts.path) if path is None else None
+        if generated is not None:  # a link space without end (nianbao/portal/traps.py)
+            return self._send(HTTPStatus.OK, generated, "text/html; charset=utf-8", head)
         if path is None:
             return self._send(HTTPStatus.NOT_FOUND, NOT_FOUND.encode(), "text/html; charset=utf-8", head)
         return self._send_file(path, _TYPES.get(path.suffix, "application/octet-stream"), head)
 
     def _resolve(self, url_path: str) -> Path | None:
         relative = url_path.lstrip("/")
-        if relative == "" or relative.endswith("/"):
-            relative += "index.html"
+        if relative == "" or relative.endswith("/"):  # a folder: its index page, as the CMS published it
+            relative += next((n for n in ("index.html", "index.shtml", "index.htm")
+                              if (self.state.site / relative / n).is_file()), "index.html")
         candidate = (self.state.site / relative).resolve()
         if self.state.site.resolve() not in candidate.parents or not candidate.is_file():
             return None
@@ -153,7 +191,7 @@ class PortalHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _send_file(self, path: Path, content_type: str, head: bool, status: int = 200,
-                   delivery: str | None = None) -> None:
+                   delivery: str | None = None, headers: dict | None = None) -> None:
         data = path.read_bytes()
         if status != 200:  # challenges answer the same body whatever the validators say
             return self._send(status, data, content_type, head)
@@ -162,7 +200,7 @@ class PortalHandler(BaseHTTPRequestHandler):
             return self._send(HTTPStatus.NOT_MODIFIED, b"", None, head, etag=etag)
         if delivery in DELIVERIES:
             return DELIVERIES[delivery](self, data, content_type)
-        return self._send(HTTPStatus.OK, data, content_type, head, etag=etag)
+        return self._send(HTTPStatus.OK, data, content_type, head, etag=etag, headers=headers)
 
     def _send_unsized(self, data: bytes, content_type: str) -> None:
         """No Content-Length, the end of the body is the end of the connection: as download servlets
@@ -194,6 +232,21 @@ class PortalHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _send_stalled(self, data: bytes, content_type: str) -> None:
+        """Answer only after the portal's stall time, as an overloaded portal does."""
+        time.sleep(self.state.stall)
+        self._send(HTTPStatus.OK, data, content_type, False)
+
+    def _send_precompressed(self, data: bytes, content_type: str) -> None:
+        """A file stored gzip-compressed, sent as it is with Content-Encoding: gzip (a gzip bomb is one)."""
+        self.state.record(Hit(self.command, self.path, 200, self.headers.get("Referer"), False))
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _not_modified(self, etag: str) -> bool:
         if self.headers.get("If-None-Match"):
             return etag in self.headers["If-None-Match"]
@@ -205,7 +258,8 @@ class PortalHandler(BaseHTTPRequestHandler):
                 return False
         return False
 
-    def _send(self, status, body: bytes, content_type, head: bool, etag: str | None = None) -> None:
+    def _send(self, status, body: bytes, content_type, head: bool, etag: str | None = None,
+              headers: dict | None = None) -> None:
         conditional = bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"))
         self.state.record(Hit(self.command, self.path, int(status), self.headers.get("Referer"), conditional))
         self.send_response(status)
@@ -214,6 +268,8 @@ class PortalHandler(BaseHTTPRequestHandler):
         if etag:
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", formatdate(LAST_MODIFIED, usegmt=True))
+        for name, value in (headers or {}).items():  # e.g. Content-Disposition of a download servlet
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if not head and status != HTTPStatus.NOT_MODIFIED:
@@ -221,7 +277,8 @@ class PortalHandler(BaseHTTPRequestHandler):
 
 
 # How a route may deliver its file instead of the usual sized, uncompressed body ("delivery" in routes.json).
-DELIVERIES = {"unsized": PortalHandler._send_unsized, "gzip": PortalHandler._send_gzipped}
+DELIVERIES = {"unsized": PortalHandler._send_unsized, "gzip": PortalHandler._send_gzipped,
+              "raw-gzip": PortalHandler._send_precompressed, "stall": PortalHandler._send_stalled}
 
 
 class PortalHTTPServer(ThreadingHTTPServer):
@@ -239,9 +296,10 @@ class Portal:
     """The sample portal, started in a background thread: ``with Portal() as portal: portal.url``."""
 
     def __init__(self, port: int = 0, site: Path = SITE, host: str = "127.0.0.1", flaky: float = 0.0,
-                 seed: int = 0, stall: float = 3.0, routes: Path | None = None):
+                 seed: int = 0, stall: float = 3.0, routes: Path | None = None, canonical_host: str | None = None):
         routes = json.loads((routes or HERE / "routes.json").read_text(encoding="utf-8"))
-        self.state = PortalState(site=site, routes=routes, flaky=flaky, seed=seed, stall=stall)
+        self.state = PortalState(site=site, routes=routes, flaky=flaky, seed=seed, stall=stall,
+                                 canonical_host=canonical_host)
         handler = type("BoundPortalHandler", (PortalHandler,), {"state": self.state})
         self.httpd = PortalHTTPServer((host, port), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
