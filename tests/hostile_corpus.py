@@ -17,7 +17,7 @@ from nianbao.portal.render import body_html, doc_bytes, docx_bytes, pdf_bytes, x
 from nianbao.portal.reports import Planned, synthetic_report
 from pipelines.extract import extract
 
-from .conftest import SEEDS
+from .conftest import FILES, SEEDS
 
 
 def _report(seed: int, year: int = 2022):
@@ -174,7 +174,7 @@ def corpus() -> list[tuple[str, bytes, dict | None]]:
 # tests/files/hostile/; large ones are written there by `python -m tests.hostile_corpus` (or on demand by
 # hostile_files()) and ignored by git.
 
-HOSTILE_DIR = SEEDS.parent / "hostile"
+HOSTILE_DIR = FILES / "hostile"  # in the checkout, never beside the shared seeds
 TITLE = "某市某某局2023年政府信息公开工作年度报告"
 
 
