@@ -21,6 +21,7 @@ index, probing the full-text index row by row, until a page is full.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from dataclasses import dataclass, field
@@ -263,23 +264,26 @@ _DELIMITERS = "。；;！？!?\n\t|"
 HITS_CONSIDERED = 40  # passages around the first 40 hits of each term: enough, and bounded for a common term
 
 
-def _passage_around(text: str, at: int) -> tuple[int, int]:
-    start = max(text.rfind(d, 0, at) for d in _DELIMITERS) + 1
-    ends = [i for i in (text.find(d, at) for d in _DELIMITERS) if i >= 0]
-    end = min(ends) + 1 if ends else len(text)
-    return start, end
+_DELIMITER = re.compile("[" + re.escape(_DELIMITERS) + "]")
+
+
+def _passage_around(stops: list[int], length: int, at: int) -> tuple[int, int]:
+    """The sentence holding position `at`, given the sorted positions of every delimiter (`stops`)."""
+    i = bisect.bisect_left(stops, at)
+    return (stops[i - 1] + 1 if i else 0), (stops[i] + 1 if i < len(stops) else length)
 
 
 def best_passage(text: str, terms: list[str]) -> tuple[int, int]:
     """(start, end) of the passage with the most distinct query terms, prose before labels."""
     lowered, lowered_terms = text.lower(), [t.lower() for t in terms]
+    stops = [m.start() for m in _DELIMITER.finditer(text)]  # once per text, not once per hit
     spans = set()
     for term in lowered_terms:
         at = lowered.find(term)
         for _ in range(HITS_CONSIDERED):
             if at < 0:
                 break
-            spans.add(_passage_around(text, at))
+            spans.add(_passage_around(stops, len(text), at))
             at = lowered.find(term, at + len(term))
     best, best_score = (0, min(len(text), 2 * SNIPPET_CHARS)), None
     for start, end in sorted(spans):
