@@ -23,7 +23,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from archive.search import COUNT_CAP, Filters, create, index, like_scan, search_page
+from archive.search import COUNT_CAP, Filters, create, index, index_pairs, like_scan, search_page
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -89,8 +89,14 @@ def report_text(rng: random.Random, docs: list[list[str]], agency: str, year: in
 
 
 def build(path: Path, n: int) -> sqlite_utils.Database:
-    if path.exists():
-        return sqlite_utils.Database(path)
+    if path.exists():  # an archive built by an earlier checkout: add the indexes it lacks
+        db = sqlite_utils.Database(path)
+        if "search_pairs" not in db.table_names():
+            started = time.perf_counter()
+            index_pairs(db)
+            db.execute("ANALYZE")
+            print(f"added the pair index in {time.perf_counter() - started:.0f}s")
+        return db
     path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     docs = sources()
