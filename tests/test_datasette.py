@@ -157,3 +157,10 @@ def test_two_character_terms_match_adjacent_characters_only(tmp_path):
     for q, expected in (("复议", {1}), ("议政", {4}), ("复", {1, 2, 3}), ("议 复", {1, 2, 3})):
         assert {r["report_id"] for r in search.search_page(db.conn, q).rows} == expected, q
         assert {i for i, t in texts.items() if all(term in t for term in q.split())} == expected
+
+
+def test_datasette_interface_text_is_chinese_first(crawled):
+    page = get(crawled["data"], "/nianbao/report_figures").text
+    for english, chinese in (("Apply", "应用 Apply"), ("View and edit SQL", "查看并编辑 SQL"), ("home", "首页 home")):
+        assert chinese in page, english
+    assert 'value="Apply"' not in page and ">home<" not in page
