@@ -46,7 +46,8 @@ QUERIES = {
     "3+ chars": "行政复议",
     "3 chars, selective": "景德镇",
     "two terms": "泉州 卫生",
-    "2 common chars, rare pair": "议政",
+    "2 common chars, rare pair": "关区",
+    "2 common chars, never adjacent": "议政",
     "no hit": "复议堃堃",
 }
 
