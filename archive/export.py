@@ -15,15 +15,15 @@ from typing import IO
 from .store import Archive
 from .versions import report_versions_sql
 
-_REPORTS = """
+_REPORTS = f"""
 SELECT r.id, r.title, r.year, r.template, r.published, r.first_seen, r.last_seen, r.source_version_id,
        r.source_reason, r.check_status, a.name AS agency, a.region,
        (SELECT d.url FROM documents d WHERE d.report_id = r.id ORDER BY d.role = 'page' DESC, d.id LIMIT 1) AS url,
-       {versions} AS versions,
+       {report_versions_sql()} AS versions,
        (SELECT v.record FROM versions v WHERE v.id = r.source_version_id) AS record,
        (SELECT v.sha256 FROM versions v WHERE v.id = r.source_version_id) AS sha256
 FROM reports r JOIN agencies a ON a.id = r.agency_id ORDER BY a.name, r.year
-""".format(versions=report_versions_sql())
+"""
 
 
 def public_url() -> str:

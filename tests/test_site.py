@@ -4,8 +4,8 @@ and a served instance under hostile SQL."""
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 import os
 import shutil
 import signal
