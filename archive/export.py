@@ -13,15 +13,13 @@ import os
 from typing import IO
 
 from .store import Archive
+from .versions import report_versions_sql
 
-_REPORTS = """
+_REPORTS = f"""
 SELECT r.id, r.title, r.year, r.template, r.published, r.first_seen, r.last_seen, r.source_version_id,
        r.source_reason, r.check_status, a.name AS agency, a.region,
        (SELECT d.url FROM documents d WHERE d.report_id = r.id ORDER BY d.role = 'page' DESC, d.id LIMIT 1) AS url,
-       -- the report's contents over time: 1, plus one for each later version of any of its documents
-       1 + (SELECT count(*) FROM versions v JOIN documents d ON d.id = v.document_id WHERE d.report_id = r.id)
-         - (SELECT count(DISTINCT v.document_id) FROM versions v JOIN documents d ON d.id = v.document_id
-            WHERE d.report_id = r.id) AS versions,
+       {report_versions_sql()} AS versions,
        (SELECT v.record FROM versions v WHERE v.id = r.source_version_id) AS record,
        (SELECT v.sha256 FROM versions v WHERE v.id = r.source_version_id) AS sha256
 FROM reports r JOIN agencies a ON a.id = r.agency_id ORDER BY a.name, r.year

@@ -2,10 +2,12 @@
 
 FTS5's trigram tokenizer finds terms of three or more characters, but nothing
 shorter (SQLite 3.40: MATCH and LIKE both come back empty for 复议). So there are
-two indexes over the same rows: ``search_trigram`` for terms of 3+ characters, and
-``search_chars``, where every CJK character is a token of its own, for 1- and
-2-character terms (a phrase query on single characters). The index that holds the
-query's longer terms drives the query and ranks it (bm25); the other only filters.
+three indexes over the same rows: ``search_trigram`` for terms of 3+ characters,
+``search_pairs``, where every two adjacent CJK characters are a token, for 2-character
+terms (one token's list: a phrase of two common characters such as 议政 had to merge the
+positions of two lists that hold nearly every report), and ``search_chars``, where every
+CJK character is a token of its own, for 1 character and other short terms. The index that
+holds the query's longest terms drives the query and ranks it (bm25); the others only filter.
 
 ``search_reports`` holds one small row per searchable text (``search_texts`` the text): each
 report's current source version (``rowid`` = the report's id) and every earlier version of a
@@ -21,6 +23,7 @@ index, probing the full-text index row by row, until a page is full.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from dataclasses import dataclass, field
@@ -51,13 +54,23 @@ ORDER BY v.id
 COLUMNS = ("rowid INTEGER PRIMARY KEY, report_id INTEGER, version_id INTEGER, is_latest INTEGER, agency TEXT, "
            "year INTEGER, province TEXT, city TEXT, county TEXT, title TEXT, template TEXT, check_status TEXT, "
            "report_first_seen TEXT, version_first_seen TEXT, latest_rowid INTEGER")
-TABLES = ("search_trigram", "search_chars", "search_trigram_earlier", "search_chars_earlier", "search_texts",
-          "search_reports")
+TABLES = ("search_trigram", "search_pairs", "search_chars", "search_trigram_earlier", "search_pairs_earlier",
+          "search_chars_earlier", "search_texts", "search_reports")
+CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,}")
 
 
 def spaced(text: str) -> str:
     """Every CJK character a token of its own, for the unicode61 tokenizer."""
     return CJK.sub(r" \1 ", text)
+
+
+def pairs(text: str) -> str:
+    """Every two adjacent CJK characters, a token each (复议政 → "复议 议政")."""
+    return " ".join(run[i : i + 2] for run in CJK_RUN.findall(text) for i in range(len(run) - 1))
+
+
+def cjk_pair(term: str) -> bool:
+    return len(term) == 2 and CJK_RUN.fullmatch(term) is not None
 
 
 def create(db) -> None:
@@ -99,7 +112,22 @@ def index(db) -> int:
         for columns in ("is_latest, year", "province", "city", "template", "check_status", "report_id"):
             name = columns.replace(", ", "_")
             db.execute(f"CREATE INDEX IF NOT EXISTS search_reports_{name} ON search_reports({columns})")
+    index_pairs(db)
     return db.execute("SELECT count(*) FROM search_reports WHERE is_latest = 1").fetchone()[0]
+
+
+def index_pairs(db) -> None:
+    """The index of adjacent-character pairs (added on its own to an index built without it)."""
+    with db.conn:
+        for suffix, latest in (("", 1), ("_earlier", 0)):
+            db.execute(f"DROP TABLE IF EXISTS search_pairs{suffix}")
+            db.execute(f"CREATE VIRTUAL TABLE search_pairs{suffix} USING fts5(body, content='', tokenize='unicode61')")
+            rows = db.conn.execute("SELECT s.rowid, s.title, s.agency, t.text FROM search_reports s "
+                                   f"JOIN search_texts t ON t.rowid = s.rowid WHERE s.is_latest = {latest}")
+            for rid, title, agency, text in rows:  # streamed
+                db.conn.execute(f"INSERT INTO search_pairs{suffix}(rowid, body) VALUES (?, ?)",
+                                (rid, pairs(f"{title}\n{agency}\n{text}")))
+        db.execute("INSERT INTO search_pairs(search_pairs) VALUES ('optimize')")
 
 
 def _quote(term: str) -> str:
@@ -110,12 +138,18 @@ def terms_of(q: str) -> list[str]:
     return [t for t in (q or "").split() if t][:10]
 
 
-def fts_queries(q: str) -> tuple[str | None, str | None]:
-    """The MATCH expressions for the trigram and the character index (None when unused)."""
+INDEXES = ("trigram", "pairs", "chars")  # the first with terms of the query drives it
+
+
+def fts_queries(q: str) -> dict[str, str | None]:
+    """The MATCH expression for each index (None when the query has no term for it)."""
     terms = terms_of(q)
-    long_terms = [_quote(t) for t in terms if len(t) >= 3]
-    short_terms = [_quote(spaced(t).strip()) for t in terms if len(t) < 3]
-    return (" AND ".join(long_terms) or None), (" AND ".join(short_terms) or None)
+    chosen = {
+        "trigram": [_quote(t) for t in terms if len(t) >= 3],
+        "pairs": [_quote(t) for t in terms if cjk_pair(t)],
+        "chars": [_quote(spaced(t).strip()) for t in terms if len(t) < 3 and not cjk_pair(t)],
+    }
+    return {name: " AND ".join(chosen[name]) or None for name in INDEXES}
 
 
 @dataclass
@@ -142,17 +176,18 @@ class Results:
     earlier: int = 0
 
 
-def _matches(trigram, chars, suffix="") -> tuple[str, str]:
+def _matches(queries: dict, suffix="") -> tuple[str, str]:
     """(table, WHERE) selecting the rowids whose text holds every term, in one family of indexes."""
-    driver = f"search_trigram{suffix}" if trigram else f"search_chars{suffix}"
-    where = f"{driver} MATCH :drive"
-    if trigram and chars:
-        where += f" AND rowid IN (SELECT rowid FROM search_chars{suffix} WHERE search_chars{suffix} MATCH :other)"
+    used = [name for name in INDEXES if queries[name]]
+    driver = f"search_{used[0]}{suffix}"
+    where = f"{driver} MATCH :{used[0]}"
+    for name in used[1:]:
+        where += f" AND rowid IN (SELECT rowid FROM search_{name}{suffix} WHERE search_{name}{suffix} MATCH :{name})"
     return driver, where
 
 
-def _current(db, params, filters: Filters, sort: str, limit: int, offset: int, trigram, chars) -> tuple[int, list[int]]:
-    driver, where = _matches(trigram, chars)
+def _current(db, params, filters: Filters, sort: str, limit: int, offset: int, queries) -> tuple[int, list[int]]:
+    driver, where = _matches(queries)
     matching = f"SELECT rowid FROM {driver} WHERE {where}"
     if filters.active():  # the filtered rows, walked by index, against the set of matches (built once)
         counted = f"SELECT 1 FROM search_reports s WHERE s.is_latest = 1 {filters.sql()} AND s.rowid IN ({matching})"
@@ -178,10 +213,10 @@ def _current(db, params, filters: Filters, sort: str, limit: int, offset: int, t
     return total, [r[0] for r in db.execute(sql, {**params, "limit": limit, "offset": offset})]
 
 
-def _earlier(db, params, filters: Filters, sort: str, trigram, chars) -> list[int]:
+def _earlier(db, params, filters: Filters, sort: str, queries) -> list[int]:
     """Earlier versions holding the terms, of reports whose current text does not."""
-    driver, where = _matches(trigram, chars, "_earlier")
-    current, current_where = _matches(trigram, chars)
+    driver, where = _matches(queries, "_earlier")
+    current, current_where = _matches(queries)
     order = {"newest": "s.year DESC,", "oldest": "s.year ASC,"}.get(sort, "")
     sql = (f"SELECT s.rowid FROM (SELECT rowid FROM {driver} WHERE {where} ORDER BY rowid DESC LIMIT {EARLIER_CAP}) e "
            f"JOIN search_reports s ON s.rowid = e.rowid WHERE 1 {filters.sql()} "
@@ -195,14 +230,14 @@ def search_page(db, q: str, filters: Filters | None = None, sort: str = "relevan
     """One page of the reports whose title, agency or text hold every term of `q`: current hits
     first (by bm25, or by year), then reports found only in an earlier version."""
     filters = filters or Filters()
-    trigram, chars = fts_queries(q)
-    if not trigram and not chars:
+    queries = fts_queries(q)
+    if not any(queries.values()):
         return Results(q, 0, False)
     sort = sort if sort in SORTS else "relevance"
-    params = {"drive": trigram or chars, "other": chars if trigram else None, **filters.active()}
+    params = {**queries, **filters.active()}
     offset = max(page - 1, 0) * limit
-    total, rowids = _current(db, params, filters, sort, limit, offset, trigram, chars)
-    earlier = _earlier(db, params, filters, sort, trigram, chars)
+    total, rowids = _current(db, params, filters, sort, limit, offset, queries)
+    earlier = _earlier(db, params, filters, sort, queries)
     if len(rowids) < limit:
         rowids += earlier[max(offset - total, 0):][: limit - len(rowids)]
     rows = _rows(db, rowids)
@@ -263,23 +298,26 @@ _DELIMITERS = "。；;！？!?\n\t|"
 HITS_CONSIDERED = 40  # passages around the first 40 hits of each term: enough, and bounded for a common term
 
 
-def _passage_around(text: str, at: int) -> tuple[int, int]:
-    start = max(text.rfind(d, 0, at) for d in _DELIMITERS) + 1
-    ends = [i for i in (text.find(d, at) for d in _DELIMITERS) if i >= 0]
-    end = min(ends) + 1 if ends else len(text)
-    return start, end
+_DELIMITER = re.compile("[" + re.escape(_DELIMITERS) + "]")
+
+
+def _passage_around(stops: list[int], length: int, at: int) -> tuple[int, int]:
+    """The sentence holding position `at`, given the sorted positions of every delimiter (`stops`)."""
+    i = bisect.bisect_left(stops, at)
+    return (stops[i - 1] + 1 if i else 0), (stops[i] + 1 if i < len(stops) else length)
 
 
 def best_passage(text: str, terms: list[str]) -> tuple[int, int]:
     """(start, end) of the passage with the most distinct query terms, prose before labels."""
     lowered, lowered_terms = text.lower(), [t.lower() for t in terms]
+    stops = [m.start() for m in _DELIMITER.finditer(text)]  # once per text, not once per hit
     spans = set()
     for term in lowered_terms:
         at = lowered.find(term)
         for _ in range(HITS_CONSIDERED):
             if at < 0:
                 break
-            spans.add(_passage_around(text, at))
+            spans.add(_passage_around(stops, len(text), at))
             at = lowered.find(term, at + len(term))
     best, best_score = (0, min(len(text), 2 * SNIPPET_CHARS)), None
     for start, end in sorted(spans):

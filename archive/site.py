@@ -16,6 +16,8 @@ from urllib.parse import unquote, urlsplit
 
 from pipelines.labels import APPLICANT_COLUMN_KEYS, OUTCOME_ROWS, REVIEW_COLUMNS
 
+from .versions import report_versions_sql
+
 # The main figures, in the order a reader compares them year by year.
 MAIN_FIGURES = (
     ("applications_received", "本年新收申请", "received"),
@@ -32,10 +34,11 @@ _FIGURES_SQL = ("SELECT f.report_id, f.year, f.applications_received, f.carried_
                 "f.carried_forward, f.review_total, "
                 "coalesce(f.litigation_direct_total, 0) + coalesce(f.litigation_after_review_total, 0) "
                 "  + CASE WHEN f.litigation_direct_total IS NULL AND f.litigation_after_review_total IS NULL "
-                "    THEN NULL ELSE 0 END AS litigation_total, f.check_status "
+                "    THEN NULL ELSE 0 END AS litigation_total, f.check_status, "
+                f"{report_versions_sql('r.id')} AS versions "
                 "FROM report_figures f JOIN reports r ON r.id = f.report_id WHERE r.agency_id = ? ORDER BY f.year")
-REVISED = ("EXISTS (SELECT 1 FROM version_changes c JOIN versions v ON v.id = c.version_id "
-           "JOIN documents d ON d.id = v.document_id WHERE d.report_id = r.id)")
+VERSIONS = report_versions_sql("r.id")  # the report's contents over time (archive.versions)
+REVISED = f"{VERSIONS} > 1"
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
@@ -102,10 +105,11 @@ def agency_history(conn, agency_id: int) -> list[dict]:
 
 def report(conn, report_id: int) -> dict | None:
     """Everything the report page shows, or None when there is no such report."""
-    head = _row(conn, f"SELECT r.*, a.name AS agency, a.province, a.city, a.county, {REVISED} AS revised "
+    head = _row(conn, f"SELECT r.*, a.name AS agency, a.province, a.city, a.county, {VERSIONS} AS versions "
                       "FROM reports r JOIN agencies a ON a.id = r.agency_id WHERE r.id = ?", [report_id])
     if head is None:
         return None
+    head["revised"] = head["versions"] > 1
     version = _row(conn, "SELECT record FROM versions WHERE id = ?", [head["source_version_id"]]) or {}
     record = json.loads(version["record"]) if version.get("record") else None
     checks = _rows(conn, "SELECT check_id, scope, status, expected, actual, detail FROM checks WHERE version_id = ? "

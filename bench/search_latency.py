@@ -23,7 +23,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from archive.search import COUNT_CAP, Filters, create, index, like_scan, search_page
+from archive.search import COUNT_CAP, Filters, create, index, index_pairs, like_scan, search_page
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -46,7 +46,8 @@ QUERIES = {
     "3+ chars": "行政复议",
     "3 chars, selective": "景德镇",
     "two terms": "泉州 卫生",
-    "2 common chars, rare pair": "议政",
+    "2 common chars, rare pair": "关区",
+    "2 common chars, never adjacent": "议政",
     "no hit": "复议堃堃",
 }
 
@@ -89,8 +90,14 @@ def report_text(rng: random.Random, docs: list[list[str]], agency: str, year: in
 
 
 def build(path: Path, n: int) -> sqlite_utils.Database:
-    if path.exists():
-        return sqlite_utils.Database(path)
+    if path.exists():  # an archive built by an earlier checkout: add the indexes it lacks
+        db = sqlite_utils.Database(path)
+        if "search_pairs" not in db.table_names():
+            started = time.perf_counter()
+            index_pairs(db)
+            db.execute("ANALYZE")
+            print(f"added the pair index in {time.perf_counter() - started:.0f}s")
+        return db
     path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     docs = sources()

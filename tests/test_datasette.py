@@ -138,3 +138,29 @@ def test_every_canonical_key_is_described(crawled):
     assert {(c["report_table"], c["row_key"], c["column_key"]) for c in cells} <= described
     granted = next(k for k in keys if k["row_key"] == "granted" and k["column_key"] == "natural_person")
     assert granted["label_zh"] == "（一）予以公开：自然人"
+
+
+def test_two_character_terms_match_adjacent_characters_only(tmp_path):
+    """A 2-character term is a substring, as a reader means it: 复议 is not 复，议 nor 复\\n议 across a line."""
+    import sqlite_utils
+
+    from archive import search
+
+    texts = {1: "申请行政复议2件。", 2: "予以答复，议定事项已公开。", 3: "办理答复\n议案办理情况", 4: "人大代表建议政协提案"}
+    db = sqlite_utils.Database(tmp_path / "s.db")
+    search.create(db)
+    for rowid, text in texts.items():
+        db.execute(f"INSERT INTO search_reports VALUES ({','.join('?' * 15)})",
+                   [rowid, rowid, rowid, 1, "某局", 2021, None, None, None, f"年报{rowid}", "2021", "pass", "", "", None])
+        db.execute("INSERT INTO search_texts VALUES (?, ?)", [rowid, text])
+    search.index(db)
+    for q, expected in (("复议", {1}), ("议政", {4}), ("复", {1, 2, 3}), ("议 复", {1, 2, 3})):
+        assert {r["report_id"] for r in search.search_page(db.conn, q).rows} == expected, q
+        assert {i for i, t in texts.items() if all(term in t for term in q.split())} == expected
+
+
+def test_datasette_interface_text_is_chinese_first(crawled):
+    page = get(crawled["data"], "/nianbao/report_figures").text
+    for english, chinese in (("Apply", "应用 Apply"), ("View and edit SQL", "查看并编辑 SQL"), ("home", "首页 home")):
+        assert chinese in page, english
+    assert 'value="Apply"' not in page and ">home<" not in page

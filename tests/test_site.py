@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 import signal
@@ -217,3 +218,40 @@ def test_common_word_paths_give_the_same_pages(crawled, monkeypatch):
         result = [search.search_page(conn, "复议", sort=sort, page=p, limit=20) for p in (1, 2)]
         assert result[0].capped and result[0].total == 5
         assert [r["report_id"] for page in result for r in page.rows] == ids
+
+
+def _versions_everywhere(data, rid: int) -> dict:
+    """The report's version count as the export, the JSON APIs, the page and the feed show it."""
+    exported = [json.loads(line) for line in subprocess.run(
+        [sys.executable, "-m", "nianbao.cli", "export", "--data", str(data)], cwd=ROOT, capture_output=True,
+        text=True, check=True).stdout.splitlines()]
+    _, body = get_json(data, f"/-/report/{rid}.json")
+    _, agency = get_json(data, f"/-/agency/{body['report']['agency_id']}.json")
+    feed = get(data, "/-/feed.atom").text
+    title = body["report"]["title"]
+    return {"export": next(r["versions"] for r in exported
+                           if (r["agency"], r["year"], r["title"]) == (body["report"]["agency"], body["report"]["year"], title)),
+            "api": body["report"]["versions"], "api_revised": body["report"]["revised"],
+            "agency": next(h["versions"] for h in agency["history"] if h["report_id"] == rid),
+            "badge": 'id="revised-badge"' in get(data, f"/-/report/{rid}").text,
+            "feed_revised": f"<title>{title}（已修订" in feed}
+
+
+def test_versions_count_the_reports_contents_not_its_documents(crawled, tmp_path):
+    """Issue 12: a page and its PDF that never changed are one version; a changed document makes two."""
+    from .test_browser import revise
+
+    data = tmp_path / "archive"
+    shutil.copytree(crawled["data"], data)
+    db = db_of(data)
+    unchanged = db.execute("SELECT d.report_id FROM documents d JOIN versions v ON v.document_id = d.id "
+                           "GROUP BY d.report_id HAVING count(DISTINCT d.id) >= 2 AND count(*) = count(DISTINCT d.id) "
+                           "AND sum(d.role = 'attachment') >= 1 LIMIT 1").fetchone()[0]
+    assert _versions_everywhere(data, unchanged) == {"export": 1, "api": 1, "api_revised": False, "agency": 1,
+                                                     "badge": False, "feed_revised": False}
+    (tmp_path / "revision").mkdir()
+    revise(data, tmp_path / "revision")
+    revised = db_of(data).execute("SELECT r.id FROM reports r JOIN agencies a ON a.id = r.agency_id "
+                                  "WHERE a.name = '泉州市洛江区科学技术局' AND r.year = 2020").fetchone()[0]
+    assert _versions_everywhere(data, revised) == {"export": 2, "api": 2, "api_revised": True, "agency": 2,
+                                                   "badge": True, "feed_revised": True}

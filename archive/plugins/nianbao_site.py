@@ -224,12 +224,12 @@ def search_feed(request, q: str, results) -> Response:
 
 async def feed_route(datasette, request):
     rows = (await _db(datasette).execute(
-        "SELECT r.id, r.title, a.name AS agency, r.year, max(v.first_seen) AS updated, count(c.version_id) AS changes "
+        f"SELECT r.id, r.title, a.name AS agency, r.year, max(v.first_seen) AS updated, {site.VERSIONS} AS versions "
         "FROM reports r JOIN agencies a ON a.id = r.agency_id JOIN documents d ON d.report_id = r.id "
-        "JOIN versions v ON v.document_id = d.id LEFT JOIN version_changes c ON c.version_id = v.id "
+        "JOIN versions v ON v.document_id = d.id "
         "GROUP BY r.id ORDER BY updated DESC, r.id DESC LIMIT 100")).rows
     entries = [{"id": public(f"/-/report/{r['id']}"),
-                "title": r["title"] + ("（已修订 revised）" if r["changes"] else ""),
+                "title": r["title"] + (f"（已修订 revised, {r['versions']} 个版本 versions）" if r["versions"] > 1 else ""),
                 "updated": _timestamp(r["updated"]), "link": public(f"/-/report/{r['id']}"),
                 "summary": f"{r['agency']} {r['year']}"} for r in rows]
     return atom("新收录与已修订的年报 · New and revised reports", public("/-/feed.atom"), entries)
