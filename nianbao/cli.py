@@ -12,9 +12,10 @@ from pathlib import Path
 
 import click
 
-PACKAGE = Path(__file__).resolve().parent
-SAMPLE_SITES = PACKAGE / "portal" / "sites.yml"
-SAMPLE_PORTALS = PACKAGE / "portal" / "portals.yml"
+# the sample portal is its own top-level package (sampleportal/), beside the runtime ones
+SAMPLE = Path(__file__).resolve().parents[1] / "sampleportal"
+SAMPLE_SITES = SAMPLE / "sites.yml"
+SAMPLE_PORTALS = SAMPLE / "portals.yml"
 
 EXIT_UNREADABLE = 2  # also click's code for bad usage and a bad registry
 EXIT_NOTHING_FOUND = 3
@@ -84,7 +85,7 @@ def main():
 @click.option("--seed", default=0, show_default=True, help="Seed of the flaky mode's draws.")
 def portal(port, flaky, seed):
     """Serve the sample portal on 127.0.0.1."""
-    from .portal.server import Portal
+    from sampleportal.server import Portal
 
     server = Portal(port=port, flaky=flaky, seed=seed)
     click.echo(f"sample portal: {server.url}/  (registry: {SAMPLE_SITES})")
@@ -552,8 +553,7 @@ def demo(data, no_serve, port):
     """Start the sample portal, crawl all of it, then serve Datasette and print both URLs."""
     from archive import serve as archive_serve
     from archive.store import DB_NAME
-
-    from .portal.server import Portal
+    from sampleportal.server import Portal
 
     with Portal(port=_free_port()) as server, _writing(data, "demo"):
         click.echo(f"sample portal: {server.url}/")
