@@ -101,6 +101,13 @@ def _pages(column) -> list[list]:
     return pages
 
 
+def _beside_article(item, name: str, data: bytes) -> str:
+    """An attachment in the article's own folder, as TRS and plain CMSs store them."""
+    href = item.url.rsplit("/", 1)[0] + "/" + name
+    _put(href, data)
+    return href
+
+
 class Trs:
     """TRS WCM: list pages index.html, index_1.html … from createPageHTML(); articles ./YYYYMM/tYYYYMMDD_ID.htm."""
 
@@ -109,9 +116,7 @@ class Trs:
         return f"{column.path}{ymd[:6]}/t{ymd}_{rng.randint(2_000_000, 2_999_999)}.htm"
 
     def attachment(self, column, item, name, data, media_type):
-        href = item.url.rsplit("/", 1)[0] + "/" + name
-        _put(href, data)
-        return href
+        return _beside_article(item, name, data)
 
     def write(self, column, out: Path):
         pages = _pages(column)
@@ -235,9 +240,7 @@ class Generic:
         return f"{folder}/{date[:7]}/{date[8:]}/content_{rng.randint(16**5, 16**6 - 1):x}.shtml"
 
     def attachment(self, column, item, name, data, media_type):
-        href = item.url.rsplit("/", 1)[0] + "/" + name
-        _put(href, data)
-        return href
+        return _beside_article(item, name, data)
 
     def write(self, column, out: Path):
         pages = _pages(column)
