@@ -190,9 +190,14 @@ class Hanweb:
             f'<script language="javascript" src="/module/jslib/jquery/jpage/dataproxy.js" '
             f'querydata="{{columnid:{cid},unitid:5201}}"></script>'
         )
-        _put(column.path, chrome(column, column.column_name, body))
-        for item in column.items:
-            _put(item.url, article_page(column, item, "zoom"))
+        _put_hanweb_column(column, body)
+
+
+def _put_hanweb_column(column, body: str) -> None:
+    """A Hanweb column page (one list page whose records page by script) and its articles."""
+    _put(column.path, chrome(column, column.column_name, body))
+    for item in column.items:
+        _put(item.url, article_page(column, item, "zoom"))
 
 
 class Vsb:
@@ -361,9 +366,7 @@ class HanwebJpage(Hanweb):
             f"totalRecord:{len(records)},groupSize:{self.GROUP},proxyUrl:'/module/web/jpage/dataproxy.jsp',"
             f"ajaxParam:{{{params}}},pageNum:1}});}});</script>"
         )
-        _put(column.path, chrome(column, column.column_name, body))
-        for item in column.items:
-            _put(item.url, article_page(column, item, "zoom"))
+        _put_hanweb_column(column, body)
 
 
 class TrsPageDiv(Trs):
