@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import stat
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from warcio.utils import Digester
 
 
 class NotARegularFile(OSError):
@@ -95,7 +96,7 @@ class PayloadWriter:
         Path(spool_dir).mkdir(parents=True, exist_ok=True)
         fd, self.path = tempfile.mkstemp(dir=spool_dir, prefix="body-")
         self.handle = os.fdopen(fd, "wb")
-        self.size, self._sha256, self._sha1 = 0, hashlib.sha256(), hashlib.sha1()
+        self.size, self._sha256, self._sha1 = 0, hashlib.sha256(), Digester("sha1")  # warcio's WARC digest
 
     def write(self, data: bytes) -> None:
         self.handle.write(data)
@@ -105,8 +106,7 @@ class PayloadWriter:
 
     def close(self) -> SpooledPayload:
         self.handle.close()
-        return SpooledPayload(self.path, self.size, self._sha256.hexdigest(),
-                              "sha1:" + base64.b32encode(self._sha1.digest()).decode("ascii"))
+        return SpooledPayload(self.path, self.size, self._sha256.hexdigest(), str(self._sha1))
 
     def discard(self) -> None:
         try:

@@ -91,6 +91,7 @@ def _read(data: bytes, job: dict) -> tuple:
     try:
         record, text = extract_with_text(
             data, name=_name(job), url=job.get("url"), media_type=job.get("media_type"), hints=_hints(job),
+            charset=json.loads(job.get("metadata") or "{}").get("charset"),  # the HTTP charset the crawl read
         )
         return "ok", record, text
     except UnreadableDocument as exc:

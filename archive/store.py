@@ -467,26 +467,27 @@ class Archive:
         seen = now()
         with self._write():
             self.db["warc_records"].insert_all(warc_rows)
-            rows = list(self.db.query(
-                "SELECT v.id FROM versions v JOIN documents d ON d.id = v.document_id WHERE d.url = ? "
-                "ORDER BY v.id DESC LIMIT 1", [url]))
-            if not rows:
+            latest = self.latest_version(url)
+            if latest is None:
                 return False
-            self.db["versions"].update(rows[0]["id"], {"last_seen": seen})
+            self.db["versions"].update(latest["id"], {"last_seen": seen})
             self.db.execute("UPDATE documents SET last_seen = ? WHERE url = ?", [seen, url])
             return True
 
-    def latest_body(self, url: str) -> bytes | None:
+    def latest_version(self, url: str) -> dict | None:
+        """The newest version stored for a URL (the one query for it): id, sha256 and its validators."""
         rows = list(self.db.query(
-            "SELECT v.sha256 FROM versions v JOIN documents d ON d.id = v.document_id WHERE d.url = ? "
-            "ORDER BY v.id DESC LIMIT 1", [url]))
-        return self.blobs.get(rows[0]["sha256"]) if rows else None
-
-    def validators(self, url: str) -> dict | None:
-        rows = list(self.db.query(
-            "SELECT v.etag, v.last_modified FROM versions v JOIN documents d ON d.id = v.document_id "
+            "SELECT v.id, v.sha256, v.etag, v.last_modified FROM versions v JOIN documents d ON d.id = v.document_id "
             "WHERE d.url = ? ORDER BY v.id DESC LIMIT 1", [url]))
         return rows[0] if rows else None
+
+    def latest_body(self, url: str) -> bytes | None:
+        latest = self.latest_version(url)
+        return self.blobs.get(latest["sha256"]) if latest else None
+
+    def validators(self, url: str) -> dict | None:
+        latest = self.latest_version(url)
+        return {"etag": latest["etag"], "last_modified": latest["last_modified"]} if latest else None
 
     # -------------------------------------------------------------- extraction results
 

@@ -9,7 +9,6 @@ committed (during a crawl, once per group of writes); a record cut short by a cr
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -121,10 +120,12 @@ class WarcFile:
 
 
 def payload_digest(body: bytes) -> str:
-    """WARC-Payload-Digest as warcio writes it (sha1, base32)."""
-    import base64
+    """WARC-Payload-Digest as warcio writes it (sha1, base32): warcio's own digester."""
+    from warcio.utils import Digester
 
-    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+    digester = Digester("sha1")
+    digester.update(body)
+    return str(digester)
 
 
 def truncate_to(path: Path, length: int) -> bool:

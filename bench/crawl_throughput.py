@@ -33,8 +33,8 @@ FORMATS = ["html"] * 6 + ["pdf"] * 3 + ["docx"]
 
 
 def scaled_columns(reports: int):
-    from nianbao.portal.generate import Column
-    from nianbao.portal.reports import Planned
+    from sampleportal.generate import Column
+    from sampleportal.reports import Planned
 
     columns, n = [], 0
     while n < reports:
@@ -52,7 +52,7 @@ def scaled_columns(reports: int):
 
 
 def build(reports: int) -> Path:
-    from nianbao.portal.generate import generate
+    from sampleportal.generate import generate
 
     target = CACHE / f"portal-{reports}"
     if not (target / "sites.yml").exists():
@@ -99,7 +99,7 @@ def main() -> None:
     args = parser.parse_args()
     portal_dir = build(args.reports)
 
-    from nianbao.portal.server import Portal
+    from sampleportal.server import Portal
 
     with Portal(site=portal_dir / "site", routes=portal_dir / "routes.json") as portal, \
             tempfile.TemporaryDirectory() as tmp:

@@ -123,7 +123,7 @@ def discover(url: str) -> tuple[int, int, float]:
 
 
 def main() -> None:
-    from nianbao.portal.server import HERE, SITE, Portal
+    from sampleportal.server import HERE, SITE, Portal
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

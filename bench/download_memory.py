@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def build(root: Path, files: int, mib: int) -> Path:
-    from nianbao.portal import one_column
+    from sampleportal import one_column
 
     articles = [one_column.Article(2000 + i, f"/ndbg/{2000 + i}.pdf") for i in range(files)]
     registry = one_column.write(root, "某市统计局", articles, {})
@@ -38,7 +38,7 @@ def build(root: Path, files: int, mib: int) -> Path:
 
 SERVE = """import sys
 from pathlib import Path
-from nianbao.portal.server import Portal
+from sampleportal.server import Portal
 portal = Portal(site=Path(sys.argv[1]), routes=Path(sys.argv[2]))
 print(portal.url, flush=True)
 portal.serve_forever()

@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def crawl_sample(data: Path) -> None:
-    from nianbao.portal.server import Portal
+    from sampleportal.server import Portal
 
     with Portal() as portal:
-        subprocess.run([sys.executable, "-m", "nianbao.cli", "crawl", "--sites", str(ROOT / "nianbao/portal/sites.yml"),
+        subprocess.run([sys.executable, "-m", "nianbao.cli", "crawl", "--sites", str(ROOT / "sampleportal/sites.yml"),
                         "--portal-url", portal.url, "--data", str(data), "--no-extract", "-s", "DOWNLOAD_DELAY=0",
                         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=ERROR"],
                        cwd=ROOT, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})

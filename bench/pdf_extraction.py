@@ -23,9 +23,9 @@ from pathlib import Path
 import pdfplumber
 import pypdfium2
 
-from nianbao.portal.render import pdf_bytes
-from nianbao.portal.reports import Planned, synthetic_report
 from pipelines.extract import extract
+from sampleportal.render import pdf_bytes
+from sampleportal.reports import Planned, synthetic_report
 
 
 def corpus(n: int) -> list[bytes]:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import click
 
-PACKAGE = Path(__file__).resolve().parent
-SAMPLE_SITES = PACKAGE / "portal" / "sites.yml"
-SAMPLE_PORTALS = PACKAGE / "portal" / "portals.yml"
+# the sample portal is its own top-level package (sampleportal/), beside the runtime ones
+SAMPLE = Path(__file__).resolve().parents[1] / "sampleportal"
+SAMPLE_SITES = SAMPLE / "sites.yml"
+SAMPLE_PORTALS = SAMPLE / "portals.yml"
 
 EXIT_UNREADABLE = 2  # also click's code for bad usage and a bad registry
 EXIT_NOTHING_FOUND = 3
@@ -84,7 +85,7 @@ def main():
 @click.option("--seed", default=0, show_default=True, help="Seed of the flaky mode's draws.")
 def portal(port, flaky, seed):
     """Serve the sample portal on 127.0.0.1."""
-    from .portal.server import Portal
+    from sampleportal.server import Portal
 
     server = Portal(port=port, flaky=flaky, seed=seed)
     click.echo(f"sample portal: {server.url}/  (registry: {SAMPLE_SITES})")
@@ -232,39 +233,6 @@ def _extract_stage(data: Path, all_versions: bool = False, workers: int | None =
     return {"extracted": stats.ok, "failed": stats.failed, "failures": stats.failures}
 
 
-SITE_COUNTS = ("reports_found", "new_versions", "unchanged", "skipped", "blocked", "refused", "robots", "too_large",
-               "failed", "http_error", "skipped_links", "not_a_file", "bounded", "listed", "declared", "coverage_short")
-
-
-def _per_site(stats: dict) -> dict:
-    sites: dict = {}
-    for key, value in stats.items():
-        if key.startswith("nianbao/site/"):
-            site, name = key[len("nianbao/site/"):].rsplit("/", 1)
-            sites.setdefault(site, dict.fromkeys(SITE_COUNTS, 0))[name] = value
-    for counts in sites.values():
-        if counts.get("declared"):  # the coverage check: what was read against what the columns declare
-            counts["coverage"] = f"found {counts.get('listed', 0)} of {counts['declared']}"
-        elif counts.get("declared_pages"):
-            counts["coverage"] = f"found {counts.get('pages_read', 0)} of {counts['declared_pages']} pages"
-    return sites
-
-
-def _gone_quiet(archive, site_ids: list[str], now: dict, run_id: int | None) -> list[str]:
-    """Sites that yielded reports in an earlier run and none in this one."""
-    quiet = []
-    for site in site_ids:
-        if now.get(site, {}).get("reports_found"):
-            continue
-        key = f'$."nianbao/site/{site}/reports_found"'
-        earlier = archive.db.execute(
-            "SELECT count(*) FROM runs WHERE id IS NOT ? AND json_extract(stats, ?) > 0", [run_id, key]
-        ).fetchone()[0]
-        if earlier:
-            quiet.append(site)
-    return quiet
-
-
 def _print_sites(sites: dict) -> None:
     from rich.table import Table
 
@@ -272,6 +240,8 @@ def _print_sites(sites: dict) -> None:
 
     table = Table(title="crawl summary per site")
     table.add_column("site", no_wrap=True)
+    from .summary import SITE_COUNTS
+
     shown = (*SITE_COUNTS[:10], "coverage")
     for name in shown:
         table.add_column(name.replace("_", " "), justify="right")
@@ -284,36 +254,21 @@ def _record_sites(data: Path, stats: dict) -> None:
     """runs.summary and run_sites, for every crawl, not only the nightly one."""
     from archive.store import Archive
 
-    from . import nightly as night
+    from .summary import record_run
 
     if stats.get("nianbao/run_id"):
-        night.summarise(Archive(data), stats["nianbao/run_id"], stats)
+        record_run(Archive(data), stats["nianbao/run_id"], stats)
 
 
 def _summary(stats: dict, extraction: dict, data: Path) -> dict:
+    from archive.runs import report_count
     from archive.store import Archive
+
+    from .summary import crawl_summary
 
     archive = Archive(data)
     archive.checkpoint()
-    reports = archive.db.execute("SELECT count(*) FROM reports").fetchone()[0]
-    return {
-        "reports_in_archive": reports,
-        "reports_found": stats.get("nianbao/reports_found", 0),
-        "new_versions": stats.get("nianbao/new_versions", 0),
-        "unchanged": stats.get("nianbao/unchanged", 0),
-        "skipped": stats.get("nianbao/skipped", 0),
-        "blocked": stats.get("nianbao/blocked", 0),
-        "refused": stats.get("nianbao/refused", 0),
-        "robots": stats.get("nianbao/robots", 0),
-        "too_large": stats.get("nianbao/too_large", 0),
-        "failed_fetches": stats.get("nianbao/failed", 0),
-        "http_errors": stats.get("nianbao/http_error", 0),
-        "skipped_links": stats.get("nianbao/skipped_links", 0),
-        "bounds_hit": {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("nianbao/bound/")},
-        "warnings": [w for w in str(stats.get("nianbao/warnings") or "").split("\n") if w],
-        **{k: v for k, v in extraction.items() if k != "failures"},
-        "sites": _per_site(stats),
-    }
+    return crawl_summary(stats, extraction, report_count(archive))
 
 
 @main.command(epilog=CRAWL_EPILOG)
@@ -329,6 +284,8 @@ def crawl(sites, portals, region, data, settings, portal_url, no_extract, shard,
     """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract."""
     from archive.store import Archive
 
+    from .summary import gone_quiet
+
     site_ids = [s.id for s in _registry(sites, portals, portal_url, region, shard)]
     overrides = {**({"NIANBAO_REDISCOVER": True} if rediscover else {}), **_parse_settings(settings)}
     with _writing(data, "crawl"):
@@ -339,7 +296,7 @@ def crawl(sites, portals, region, data, settings, portal_url, no_extract, shard,
         from archive.warc import write_cdxj
 
         write_cdxj(data / "warcs")
-        quiet = _gone_quiet(Archive(data), site_ids, summary["sites"], stats.get("nianbao/run_id"))
+        quiet = gone_quiet(Archive(data), site_ids, summary["sites"], stats.get("nianbao/run_id"))
     _print_sites(summary["sites"])
     for warning in summary["warnings"]:
         click.echo(f"warning: {warning}", err=True)
@@ -374,6 +331,7 @@ def nightly(sites, portals, region, data, settings, portal_url, max_failure_rate
     from archive.store import Archive
 
     from . import nightly as night
+    from .summary import gone_quiet, per_site, record_run
 
     try:
         with night.exclusive(data):
@@ -385,8 +343,8 @@ def nightly(sites, portals, region, data, settings, portal_url, max_failure_rate
             night.clear_jobdir(data, stats)
             extraction = _extract_stage(data)
             archive = Archive(data)
-            summary = night.summarise(archive, stats["nianbao/run_id"], stats)
-            silent = _gone_quiet(archive, site_ids, summary["sites"], stats["nianbao/run_id"])
+            summary = record_run(archive, stats["nianbao/run_id"], stats)
+            silent = gone_quiet(archive, site_ids, summary["sites"], stats["nianbao/run_id"])
             # a site whose pages failed is unreachable tonight (it counts in the failure rate); one that
             # answered and listed nothing has moved or emptied its column, which needs a person
             unreachable = [s for s in silent if summary["sites"].get(s, {}).get("failed")]
@@ -402,7 +360,7 @@ def nightly(sites, portals, region, data, settings, portal_url, max_failure_rate
               "quiet_sites": quiet, "unreachable_sites": unreachable, "extracted": extraction["extracted"], "extraction_failed": extraction["failed"],
               "bytes": stats.get("downloader/response_bytes", 0)}
     click.echo(json.dumps(report, ensure_ascii=False, indent=1))
-    undiscovered = _discovery_lines(_per_site(stats))
+    undiscovered = _discovery_lines(per_site(stats))
     if undiscovered:
         click.echo(f"error: discovery found no 年报 column on: {', '.join(undiscovered)}", err=True)
         sys.exit(EXIT_GONE_QUIET)
@@ -576,8 +534,7 @@ def demo(data, no_serve, port):
     """Start the sample portal, crawl all of it, then serve Datasette and print both URLs."""
     from archive import serve as archive_serve
     from archive.store import DB_NAME
-
-    from .portal.server import Portal
+    from sampleportal.server import Portal
 
     with Portal(port=_free_port()) as server, _writing(data, "demo"):
         click.echo(f"sample portal: {server.url}/")

@@ -8,7 +8,6 @@ opens a half-built state.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sqlite3
@@ -19,7 +18,6 @@ from archive.store import DB_NAME, LOCK_NAME, Archive, ArchiveBusy, writer_lock 
 
 JOBDIR_NAME = "jobdir"
 PUBLISHED = "published"
-SUMMARY_COUNTS = ("reports_found", "new_reports", "new_versions", "unchanged", "failed", "blocked", "skipped")
 
 
 AlreadyRunning = ArchiveBusy  # the name this module used before every writer shared one lock
@@ -54,29 +52,6 @@ def publish(data: Path) -> Path:
     os.replace(building, target_dir / DB_NAME)
     shutil.rmtree(staging, ignore_errors=True)
     return target_dir / DB_NAME
-
-
-def summarise(archive: Archive, run_id: int, stats: dict) -> dict:
-    """Per site and in total; stored in run_sites and runs.summary."""
-    started = archive.db["runs"].get(run_id)["started"]
-    sites: dict[str, dict] = {}
-    for key, value in stats.items():
-        if key.startswith("nianbao/site/"):
-            site, name = key[len("nianbao/site/"):].rsplit("/", 1)
-            sites.setdefault(site, dict.fromkeys(SUMMARY_COUNTS, 0))
-            if name in SUMMARY_COUNTS:
-                sites[site][name] = value
-    for site_id, new in archive.db.execute(
-        "SELECT a.site_id, count(*) FROM reports r JOIN agencies a ON a.id = r.agency_id "
-        "WHERE r.first_seen >= ? GROUP BY a.site_id", [started]).fetchall():
-        sites.setdefault(site_id, dict.fromkeys(SUMMARY_COUNTS, 0))["new_reports"] = new
-    total = {name: sum(s[name] for s in sites.values()) for name in SUMMARY_COUNTS}
-    with archive.db.conn:
-        archive.db["run_sites"].insert_all(
-            ({"run_id": run_id, "site_id": site, **counts} for site, counts in sites.items()), pk=("run_id", "site_id"),
-            replace=True)
-        archive.db["runs"].update(run_id, {"summary": json.dumps({"total": total, "sites": sites}, ensure_ascii=False)})
-    return {"total": total, "sites": sites}
 
 
 def discovery_settings(rediscover: bool, every_days: float | None) -> dict:

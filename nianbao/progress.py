@@ -44,9 +44,22 @@ def console_warnings(scrapy_level, out: Console | None = None) -> logging.Handle
     else:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    handler.setLevel(max(logging.WARNING, _level(scrapy_level)))
+    handler.addFilter(_ConsoleFilter(max(logging.WARNING, _level(scrapy_level))))
     logging.root.addHandler(handler)
     return handler
+
+
+class _ConsoleFilter(logging.Filter):
+    """Warnings and worse, and Scrapy's answer to a Ctrl-C (logged at INFO): whoever pressed it must see
+    that the crawl is closing gracefully, or that a second one forced it."""
+
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level or (
+            record.name == "scrapy.crawler" and str(record.msg).startswith("Received %(signame)s"))
 
 
 class CrawlProgress:

@@ -19,19 +19,22 @@ def extract(
     url: str | None = None,
     media_type: str | None = None,
     hints: dict | None = None,
+    charset: str | None = None,
 ) -> dict:
     """The canonical record of one payload (shared/spec/report-format.md).
 
     ``hints`` carries what the crawl already knows from the article page: title,
-    agency, published. Raises UnreadableDocument when the bytes cannot be read.
+    agency, published; ``charset`` the HTTP charset a page was served with. Raises
+    UnreadableDocument when the bytes cannot be read.
     """
-    return extract_with_text(data, name=name, url=url, media_type=media_type, hints=hints)[0]
+    return extract_with_text(data, name=name, url=url, media_type=media_type, hints=hints, charset=charset)[0]
 
 
-def extract_with_text(data: bytes, *, name=None, url=None, media_type=None, hints=None) -> tuple[dict, str]:
+def extract_with_text(data: bytes, *, name=None, url=None, media_type=None, hints=None,
+                      charset=None) -> tuple[dict, str]:
     """The record and the document's plain text (for full-text search), from one reading."""
     fmt = sniff(data, name, media_type) if data else "text"
-    doc = read(data, name, media_type)
+    doc = read(data, name, media_type, charset)
     record = parse_document(doc, hints)
     record["source"] = {"url": url, "format": doc.format or fmt, "sha256": hashlib.sha256(data).hexdigest()}
     record["parser_version"] = PARSER_VERSION

@@ -2,7 +2,7 @@
 # Install what nianbao needs on a fresh Debian machine (root, Python 3.11, package registries only):
 # Debian packages the readers and browser tests use, a virtualenv in .venv, pinned Python deps.
 #   scripts/setup.sh          everything (tests included)
-#   scripts/setup.sh --run    only what running the demo needs
+#   scripts/setup.sh --run    only what running the demo needs (the [samples] extra)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +26,7 @@ PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-extras=""
+# --run: the demo needs the sample portal's extra (reportlab); the tests need [test] (samples and Scrapyd too)
+extras="[samples]"
 [ "${1:-}" = "--run" ] || extras="[test]"
 .venv/bin/python -m pip install -q -c requirements.lock -e ".${extras}"

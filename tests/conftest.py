@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from nianbao.portal.server import Portal
+from sampleportal.server import Portal
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = ROOT / "tests" / "files"
 SHARED = ROOT.parent / "shared"  # real documents and seeds, read where they lie (never copied)
 SEEDS = SHARED / "seeds"
 REAL = SHARED / "real"
-SAMPLE_SITES = ROOT / "nianbao" / "portal" / "sites.yml"
-EXPECTED = json.loads((ROOT / "nianbao" / "portal" / "expected.json").read_text(encoding="utf-8"))
-OBSTACLES = json.loads((ROOT / "nianbao" / "portal" / "obstacles.json").read_text(encoding="utf-8"))
+SAMPLE_SITES = ROOT / "sampleportal" / "sites.yml"
+EXPECTED = json.loads((ROOT / "sampleportal" / "expected.json").read_text(encoding="utf-8"))
+OBSTACLES = json.loads((ROOT / "sampleportal" / "obstacles.json").read_text(encoding="utf-8"))
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
         "-s", "LOG_LEVEL=WARNING"]
 

@@ -13,9 +13,9 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from nianbao.portal.render import body_html, doc_bytes, docx_bytes, pdf_bytes, xlsx_bytes
-from nianbao.portal.reports import Planned, synthetic_report
 from pipelines.extract import extract
+from sampleportal.render import body_html, doc_bytes, docx_bytes, pdf_bytes, xlsx_bytes
+from sampleportal.reports import Planned, synthetic_report
 
 from .conftest import FILES, SEEDS
 

@@ -17,8 +17,8 @@ from archive.extraction import extract_pending
 from archive.schema_doc import END, START, markdown
 from archive.store import Archive
 from archive.warc import Exchange
-from nianbao.portal.render import pdf_bytes
-from nianbao.portal.reports import Planned, synthetic_report
+from sampleportal.render import pdf_bytes
+from sampleportal.reports import Planned, synthetic_report
 
 from .conftest import EXPECTED, FAST, ROOT, SAMPLE_SITES, nianbao
 

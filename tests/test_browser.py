@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import pytest
 
-from nianbao.portal.render import Report, body_html
+from sampleportal.render import Report, body_html
 
 from .conftest import EXPECTED, ROOT, nianbao
 from .processes import processes_mentioning
@@ -40,7 +40,7 @@ def free_port() -> int:
 
 def hostile_report(tmp_path) -> Path:
     """An agency's page whose title and text carry a script."""
-    from nianbao.portal.reports import Planned, synthetic_report
+    from sampleportal.reports import Planned, synthetic_report
 
     report, _ = synthetic_report(Planned("某市某某局", 2023, "html"), random.Random(2))
     report = Report(report.record, intro=f"本报告{XSS}依条例编制。", sections=report.sections, signature=report.signature)

@@ -18,7 +18,7 @@ import pytest
 from .conftest import EXPECTED, FAST, ROOT, SAMPLE_SITES, nianbao, seed_path
 from .processes import processes_mentioning
 
-FRONT_DOOR = json.loads((ROOT / "nianbao" / "portal" / "frontdoor.json").read_text(encoding="utf-8"))
+FRONT_DOOR = json.loads((ROOT / "sampleportal" / "frontdoor.json").read_text(encoding="utf-8"))
 
 
 def _free_port() -> int:

@@ -1,6 +1,6 @@
 """Discovery end to end: portal: entries walk the sample portal's front door with the real Scrapy engine.
 
-The truth is the front door's layout (nianbao/portal/frontdoor.py, written apart from
+The truth is the front door's layout (sampleportal/frontdoor.py, written apart from
 crawler/discovery.py): which pages are 年报 columns, which are look-alikes.
 """
 
@@ -13,14 +13,14 @@ import sqlite3
 import pytest
 import yaml
 
-from nianbao.portal.server import Portal
+from sampleportal.server import Portal
 
 from .conftest import FAST, ROOT, nianbao
 
-PORTALS_YML = ROOT / "nianbao" / "portal" / "portals.yml"
-TRUTH = json.loads((ROOT / "nianbao" / "portal" / "frontdoor.json").read_text(encoding="utf-8"))
-SITE = ROOT / "nianbao" / "portal" / "site"
-ROUTES = ROOT / "nianbao" / "portal" / "routes.json"
+PORTALS_YML = ROOT / "sampleportal" / "portals.yml"
+TRUTH = json.loads((ROOT / "sampleportal" / "frontdoor.json").read_text(encoding="utf-8"))
+SITE = ROOT / "sampleportal" / "site"
+ROUTES = ROOT / "sampleportal" / "routes.json"
 
 
 def columns_of(data) -> dict:

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from nianbao.portal.obstacles import CHALLENGE_412
-from nianbao.portal.server import Portal
+from sampleportal.obstacles import CHALLENGE_412
+from sampleportal.server import Portal
 
 from .conftest import FAST, nianbao
 

@@ -110,7 +110,7 @@ def test_bad_portal_entries_name_file_and_entry(tmp_path, entry, message):
 
 
 def test_portal_entry_loads_with_hosts():
-    loaded = sites.load(ROOT / "nianbao" / "portal" / "portals.yml", portal="http://127.0.0.1:9999")
+    loaded = sites.load(ROOT / "sampleportal" / "portals.yml", portal="http://127.0.0.1:9999")
     assert [(s.id, s.portal, s.start_urls, s.hosts) for s in loaded] == [
         ("350504", "http://127.0.0.1:9999/", (), ("127.0.0.1",))]
 

@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 
 from nianbao.nightly import JOBDIR_NAME, exclusive
-from nianbao.portal.server import Portal
+from sampleportal.server import Portal
 
 from .conftest import EXPECTED, ROOT, SAMPLE_SITES, nianbao
 

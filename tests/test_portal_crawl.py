@@ -93,7 +93,7 @@ def test_hanweb_pages_came_from_dataproxy(crawled):
 def test_portal_lists_one_report_twice():
     from .conftest import ROOT
 
-    site = ROOT / "nianbao" / "portal" / "site" / "zwgk" / "zfxxgkzl" / "zfxxgkndbg"
+    site = ROOT / "sampleportal" / "site" / "zwgk" / "zfxxgkzl" / "zfxxgkndbg"
     listed = []
     for page in sorted(site.glob("index*.html")):
         listed += [line for line in page.read_text(encoding="utf-8").split("<li>") if "年度报告" in line]

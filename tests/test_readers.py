@@ -8,12 +8,12 @@ import random
 import pypdfium2 as pdfium
 import pytest
 
-from nianbao.portal.render import docx_bytes, pdf_bytes
-from nianbao.portal.reports import Planned, synthetic_report
 from pipelines.document import UnreadableDocument
 from pipelines.extract import extract
 from pipelines.readers import sniff
 from pipelines.readers.ocr import OCR_WARNING
+from sampleportal.render import docx_bytes, pdf_bytes
+from sampleportal.reports import Planned, synthetic_report
 
 TABLES = ("active_disclosure", "applications", "review_litigation")
 

@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 import yaml
 
-from nianbao.portal.server import Portal
+from sampleportal.server import Portal
 
 from .conftest import EXPECTED, FAST, ROOT, SAMPLE_SITES, nianbao
 
@@ -199,7 +199,7 @@ def test_links_no_crawler_can_follow_are_logged_and_the_page_goes_on(tmp_path):
                '<li><a href="http://[::1">某县人民政府2018年政府信息公开工作年度报告</a></li>'
                '<li><a href="a.html">某县人民政府2023年政府信息公开工作年度报告</a></li></ul>')
     extra = '<p><a href="javascript:void(0)">年报全文.pdf</a> <a href="ndbg.pdf">附件1</a></p>'
-    pdf = sorted((ROOT / "nianbao" / "portal" / "site").glob("**/*.pdf"))
+    pdf = sorted((ROOT / "sampleportal" / "site").glob("**/*.pdf"))
     files = {"/ndbg/index.html": listing, "/ndbg/a.html": page("某县人民政府2023年政府信息公开工作年度报告", extra=extra),
              "/ndbg/ndbg.pdf": pdf[0].read_bytes()}
     with MiniPortal(tmp_path, files) as mini:
@@ -299,7 +299,7 @@ def test_bare_domain_redirect_to_www_is_followed_and_other_domains_still_refused
         sites.write_text(yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8")
         data = tmp_path / "named"
         nianbao("crawl", "--sites", sites, "--data", data, "--no-extract", *FAST,
-                "-s", "DNS_RESOLVER=nianbao.portal.resolver.PortalResolver")
+                "-s", "DNS_RESOLVER=sampleportal.resolver.PortalResolver")
         hits = list(named.state.log)
     assert [h.status for h in hits if h.path == "/zwgk/fzq/fgj/ndbg/"][:1] == [301]
     urls = [u for (u,) in rows(data, "SELECT url FROM documents")]

@@ -1,7 +1,7 @@
 """Round trip: random, internally consistent records rendered as HTML, PDF, DOCX and .doc
 by real tools, parsed back, must give exactly the same cells.
 
-The renderer prints labels as real reports print them (nianbao/portal/label_variants.py, a
+The renderer prints labels as real reports print them (sampleportal/label_variants.py, a
 table written from published reports and kept apart from pipelines/labels.py), so a label
 the parser's own table does not know makes these tests fail.
 """
@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nianbao.portal.label_variants import VARIANTS
-from nianbao.portal.render import body_html, doc_bytes, docx_bytes, pdf_bytes, xlsx_bytes
-from nianbao.portal.reports import Planned, synthetic_report
 from pipelines.extract import extract
+from sampleportal.label_variants import VARIANTS
+from sampleportal.render import body_html, doc_bytes, docx_bytes, pdf_bytes, xlsx_bytes
+from sampleportal.reports import Planned, synthetic_report
 
 TABLES = ("active_disclosure", "applications", "review_litigation")
 

@@ -15,7 +15,7 @@ import requests
 import yaml
 
 from crawler.sites import load, shard_of
-from nianbao.portal.server import Portal
+from sampleportal.server import Portal
 
 from .conftest import EXPECTED, ROOT, SAMPLE_SITES, nianbao
 

@@ -25,9 +25,9 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
 from archive.warc import read_payload
-from nianbao.portal import one_column
-from nianbao.portal.one_column import Article
-from nianbao.portal.server import Portal
+from sampleportal import one_column
+from sampleportal.one_column import Article
+from sampleportal.server import Portal
 
 from .conftest import FAST, ROOT, nianbao
 
@@ -50,7 +50,7 @@ def noise_pdf(side: int, seed: int) -> bytes:
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("streaming-portal")
-    sample = next((ROOT / "nianbao" / "portal" / "site").rglob("*.pdf")).read_bytes()
+    sample = next((ROOT / "sampleportal" / "site").rglob("*.pdf")).read_bytes()
     served = {"small.pdf": sample, "big.pdf": noise_pdf(1300, 1), "huge.pdf": noise_pdf(2800, 2),
               "gz.pdf": sample.replace(b"%%EOF", b"%%EOF\n%gz")}
     articles = [Article(2023, "/ndbg/small.pdf"), Article(2022, "/ndbg/big.pdf"),

@@ -20,7 +20,7 @@ from pipelines.readers.docx import read_docx
 
 from .conftest import FAST, ROOT, SAMPLE_SITES, nianbao, seed_path
 
-SAMPLE_DOC = ROOT / "nianbao/portal/site/zwgk/zfxxgkzl/bmzfxxgk/jyj/zfxxgkndbg/202003/P020200313737818291240.doc"
+SAMPLE_DOC = ROOT / "sampleportal/site/zwgk/zfxxgkzl/bmzfxxgk/jyj/zfxxgkndbg/202003/P020200313737818291240.doc"
 
 
 def dump(data: Path) -> dict:

@@ -79,7 +79,7 @@ async def report_page(datasette, request):
     if request.url_vars.get("format") == "json":
         return _json(report_json(context))
     record = context["record"]
-    from pipelines.form import grids, rows_of
+    from archive.form import grids, rows_of
 
     context["tables"] = ([(heading, rows_of(grid)) for heading, grid in grids(record)]
                          if record and record.get("template") in ("2019", "2021") else [])

@@ -12,6 +12,7 @@ every column by its own settings.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -109,6 +110,15 @@ def file_name_in_url(url: str) -> str | None:
             if name.lower().endswith(DOCUMENT_EXTENSIONS):
                 return name
     return None
+
+
+def json_object(response: Response) -> dict | None:
+    """The response as a JSON object (a list API's answer), or None for an HTML page or anything else."""
+    try:
+        data = json.loads(response.text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 class CmsFamily:

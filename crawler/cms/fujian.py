@@ -12,10 +12,9 @@ document store, 229105 on the provincial platform), ``classsql=chnlid=N`` (the c
 
 from __future__ import annotations
 
-import json
 import re
 
-from .base import CmsFamily, Declared, ListItem, Next, normalise_date
+from .base import CmsFamily, Declared, ListItem, Next, json_object, normalise_date
 
 _RECORD_COUNT = re.compile(r"recordCount\s*[:=]\s*['\"]?(\d+)", re.I)
 _CHNLID = re.compile(r"chnlid\s*[=:]\s*['\"]?(\d+)", re.I)
@@ -33,16 +32,8 @@ class FujianTrs(CmsFamily):
         text = response.text
         return "fjdzapp" in text or bool(_CHNLID.search(text) and _RECORD_COUNT.search(text))
 
-    @staticmethod
-    def _json(response) -> dict | None:
-        try:
-            data = json.loads(response.text)
-        except ValueError:
-            return None
-        return data if isinstance(data, dict) else None
-
     def list_items(self, response) -> list[ListItem]:
-        data = self._json(response)
+        data = json_object(response)
         if data is None:
             return super().list_items(response)
         items = []
@@ -53,7 +44,7 @@ class FujianTrs(CmsFamily):
         return items
 
     def declared(self, response) -> Declared | None:
-        match = _RECORD_COUNT.search(response.text) if self._json(response) is None else None
+        match = _RECORD_COUNT.search(response.text) if json_object(response) is None else None
         return Declared(int(match.group(1)), None, "recordCount") if match else None
 
     def next_pages(self, response) -> list[Next]:
@@ -71,7 +62,7 @@ class FujianTrs(CmsFamily):
                               "classsql": f"chnlid={column.group(1)}", "classcol": "publishyear", "classnum": "100",
                               "classsort": "0", "cache": "true"}}
         else:
-            data = self._json(response) or {}
+            data = json_object(response) or {}
             docs = data.get("data") or data.get("docs") or []
             pages = data.get("pageCount") or -(-state["total"] // state["per_page"])
             if not docs or state["page"] >= int(pages):

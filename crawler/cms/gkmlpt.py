@@ -13,7 +13,7 @@ import json
 import re
 from datetime import UTC, datetime
 
-from .base import CmsFamily, Declared, ListItem, Next, normalise_date
+from .base import CmsFamily, Declared, ListItem, Next, json_object, normalise_date
 
 _SID = re.compile(r"SID\s*:\s*['\"]?(\w+)")
 _TREE = re.compile(r"TREE\s*:\s*(\[.*?\])\s*,\s*[A-Z_]+\s*:", re.S)
@@ -43,15 +43,8 @@ class Gkmlpt(CmsFamily):
         return "window._CONFIG" in response.text and bool(_SID.search(response.text)) and (
             "gkmlpt" in response.url or "gkmlpt" in response.text)
 
-    def _json(self, response) -> dict | None:
-        try:
-            data = json.loads(response.text)
-        except ValueError:
-            return None
-        return data if isinstance(data, dict) else None
-
     def list_items(self, response) -> list[ListItem]:
-        data = self._json(response)
+        data = json_object(response)
         if data is None:
             return []  # the index page: its list is drawn by script from the API
         return [ListItem(a.get("title", "").strip(), response.urljoin(a.get("url", "")),
@@ -59,7 +52,7 @@ class Gkmlpt(CmsFamily):
                 for a in data.get("articles") or [] if a.get("title") and a.get("url")]
 
     def declared(self, response) -> Declared | None:
-        data = self._json(response)
+        data = json_object(response)
         count = ((data or {}).get("classify") or {}).get("post_count")
         return Declared(int(count), None, "gkmlpt post_count") if count is not None else None
 
@@ -79,7 +72,7 @@ class Gkmlpt(CmsFamily):
                 return []
             state = {"sid": sid.group(1), "category": category, "page": 0, "read": 0}
         else:
-            data = self._json(response) or {}
+            data = json_object(response) or {}
             articles = data.get("articles") or []
             count = ((data.get("classify") or {}).get("post_count")) or 0
             state = {**state, "read": state["read"] + len(articles)}

@@ -67,15 +67,17 @@ def sniff(data: bytes, name: str | None = None, declared: str | None = None) -> 
     return _EXTENSIONS.get(ext, "text")
 
 
-def read(data: bytes, name: str | None = None, declared: str | None = None) -> Document:
-    """Read any supported payload; raise UnreadableDocument with a reason otherwise."""
+def read(data: bytes, name: str | None = None, declared: str | None = None, charset: str | None = None) -> Document:
+    """Read any supported payload; raise UnreadableDocument with a reason otherwise.
+
+    ``declared`` is the media type the server sent; ``charset`` the HTTP charset, for pages and text."""
     if not data or not data.strip():
         raise UnreadableDocument("empty file")
     kind = sniff(data, name, declared)
     reader = _reader(kind)
     if reader is None:
         raise UnreadableDocument(f"unsupported format: {kind}")
-    return reader(data)
+    return reader(data, charset) if kind in ("html", "text") else reader(data)
 
 
 def _reader(kind: str):

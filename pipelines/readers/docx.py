@@ -38,18 +38,14 @@ def read_docx(data: bytes) -> Document:
     try:
         from docx import Document as open_docx
         from docx.table import Table as DocxTable
-        from docx.text.paragraph import Paragraph as DocxParagraph
 
         doc = open_docx(BytesIO(data))
     except Exception as exc:  # python-docx raises many types on damaged parts
         raise UnreadableDocument(f"DOCX could not be opened: {type(exc).__name__}: {exc}") from exc
     blocks: list = []
-    for child in doc.element.body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            text = DocxParagraph(child, doc).text.strip()
-            if text:
-                blocks.append(Paragraph(text))
-        elif tag == "tbl":
-            blocks.append(_table(DocxTable(child, doc)))
+    for item in doc.iter_inner_content():  # paragraphs and tables in body order
+        if isinstance(item, DocxTable):
+            blocks.append(_table(item))
+        elif text := item.text.strip():
+            blocks.append(Paragraph(text))
     return Document(blocks=blocks, format="docx")

@@ -221,8 +221,8 @@ def page_meta(tree, area) -> dict:
     return meta
 
 
-def read_html(data: bytes) -> Document:
-    text = decode(data)
+def read_html(data: bytes, charset: str | None = None) -> Document:
+    text = decode(data, charset)
     try:
         tree = lxml.html.document_fromstring(text)
     except (lxml.etree.ParserError, ValueError) as exc:

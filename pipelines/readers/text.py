@@ -56,10 +56,10 @@ def blocks_from_lines(lines: list[str]) -> list[Paragraph | Table]:
     return blocks
 
 
-def read_text(data: bytes) -> Document:
+def read_text(data: bytes, charset: str | None = None) -> Document:
     from .encoding import decode
 
-    text = decode(data)
+    text = decode(data, charset)
     lines = text.splitlines()
     meta = normalised(fields("\n".join(line for line in lines[:_HEADER_LINES] if len(line) < 200)))
     split = [part for line in lines for part in (split_glued(line) if "\t" not in line else [line])]

@@ -24,7 +24,7 @@ from pipelines.labels import (
 from .label_variants import choose
 from .render import Report
 
-SEEDS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"  # read where they lie, never copied
+SEEDS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"  # read where they lie, never copied
 
 
 @dataclass

@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass, field
 from io import BytesIO
 
-from pipelines.form import Grid, grids
+from archive.form import Grid, grids
 from pipelines.readers.doc import libreoffice_convert
 
 SECTION_TITLES = {

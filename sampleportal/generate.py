@@ -1,4 +1,4 @@
-"""Generate the sample portal: `python -m nianbao.portal.generate` (deterministic, committed).
+"""Generate the sample portal: `python -m sampleportal.generate` (deterministic, committed).
 
 Four CMS families on one host, each laid out as the real platforms lay out their
 年报 columns, with site chrome, metadata blocks, non-report items, a report listed

@@ -101,6 +101,13 @@ def _pages(column) -> list[list]:
     return pages
 
 
+def _beside_article(item, name: str, data: bytes) -> str:
+    """An attachment in the article's own folder, as TRS and plain CMSs store them."""
+    href = item.url.rsplit("/", 1)[0] + "/" + name
+    _put(href, data)
+    return href
+
+
 class Trs:
     """TRS WCM: list pages index.html, index_1.html … from createPageHTML(); articles ./YYYYMM/tYYYYMMDD_ID.htm."""
 
@@ -109,9 +116,7 @@ class Trs:
         return f"{column.path}{ymd[:6]}/t{ymd}_{rng.randint(2_000_000, 2_999_999)}.htm"
 
     def attachment(self, column, item, name, data, media_type):
-        href = item.url.rsplit("/", 1)[0] + "/" + name
-        _put(href, data)
-        return href
+        return _beside_article(item, name, data)
 
     def write(self, column, out: Path):
         pages = _pages(column)
@@ -185,9 +190,14 @@ class Hanweb:
             f'<script language="javascript" src="/module/jslib/jquery/jpage/dataproxy.js" '
             f'querydata="{{columnid:{cid},unitid:5201}}"></script>'
         )
-        _put(column.path, chrome(column, column.column_name, body))
-        for item in column.items:
-            _put(item.url, article_page(column, item, "zoom"))
+        _put_hanweb_column(column, body)
+
+
+def _put_hanweb_column(column, body: str) -> None:
+    """A Hanweb column page (one list page whose records page by script) and its articles."""
+    _put(column.path, chrome(column, column.column_name, body))
+    for item in column.items:
+        _put(item.url, article_page(column, item, "zoom"))
 
 
 class Vsb:
@@ -235,9 +245,7 @@ class Generic:
         return f"{folder}/{date[:7]}/{date[8:]}/content_{rng.randint(16**5, 16**6 - 1):x}.shtml"
 
     def attachment(self, column, item, name, data, media_type):
-        href = item.url.rsplit("/", 1)[0] + "/" + name
-        _put(href, data)
-        return href
+        return _beside_article(item, name, data)
 
     def write(self, column, out: Path):
         pages = _pages(column)
@@ -358,9 +366,7 @@ class HanwebJpage(Hanweb):
             f"totalRecord:{len(records)},groupSize:{self.GROUP},proxyUrl:'/module/web/jpage/dataproxy.jsp',"
             f"ajaxParam:{{{params}}},pageNum:1}});}});</script>"
         )
-        _put(column.path, chrome(column, column.column_name, body))
-        for item in column.items:
-            _put(item.url, article_page(column, item, "zoom"))
+        _put_hanweb_column(column, body)
 
 
 class TrsPageDiv(Trs):

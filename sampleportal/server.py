@@ -143,7 +143,7 @@ class PortalHandler(BaseHTTPRequestHandler):
                                    route.get("delivery"), route.get("headers"))
         path = self._resolve(parts.path)
         generated = calendar_page(parts.path) if path is None else None
-        if generated is not None:  # a link space without end (nianbao/portal/traps.py)
+        if generated is not None:  # a link space without end (sampleportal/traps.py)
             return self._send(HTTPStatus.OK, generated, "text/html; charset=utf-8", head)
         if path is None:
             return self._send(HTTPStatus.NOT_FOUND, NOT_FOUND.encode(), "text/html; charset=utf-8", head)

@@ -1,6 +1,6 @@
 """Names for the sample portal, so it can behave as a real portal does with its host names
 (a bare domain redirecting to ``www.``), on 127.0.0.1 and with no DNS: ``-s
-DNS_RESOLVER=nianbao.portal.resolver.PortalResolver`` resolves ``*.nianbao-portal.test`` (a
+DNS_RESOLVER=sampleportal.resolver.PortalResolver`` resolves ``*.nianbao-portal.test`` (a
 reserved test domain, RFC 2606) to 127.0.0.1 and every other name as Scrapy does."""
 
 from __future__ import annotations

@@ -1,0 +1,76 @@
+"""The per-site summary of a crawl, read once from its Scrapy stats (``nianbao/site/<id>/<count>``).
+
+``crawl``, ``demo`` and ``nightly`` all print and store what this module makes of the stats.
+"""
+
+from __future__ import annotations
+
+from archive import runs
+from archive.store import Archive
+
+SITE_PREFIX = "nianbao/site/"
+# what the crawl summary shows per site (the first ten are the printed table's columns)
+SITE_COUNTS = ("reports_found", "new_versions", "unchanged", "skipped", "blocked", "refused", "robots", "too_large",
+               "failed", "http_error", "skipped_links", "not_a_file", "bounded", "listed", "declared", "coverage_short")
+# what a run stores per site (run_sites) and totals (runs.summary)
+RUN_COUNTS = ("reports_found", "new_reports", "new_versions", "unchanged", "failed", "blocked", "skipped")
+
+
+def site_stats(stats: dict) -> dict[str, dict]:
+    """Every per-site stat, by site id: the one parser of the ``nianbao/site/`` keys."""
+    sites: dict[str, dict] = {}
+    for key, value in stats.items():
+        if key.startswith(SITE_PREFIX):
+            site, name = key[len(SITE_PREFIX):].rsplit("/", 1)
+            sites.setdefault(site, {})[name] = value
+    return sites
+
+
+def per_site(stats: dict) -> dict:
+    """The crawl summary's sites: every count (0 when absent) and the coverage check."""
+    sites = {site: {**dict.fromkeys(SITE_COUNTS, 0), **counts} for site, counts in site_stats(stats).items()}
+    for counts in sites.values():
+        if counts.get("declared"):  # the coverage check: what was read against what the columns declare
+            counts["coverage"] = f"found {counts.get('listed', 0)} of {counts['declared']}"
+        elif counts.get("declared_pages"):
+            counts["coverage"] = f"found {counts.get('pages_read', 0)} of {counts['declared_pages']} pages"
+    return sites
+
+
+def crawl_summary(stats: dict, extraction: dict, reports_in_archive: int) -> dict:
+    """What ``crawl`` and ``demo`` print as JSON."""
+    return {
+        "reports_in_archive": reports_in_archive,
+        "reports_found": stats.get("nianbao/reports_found", 0),
+        "new_versions": stats.get("nianbao/new_versions", 0),
+        "unchanged": stats.get("nianbao/unchanged", 0),
+        "skipped": stats.get("nianbao/skipped", 0),
+        "blocked": stats.get("nianbao/blocked", 0),
+        "refused": stats.get("nianbao/refused", 0),
+        "robots": stats.get("nianbao/robots", 0),
+        "too_large": stats.get("nianbao/too_large", 0),
+        "failed_fetches": stats.get("nianbao/failed", 0),
+        "http_errors": stats.get("nianbao/http_error", 0),
+        "skipped_links": stats.get("nianbao/skipped_links", 0),
+        "bounds_hit": {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("nianbao/bound/")},
+        "warnings": [w for w in str(stats.get("nianbao/warnings") or "").split("\n") if w],
+        **{k: v for k, v in extraction.items() if k != "failures"},
+        "sites": per_site(stats),
+    }
+
+
+def record_run(archive: Archive, run_id: int, stats: dict) -> dict:
+    """Per site and in total, with the reports new since the run started; stored in run_sites and runs.summary."""
+    sites = {site: {name: counts.get(name, 0) for name in RUN_COUNTS} for site, counts in site_stats(stats).items()}
+    for site_id, new in runs.new_reports_by_site(archive, runs.started(archive, run_id)).items():
+        sites.setdefault(site_id, dict.fromkeys(RUN_COUNTS, 0))["new_reports"] = new
+    total = {name: sum(s[name] for s in sites.values()) for name in RUN_COUNTS}
+    summary = {"total": total, "sites": sites}
+    runs.save_summary(archive, run_id, summary)
+    return summary
+
+
+def gone_quiet(archive: Archive, site_ids: list[str], now: dict, run_id: int | None) -> list[str]:
+    """Sites that yielded reports in an earlier run and none in this one."""
+    return [site for site in site_ids
+            if not now.get(site, {}).get("reports_found") and runs.yielded_reports_before(archive, site, run_id)]
