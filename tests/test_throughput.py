@@ -110,6 +110,7 @@ def test_doc_through_the_listening_libreoffice_reads_as_a_fresh_one():
         if converter.broken:
             pytest.skip("no python3-uno/unoserver here: per-document LibreOffice is used")
         first = converter.convert(data, "docx", 120)
+        assert not converter.broken, converter.broken_reason
         process = converter.process.pid
         second = converter.convert(data, "docx", 120)
         assert converter.process.pid == process  # the same LibreOffice, still listening

@@ -79,6 +79,7 @@ class PersistentConverter:
         self.port = 0
         self.tmp: str | None = None
         self.broken = False  # could not start here: per-document LibreOffice from now on
+        self.broken_reason: str | None = None
         self.ready = False
 
     def _launch(self) -> None:
@@ -133,16 +134,14 @@ class PersistentConverter:
             try:
                 self.stop()
                 self._launch()
-            except (OSError, ImportError, subprocess.SubprocessError):
-                self.stop()
-                self.broken = True
+            except (OSError, ImportError, subprocess.SubprocessError) as exc:
+                self._give_up(exc)
             return None
         if not self.ready:
             try:
                 self._wait_ready()
-            except (OSError, subprocess.SubprocessError):
-                self.stop()
-                self.broken = True
+            except (OSError, subprocess.SubprocessError) as exc:
+                self._give_up(exc)
                 return None
         try:
             result = self._proxy(timeout).convert(None, xmlrpc.client.Binary(data), None, target,
@@ -158,6 +157,10 @@ class PersistentConverter:
         if result is None or not result.data:
             raise UnreadableDocument("LibreOffice could not convert this file")
         return result.data
+
+    def _give_up(self, exc: BaseException) -> None:
+        self.stop()
+        self.broken, self.broken_reason = True, f"{type(exc).__name__}: {exc}"
 
     def stop(self) -> None:
         if self.process is not None:
