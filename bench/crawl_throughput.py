@@ -205,7 +205,7 @@ def main() -> None:
             run = crawl(portal_dir, portal.url, data, extra + settings)
             figures = archive_figures(data)
             report_crawl(name, run, figures)
-            timings[name] = run["elapsed"]
+            timings[name] = (run["elapsed"], figures["run"])
             if n < len(runs) - 1:
                 shutil.rmtree(data)  # 10,000 reports' archive is large: keep only the last
         urls = figures["urls"]
@@ -216,9 +216,10 @@ def main() -> None:
             print(f"plain downloader (16 threads): {len(urls)} URLs, {size / 2**20:.1f} MiB in {seconds:.1f}s"
                   + (f", {failures} FAILED" if failures else ""))
         baseline = min(plain)
-        for name, elapsed in timings.items():
+        for name, (elapsed, engine) in timings.items():
             print(f"overhead, {name}: the crawl takes {elapsed / baseline:.1f}x the plain download of the same URLs "
-                  f"({figures['reports'] / elapsed:.1f} against {figures['reports'] / baseline:.1f} reports/s)")
+                  f"({figures['reports'] / elapsed:.1f} against {figures['reports'] / baseline:.1f} reports/s; "
+                  f"start_run to finish_run alone {engine / baseline:.1f}x)")
         if args.extract:
             started = time.perf_counter()
             extraction = subprocess.run([sys.executable, "-m", "nianbao.cli", "reextract", "--data", str(data)],
