@@ -17,7 +17,7 @@ where a crawl has to read a list page before it can ask for its articles, and an
 files. Its client shares the bench process with the portal server, which is, if anything, in the
 crawl's favour. Run ``--plain-repeats`` times; the fastest counts.
 
-The scaled portal is generated once into bench/.cache/ (1,000 reports ~0.5 min, 10,000 ~5 min on 2 cores:
+The scaled portal is generated once into bench/.cache/ (1,000 reports ~0.5 min, 10,000 ~3.5 min on 2 cores:
 report files rendered by one process per core); later runs reuse it. Every report has its own figures,
 agency and title, so no two files share bytes and the content-addressed archive cannot dedupe them.
 """
