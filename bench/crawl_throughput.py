@@ -92,31 +92,33 @@ def plain_download(urls: list[tuple[str, str | None]], workers: int = 16) -> tup
 
 
 class RssPoller(threading.Thread):
-    """Samples a process's resident set size (VmRSS, /proc/PID/status) until it exits."""
+    """Samples a process's resident set size until it exits (/proc/PID/status): VmRSS, and RssAnon, its
+    heap and stacks without the mapped files and shared libraries, which is what grows when a crawl holds
+    more and more in memory."""
 
     def __init__(self, pid: int, every: float = 0.2):
         super().__init__(daemon=True)
-        self.pid, self.every, self.samples = pid, every, []  # (seconds since start, MiB)
+        self.pid, self.every, self.samples = pid, every, []  # (seconds since start, VmRSS MiB, RssAnon MiB)
         self.started = time.perf_counter()
 
     def run(self) -> None:
         path = Path(f"/proc/{self.pid}/status")
         while True:
             try:
-                text = path.read_text()
+                fields = dict(line.split(":", 1) for line in path.read_text().splitlines() if ":" in line)
             except OSError:
                 return
-            rss = next((int(line.split()[1]) for line in text.splitlines() if line.startswith("VmRSS:")), None)
-            if rss is None:  # a zombie: exited, not yet reaped
+            if "VmRSS" not in fields:  # a zombie: exited, not yet reaped
                 return
-            self.samples.append((time.perf_counter() - self.started, rss / 1024))
+            rss, anon = (int(fields.get(k, "0 kB").split()[0]) / 1024 for k in ("VmRSS", "RssAnon"))
+            self.samples.append((time.perf_counter() - self.started, rss, anon))
             time.sleep(self.every)
 
-    def quarters(self, elapsed: float) -> list[float]:
-        """The largest RSS seen in each quarter of the run (MiB)."""
+    def quarters(self, elapsed: float, column: int = 1) -> list[float]:
+        """The largest VmRSS (column 1) or RssAnon (column 2) seen in each quarter of the run (MiB)."""
         out = []
         for q in range(4):
-            inside = [m for t, m in self.samples if q * elapsed / 4 <= t < (q + 1) * elapsed / 4]
+            inside = [s[column] for s in self.samples if q * elapsed / 4 <= s[0] < (q + 1) * elapsed / 4]
             out.append(max(inside) if inside else float("nan"))
         return out
 
@@ -144,6 +146,7 @@ def crawl(portal_dir: Path, portal_url: str, data: Path, extra: list[str]) -> di
             raise SystemExit(f"crawl failed ({status}): {console.read().decode(errors='replace')[-2000:]}")
     mine = os.times()
     return {"elapsed": elapsed, "peak": usage.ru_maxrss / 1024, "quarters": poller.quarters(elapsed),
+            "anon": poller.quarters(elapsed, column=2),
             "cpu": usage.ru_utime + usage.ru_stime,
             "portal_cpu": (mine.user - own.user) + (mine.system - own.system)}
 
@@ -169,8 +172,8 @@ def report_crawl(name: str, run: dict, figures: dict) -> None:
     print(f"nianbao crawl, {name}: {found} reports, {len(figures['urls'])} URLs in {elapsed:.1f}s = "
           f"{found / elapsed:.1f} reports/s (start_run to finish_run {figures['run']:.0f}s, the rest start-up)")
     print(f"  crawl process: CPU {run['cpu']:.1f}s, peak RSS {run['peak']:.0f} MiB, largest RSS per quarter of the run "
-          + " / ".join(f"{m:.0f}" for m in run["quarters"]) + " MiB;"
-          f" portal server (this process) CPU {run['portal_cpu']:.1f}s meanwhile")
+          + " / ".join(f"{m:.0f}" for m in run["quarters"]) + " MiB (RssAnon "
+          + " / ".join(f"{m:.0f}" for m in run["anon"]) + f"); portal server (this process) CPU {run['portal_cpu']:.1f}s")
     print(f"  archive {sum(sizes.values()):.0f} MiB: " + ", ".join(f"{k} {v:.1f}" for k, v in sizes.items()))
 
 
