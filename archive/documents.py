@@ -17,12 +17,14 @@ import sqlite3
 from pathlib import Path
 
 from .blobs import SpooledPayload
+from .schema import INDEX_NUMBER
 from .warc import Exchange
 from .writer import DB_NAME, ArchiveWriteError, now, read_only
 
 LATEST_VERSION_SQL = (
     "SELECT v.id, v.sha256, v.etag, v.last_modified FROM versions v JOIN documents d ON d.id = v.document_id "
     "WHERE d.url = ? ORDER BY v.id DESC LIMIT 1")
+_INDEX_NUMBER = INDEX_NUMBER.format(metadata="d.metadata")
 
 
 def split_region(region: str | None) -> dict:
@@ -92,9 +94,12 @@ class DocumentStore:
     def agency_of_index_owner(self, owner: str) -> str | None:
         """The agency already archived under a 索引号 owner (the agency code before the "/" of
         ``11350503003534456T/2023-00012``): one code, one agency, whatever later titles say."""
+        # the range on the indexed expression finds the candidates without reading every document; "0" is the
+        # character after "/", and NOCASE folds ASCII case as LIKE does
         row = self._one(
             "SELECT a.name FROM documents d JOIN reports r ON r.id = d.report_id JOIN agencies a ON a.id = r.agency_id "
-            "WHERE json_extract(d.metadata, '$.索引号') LIKE ? ORDER BY d.id LIMIT 1", [owner + "/%"])
+            f"WHERE {_INDEX_NUMBER} COLLATE NOCASE >= ? AND {_INDEX_NUMBER} COLLATE NOCASE < ? "
+            "AND json_extract(d.metadata, '$.索引号') LIKE ? ORDER BY d.id LIMIT 1", [owner + "/", owner + "0", owner + "/%"])
         return row["name"] if row else None
 
     def document_metadata(self, url: str) -> dict | None:

@@ -95,3 +95,25 @@ def test_the_write_path_sends_few_statements(tmp_path):
     assert len(statements) < 20, statements
     assert not any("sqlite_master" in s or "table_info" in s for s in statements)
     archive.finish_run(run, "finished", {})
+
+
+def test_the_agency_of_an_index_number_owner_is_found_through_the_index(tmp_path):
+    archive = Archive(tmp_path)
+    first = archive.ensure_report("某市财政局", 2023, "年报")
+    second = archive.ensure_report("某市财政局城区分局", 2023, "年报")
+    for n, (report, number) in enumerate([(first, "11350503003534456T/2023-00012"),
+                                          (second, "11350503003534456TX/2023-00001"), (second, None)]):
+        archive.store_payload(report_id=report, url=f"http://x/{n}.html", role="page", data=b"%d" % n,
+                              metadata={"索引号": number} if number else {})
+    with archive.db.conn:  # a metadata value that is not JSON neither breaks a write nor the query
+        archive.db.execute("INSERT INTO documents (report_id, url, metadata) VALUES (?, 'http://x/bad', '{no')", [second])
+    assert archive.agency_of_index_owner("11350503003534456T") == "某市财政局"
+    assert archive.agency_of_index_owner("11350503003534456t") == "某市财政局"  # LIKE folds ASCII case
+    assert archive.agency_of_index_owner("11350503003534456TX") == "某市财政局城区分局"
+    assert archive.agency_of_index_owner("1135050300353445") is None  # a prefix of the owner is not the owner
+    statements = []
+    archive.db.conn.set_trace_callback(statements.append)
+    archive.agency_of_index_owner("11350503003534456T")
+    archive.db.conn.set_trace_callback(None)
+    plan = " ".join(row[-1] for row in archive.db.execute("EXPLAIN QUERY PLAN " + statements[-1]))
+    assert "USING INDEX idx_documents_index_number" in plan and "SCAN d" not in plan
