@@ -11,8 +11,18 @@ streaming: a body that passes it is cut off at the limit and its spool file remo
 Pages stay in memory (they have to be parsed), and so do answers the server compressed in spite
 of ``Accept-Encoding: identity``: Scrapy decompresses bodies in memory, after the download.
 
-This leans on the internals of the pinned Scrapy's HTTP/1.1 handler (requirements.lock);
-``tests/test_streaming.py`` fails if they move.
+Scrapy has no public way to do this: its ``bytes_received`` signal sees each chunk, but the handler
+keeps appending it to an in-memory buffer all the same, and ``StopDownload`` ends the download. So
+this leans on internals of the pinned Scrapy's HTTP/1.1 handler (requirements.lock), listed with the
+lines of their source it relies on in ``INTERNALS`` below;
+``tests/test_extension.py::test_the_scrapy_internals_streaming_needs_are_there`` fails as soon as one
+of them moves, and the end-to-end tests of tests/test_streaming.py fail if their behaviour does:
+- ``_ScrapyAgent._cb_bodyready(txresponse, request)``: where the agent hands the response body to a
+  ``_ResponseReader``, so a spool file can be put in that reader's place;
+- the reader's ``_bodybuf`` (an in-memory buffer it writes, truncates and reads back) and its
+  ``_finished`` deferred (fired with the response, or errbacked to abort);
+- ``scrapy.utils._download_handlers``'s ``get_maxsize_msg`` and ``wrap_twisted_exceptions``, to word
+  a size refusal and translate Twisted's errors as the stock handler does.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scrapy import signals
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler, _ScrapyAgent
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler, _ResponseReader, _ScrapyAgent
 from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
 from scrapy.utils._download_handlers import get_maxsize_msg, wrap_twisted_exceptions
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -29,10 +39,23 @@ from twisted.python.failure import Failure
 from archive.blobs import PayloadWriter
 from archive.store import ArchiveWriteError
 
-from .context import archive_for
+from .extension import ArchiveExtension
 
 STREAM_TO_DISK = "stream_to_disk"
 SPOOLED = "spooled"
+
+# What of Scrapy's private HTTP/1.1 handler this module relies on (see the module's docstring): for each
+# function, the lines of its source this module's stand-ins depend on.
+INTERNALS = {
+    _ScrapyAgent._cb_bodyready: ("txresponse.deliverBody(", "_ResponseReader("),
+    _ResponseReader.__init__: ("self._finished: Deferred[_ResultT] = finished", "self._bodybuf: BytesIO = BytesIO()"),
+    _ResponseReader.dataReceived: ("self._bodybuf.write(data)", "self._bodybuf.truncate(0)", "self._finished.cancel()"),
+    _ResponseReader._finish_response: ('"body": self._bodybuf.getvalue()',),
+}
+
+
+class TooLarge(DownloadCancelledError):
+    """Cut off by DOWNLOAD_MAXSIZE (declared or received): its own type, so the fetch log says too_large."""
 
 
 class _SpoolBuffer:
@@ -108,29 +131,38 @@ class DiskStreamingDownloadHandler(HTTP11DownloadHandler):
     def __init__(self, crawler):
         super().__init__(crawler)
         self._received: dict[int, int] = {}
+        self._declared: dict[int, int] = {}
+        self._archive = ArchiveExtension.of(crawler)  # handlers are made after the extensions
         crawler.signals.connect(self._count, signal=signals.bytes_received)
+        crawler.signals.connect(self._headers, signal=signals.headers_received)
 
     def _count(self, data, request, spider=None):
         self._received[id(request)] = self._received.get(id(request), 0) + len(data)
 
+    def _headers(self, headers, body_length, request, spider=None):
+        self._declared[id(request)] = body_length
+
     async def download_request(self, request):
         request.meta.pop(SPOOLED, None)  # a redirect copies the meta of the answer it follows
         try:
-            if request.meta.get(STREAM_TO_DISK):
-                return await self._download_to_disk(request)
+            if request.meta.get(STREAM_TO_DISK) and self._archive is not None:  # without an archive: in memory
+                return await self._download_to_disk(request, self._archive.spool_dir())
             return await super().download_request(request)
         except DownloadCancelledError as exc:
             limit = request.meta.get("download_maxsize", self._default_maxsize)
-            received = self._received.get(id(request), 0)
+            received, declared = self._received.get(id(request), 0), self._declared.get(id(request), -1)
             if limit and received > limit:
-                raise DownloadCancelledError(get_maxsize_msg(received, limit, request, expected=False)) from exc
+                raise TooLarge(get_maxsize_msg(received, limit, request, expected=False)) from exc
+            if limit and declared > limit:
+                raise TooLarge(str(exc) or get_maxsize_msg(declared, limit, request, expected=True)) from exc
             raise
         finally:
             self._received.pop(id(request), None)
+            self._declared.pop(id(request), None)
 
-    async def _download_to_disk(self, request):
+    async def _download_to_disk(self, request, spool_dir: Path):
         agent = _SpoolingAgent(
-            spool_dir=archive_for(self._crawler).spool_dir(),
+            spool_dir=spool_dir,
             contextFactory=self._contextFactory,
             bindAddress=self._bind_address,
             pool=self._pool,

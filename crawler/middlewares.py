@@ -1,4 +1,4 @@
-"""Downloader middlewares: where the crawler may go, conditional requests, the fetch log."""
+"""Downloader middlewares: where the crawler may go, robots.txt, conditional requests, the fetch log."""
 
 from __future__ import annotations
 
@@ -8,15 +8,20 @@ import zlib
 from pathlib import Path
 from urllib.parse import urljoin
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
 from archive.store import ArchiveWriteError
 
 from .blocks import block_reason
-from .context import CrawlerBound, archive_for, resume_urls_for, run_id_for
-from .downloads import SPOOLED
+from .downloads import SPOOLED, TooLarge
+from .extension import ArchiveExtension, count
 from .hosts import refusal
+
+
+class ForbiddenByRobots(IgnoreRequest):
+    """robots.txt disallows the request: its own type, so the fetch log can say so without reading messages."""
 
 
 def _header(response, name: str) -> str | None:
@@ -38,29 +43,58 @@ def _drop_spooled(request) -> None:
         Path(spooled["path"]).unlink(missing_ok=True)
 
 
-def _log(crawler, request, **row) -> None:
-    referer = request.headers.get("Referer")
-    site = request.meta.get("site") or {}
-    archive_for(crawler).log_fetch(
-        run_id=run_id_for(crawler), site_id=site.get("id"), url=request.url,
-        referer=referer.decode("latin-1") if referer else None, **row,
-    )
+def _site_id(request) -> str | None:
+    return (request.meta.get("site") or {}).get("id")
 
 
-def _count(crawler, request, name: str) -> None:
-    crawler.stats.inc_value(f"nianbao/{name}")
-    site = (request.meta.get("site") or {}).get("id")
-    if site:
-        crawler.stats.inc_value(f"nianbao/site/{site}/{name}")
+class ArchiveBound:
+    """A downloader middleware working with the crawl's archive (crawler/extension.py); ``needs_archive``
+    ones are left out of a crawl that has none."""
+
+    needs_archive = True
+
+    def __init__(self, crawler, archive: ArchiveExtension | None):
+        self.crawler, self.archive = crawler, archive
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        archive = ArchiveExtension.of(crawler)
+        if archive is None and cls.needs_archive:
+            raise NotConfigured(f"{cls.__name__} needs the archive (NIANBAO_DATA)")
+        return cls(crawler, archive)
+
+    def record(self, request, outcome: str, **row) -> None:
+        """The request's fetch-log row and its counter (what the log marks as met goes uncounted)."""
+        if self.archive is None:
+            return
+        referer = request.headers.get("Referer")
+        row.setdefault("bytes", 0)
+        self.archive.log_fetch(_site_id(request), request.url, outcome,
+                               referer=referer.decode("latin-1") if referer else None, **row)
+
+    def count(self, request, name: str) -> None:
+        count(self.crawler.stats, _site_id(request), name)
 
 
-class HostGuardMiddleware(CrawlerBound):
+class RobotsMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, its refusal raised as ForbiddenByRobots."""
+
+    def process_request_2(self, rp, request) -> None:
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest as exc:
+            raise ForbiddenByRobots(str(exc)) from exc
+
+
+class HostGuardMiddleware(ArchiveBound):
     """The host policy of crawler/hosts.py for every request of a registry entry, redirects included
     (they pass through here again); and the run's request bound (NIANBAO_MAX_REQUESTS): once it is
     reached the crawl is closed, gracefully, and the bound recorded."""
 
-    def __init__(self, crawler):
-        super().__init__(crawler)
+    needs_archive = False  # the host policy holds with or without an archive
+
+    def __init__(self, crawler, archive):
+        super().__init__(crawler, archive)
         self.requests = 0
         self.limit = crawler.settings.getint("NIANBAO_MAX_REQUESTS")
 
@@ -70,8 +104,8 @@ class HostGuardMiddleware(CrawlerBound):
     def process_request(self, request, spider=None):
         reason = self.refusal(request)
         if reason:
-            _log(self.crawler, request, status=None, bytes=0, outcome="refused", reason=reason)
-            _count(self.crawler, request, "refused")
+            self.record(request, "refused", reason=reason)
+            self.count(request, "refused")
             raise IgnoreRequest(reason)
         if request.meta.get("site") and not request.meta.get("redirect_times"):
             self.requests += 1
@@ -84,31 +118,31 @@ class HostGuardMiddleware(CrawlerBound):
         stats = self.crawler.stats
         if not stats.get_value("nianbao/bound/requests_per_run"):
             stats.set_value("nianbao/bound/requests_per_run", self.limit)
-            _log(self.crawler, request, status=None, bytes=0, outcome="bounded", reason=reason)
+            self.record(request, "bounded", reason=reason)
             asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="bound_requests_per_run"))
         raise IgnoreRequest(reason)
 
 
-class ResumeMiddleware(CrawlerBound):
+class ResumeMiddleware(ArchiveBound):
     """After a run was killed, what it already archived is not fetched again: the request is answered
     from the archive, as a 304 would be, and the spider reads the archived copy."""
 
     def process_request(self, request, spider=None):
-        if request.meta.get("conditional") and request.url in resume_urls_for(self.crawler):
-            _count(self.crawler, request, "resumed")
+        if request.meta.get("conditional") and request.url in self.archive.resume_urls:
+            self.count(request, "resumed")
             # the stand-in must reach the spider as a real 304 would, or the page's links are never followed
             request.meta.setdefault("handle_httpstatus_list", []).append(304)
             return Response(request.url, status=304, request=request, flags=["resumed"])
         return None
 
 
-class ConditionalRequestMiddleware(CrawlerBound):
+class ConditionalRequestMiddleware(ArchiveBound):
     """Ask with ETag / Last-Modified for what the archive already holds; 304 reaches the spider."""
 
     def process_request(self, request, spider=None):
         if not request.meta.get("conditional") or request.meta.get("conditional_sent"):
             return None
-        validators = archive_for(self.crawler).validators(request.url)
+        validators = self.archive.open().validators(request.url)
         if not validators:
             return None
         if validators.get("etag"):
@@ -120,7 +154,7 @@ class ConditionalRequestMiddleware(CrawlerBound):
         return None
 
 
-class FetchLogMiddleware(CrawlerBound):
+class FetchLogMiddleware(ArchiveBound):
     """Record every response and failed request: URL, status, bytes, sha256, validators, outcome.
     Challenges and block statuses are recorded as blocked and go no further."""
 
@@ -129,14 +163,13 @@ class FetchLogMiddleware(CrawlerBound):
             return response  # answered from the archive: nothing crossed the network
         refused = _refused_redirect(request, response)
         if refused:
-            _log(self.crawler, request, status=response.status, bytes=0, outcome="refused", reason=refused)
-            _count(self.crawler, request, "refused")
+            self.record(request, "refused", status=response.status, reason=refused)
+            self.count(request, "refused")
             raise IgnoreRequest(refused)
         too_large = _decompression_bomb(request, response, self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
         if too_large:
-            _log(self.crawler, request, status=response.status, bytes=len(response.body), outcome="too_large",
-                 reason=too_large)
-            _count(self.crawler, request, "too_large")
+            self.record(request, "too_large", status=response.status, bytes=len(response.body), reason=too_large)
+            self.count(request, "too_large")
             raise IgnoreRequest(too_large)
         size, sha256 = _size_and_digest(request, response)
         blocked = block_reason(response, request)
@@ -148,10 +181,10 @@ class FetchLogMiddleware(CrawlerBound):
             outcome = "http_error"
         else:
             outcome = "fetched"
-        _log(self.crawler, request, status=response.status, bytes=size, sha256=sha256, etag=_header(response, "ETag"),
-             last_modified=_header(response, "Last-Modified"), outcome=outcome, reason=blocked)
+        self.record(request, outcome, status=response.status, bytes=size, sha256=sha256,
+                    etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"), reason=blocked)
         if outcome in ("blocked", "not_modified", "http_error"):
-            _count(self.crawler, request, outcome)
+            self.count(request, outcome)
         if outcome != "fetched" or 300 <= response.status < 400:
             _drop_spooled(request)  # error pages, challenges and redirects are never archived
         if blocked:
@@ -159,22 +192,22 @@ class FetchLogMiddleware(CrawlerBound):
         return response
 
     def process_exception(self, request, exception, spider=None):
-        if isinstance(exception, IgnoreRequest):
-            reason = str(exception)
-            if "robots.txt" in reason.lower() or "Forbidden by robots" in reason:
-                _log(self.crawler, request, status=None, bytes=0, outcome="robots", reason=reason)
-                _count(self.crawler, request, "robots")
+        if isinstance(exception, ForbiddenByRobots):
+            self.record(request, "robots", reason=str(exception))
+            self.count(request, "robots")
             return None
-        reason = f"{type(exception).__name__}: {exception}"
-        _log(self.crawler, request, status=None, bytes=0, outcome=_failure_outcome(exception), reason=reason)
-        _count(self.crawler, request, "too_large" if _failure_outcome(exception) == "too_large" else "failed")
+        if isinstance(exception, IgnoreRequest):
+            return None  # refused or bounded on the way out: recorded where it was decided
+        outcome = _failure_outcome(exception)
+        self.record(request, outcome, reason=f"{type(exception).__name__}: {exception}")
+        self.count(request, "too_large" if outcome == "too_large" else "failed")
         return None
 
 
 def _failure_outcome(exception) -> str:
     if isinstance(exception, ArchiveWriteError):
         return "store_failed"  # the disk refused the body as it streamed in
-    if "download max size" in str(exception):
+    if isinstance(exception, TooLarge):
         return "too_large"  # DOWNLOAD_MAXSIZE: cancelled once the size is known to be too large
     return "error"
 

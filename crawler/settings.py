@@ -37,10 +37,17 @@ FEED_EXPORT_ENCODING = "utf-8"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.HostGuardMiddleware": 40,  # before robots.txt (100)
     "crawler.middlewares.ResumeMiddleware": 45,
+    # Scrapy's own, its refusal raised as a type of ours so that the fetch log can tell it apart
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsMiddleware": 100,
     # HostGuard replaces it: per registry entry, private addresses too, and a logged reason
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.middlewares.ConditionalRequestMiddleware": 800,
     "crawler.middlewares.FetchLogMiddleware": 950,
+}
+# The archive, the run record and the crawl's counters (crawler/extension.py); not configured without NIANBAO_DATA.
+EXTENSIONS = {
+    "crawler.extension.ArchiveExtension": 100,
 }
 ITEM_PIPELINES = {
     "crawler.item_pipelines.archive_payload.ArchivePayloadPipeline": 100,

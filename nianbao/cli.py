@@ -95,22 +95,18 @@ def portal(port, flaky, seed):
         pass
 
 
-def run_crawl(sites: list[str], data: Path, settings: dict, portal_url: str | None = None,
-              shard: str | None = None, portals: str | None = None, region: str | None = None,
-              command: str = "crawl") -> dict:
-    """Run the real Scrapy engine over the registry (or one shard or region of it); returns the crawl's stats.
+def run_crawl(loaded: list, data: Path, settings: dict, command: str = "crawl") -> dict:
+    """Run the real Scrapy engine over registry entries already loaded (``_registry``); returns the crawl's stats.
 
     Scrapy's log goes to DIR/logs/COMMAND-TIME-PID.log; the console gets warnings, and a live table per
     site when it is a terminal."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
-    from crawler import sites as registry
     from crawler.spiders.columns import ColumnSpider
 
     from . import progress
 
-    loaded = registry.select(sites, portals=portals, portal=portal_url, region=region, shard=shard)
     merged = Settings()
     merged.setmodule("crawler.settings", priority="project")
     merged.set("NIANBAO_DATA", str(data), priority="cmdline")
@@ -123,8 +119,7 @@ def run_crawl(sites: list[str], data: Path, settings: dict, portal_url: str | No
     out = progress.console()
     handler = progress.console_warnings(merged.get("LOG_LEVEL"), out) if merged.get("LOG_FILE") else None
     crawler = process.create_crawler(ColumnSpider)
-    process.crawl(crawler, sites_files=",".join(str(s) for s in sites), portal=portal_url, shard=shard,
-                  portals=str(portals) if portals else None, region=region)
+    process.crawl(crawler, sites=loaded)  # loaded once, here: the spider does not read the registry again
     try:
         if out.is_terminal:
             with progress.CrawlProgress(crawler, [s.id for s in loaded], out):
@@ -286,10 +281,11 @@ def crawl(sites, portals, region, data, settings, portal_url, no_extract, shard,
 
     from .summary import gone_quiet
 
-    site_ids = [s.id for s in _registry(sites, portals, portal_url, region, shard)]
+    loaded = _registry(sites, portals, portal_url, region, shard)
+    site_ids = [s.id for s in loaded]
     overrides = {**({"NIANBAO_REDISCOVER": True} if rediscover else {}), **_parse_settings(settings)}
     with _writing(data, "crawl"):
-        stats = run_crawl(list(sites), data, overrides, portal_url, shard, portals, region)
+        stats = run_crawl(loaded, data, overrides)
         _record_sites(data, stats)
         extraction = {} if no_extract else _extract_stage(data)
         summary = _summary(stats, extraction, data)
@@ -335,11 +331,12 @@ def nightly(sites, portals, region, data, settings, portal_url, max_failure_rate
 
     try:
         with night.exclusive(data):
-            site_ids = [s.id for s in _registry(sites, portals, portal_url, region)]
+            loaded = _registry(sites, portals, portal_url, region)
+            site_ids = [s.id for s in loaded]
             resumed = (data / night.JOBDIR_NAME).exists()
             overrides = {"JOBDIR": str(data / night.JOBDIR_NAME), "RETRY_TIMES": 3,
                          **night.discovery_settings(rediscover, rediscover_days), **_parse_settings(settings)}
-            stats = run_crawl(list(sites), data, overrides, portal_url, None, portals, region, command="nightly")
+            stats = run_crawl(loaded, data, overrides, command="nightly")
             night.clear_jobdir(data, stats)
             extraction = _extract_stage(data)
             archive = Archive(data)
@@ -539,9 +536,9 @@ def demo(data, no_serve, port):
     with Portal(port=_free_port()) as server, _writing(data, "demo"):
         click.echo(f"sample portal: {server.url}/")
         stats = run_crawl(
-            [str(SAMPLE_SITES), str(SAMPLE_PORTALS)], data,
+            _registry([str(SAMPLE_SITES), str(SAMPLE_PORTALS)], None, server.url), data,
             {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"},
-            server.url, command="demo",
+            command="demo",
         )
         _record_sites(data, stats)
         summary = _summary(stats, _extract_stage(data), data)

@@ -2,51 +2,53 @@
 
 from __future__ import annotations
 
-from scrapy.exceptions import DropItem
+import logging
+
+from scrapy.exceptions import DropItem, NotConfigured
 
 from archive.blobs import SpooledPayload
 from archive.store import ArchiveWriteError
 from archive.warc import Exchange
 
-from ..context import CrawlerBound, archive_for, run_id_for
+from ..extension import ArchiveExtension
+
+logger = logging.getLogger(__name__)
 
 
-class ArchivePayloadPipeline(CrawlerBound):
-    def open_spider(self, spider=None):
-        archive = archive_for(self.crawler)
-        self.crawler.stats.set_value("nianbao/run_id", run_id_for(self.crawler))
-        for site in getattr(self.crawler.spider, "sites", []):
-            archive.ensure_site(site.as_dict())
-        from twisted.internet.task import LoopingCall
+class ArchivePayloadPipeline:
+    """Stores each document item through the crawl's archive (crawler/extension.py) and returns what became
+    of it: ``{"url", "role", "site_id", "new"}``, which the extension counts when the item is scraped."""
 
-        # a group of writes waiting for more is committed within its time even when the crawl goes quiet
-        self._flusher = LoopingCall(archive.flush_if_due)
-        self._flusher.start(min(0.1, self.crawler.settings.getfloat("NIANBAO_WRITE_GROUP_SECONDS", 1.0)), now=False)
+    def __init__(self, archive: ArchiveExtension):
+        self.archive = archive
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        archive = ArchiveExtension.of(crawler)
+        if archive is None:
+            raise NotConfigured("no archive (NIANBAO_DATA) to store payloads in")
+        return cls(archive)
 
     def process_item(self, item, spider=None):
-        archive = archive_for(self.crawler)
-        report = item["report"]
+        archive = self.archive.open()
+        report, site_id = item["report"], item["site"]["id"]
         # a document already archived stays with its report, whatever this fetch's title says
         report_id = archive.report_of_url(item["url"]) or archive.ensure_report(
             report["agency"], report["year"], report["title"], item["site"])
+        stored = {"url": item["url"], "role": item["role"], "site_id": site_id}
         if item.get("unchanged"):
             archive.touch_unchanged(item["url"], Exchange.from_dict(item.get("http")))
-            self._count(item, "unchanged")
-            return {"url": item["url"], "role": item["role"], "new": False}
+            return {**stored, "new": False}
         try:
             _, is_new = self._store(archive, report_id, item)
         except ArchiveWriteError as exc:
-            self._count(item, "failed")
+            self.archive.count(site_id, "failed")
             try:
-                archive.log_fetch(run_id=run_id_for(self.crawler), site_id=item["site"]["id"], url=item["url"],
-                                  outcome="store_failed", reason=str(exc))
+                self.archive.log_fetch(site_id, item["url"], "store_failed", reason=str(exc))
             except Exception:  # the database itself may be what failed; the crawl log still has it
-                spider_logger = getattr(self.crawler.spider, "logger", None)
-                if spider_logger:
-                    spider_logger.error("could not record the failure of %s", item["url"])
+                logger.error("could not record the failure of %s", item["url"])
             raise DropItem(str(exc)) from exc
-        self._count(item, "new_versions" if is_new else "unchanged")
-        return {"url": item["url"], "role": item["role"], "new": is_new}
+        return {**stored, "new": is_new}
 
     @staticmethod
     def _store(archive, report_id, item):
@@ -64,50 +66,3 @@ class ArchivePayloadPipeline(CrawlerBound):
             last_modified=item.get("last_modified"),
             exchange=Exchange.from_dict(item.get("http")),
         )
-
-    def _count(self, item, name: str) -> None:
-        self.crawler.stats.inc_value(f"nianbao/{name}")
-        self.crawler.stats.inc_value(f"nianbao/site/{item['site']['id']}/{name}")
-
-    def close_spider(self, spider=None):
-        """End the run; a Scrapyd shard run with NIANBAO_EXTRACT_WORKERS=N first extracts what it fetched, in N
-        limited workers driven from a thread (never the reactor), so a shard arrives at merge already read."""
-        check = getattr(self.crawler.spider, "check_coverage", None)
-        if check:
-            check()  # coverage warnings go into this run's stats and fetch log before it is closed
-        if getattr(self, "_flusher", None) is not None and self._flusher.running:
-            self._flusher.stop()
-        archive_for(self.crawler).flush_writes()  # extraction reads the versions through another connection
-        workers = self.crawler.settings.getint("NIANBAO_EXTRACT_WORKERS")
-        if workers <= 0 or not self.crawler.crawling:  # a crawl stopped by SIGINT extracts nothing more
-            self._finish()
-            return None
-        from twisted.internet.threads import deferToThread
-
-        archive = archive_for(self.crawler)
-        done = deferToThread(_extract_shard, archive.dir, workers)
-        done.addCallback(self._count_extraction)
-        done.addErrback(lambda failure: self.crawler.spider.logger.error("extraction failed: %s", failure.value))
-        done.addBoth(lambda _: self._finish())
-        return done
-
-    def _count_extraction(self, stats) -> None:
-        self.crawler.stats.set_value("nianbao/extracted", stats.ok)
-        self.crawler.stats.set_value("nianbao/extraction_failed", stats.failed)
-
-    def _finish(self) -> None:
-        archive = archive_for(self.crawler)
-        stats = {k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
-        # a crawl stopped by SIGINT (Crawler.stop) is no longer "crawling" when it closes
-        archive.finish_run(run_id_for(self.crawler), "finished" if self.crawler.crawling else "stopped", stats)
-
-
-def _extract_shard(data_dir, workers: int):
-    from archive.extraction import extract_pending
-    from archive.store import Archive
-
-    archive = Archive(data_dir)  # this thread's own connection; the run's writer lock is held by this process
-    try:
-        return extract_pending(archive, workers=workers)
-    finally:
-        archive.db.conn.close()

@@ -21,9 +21,9 @@ from scrapy.http import HtmlResponse
 
 from .. import sites as registry
 from ..cms import FAMILIES, family_for, unfetchable
-from ..context import archive_for, run_id_for
 from ..coverage import Column, check_coverage
 from ..downloads import SPOOLED, STREAM_TO_DISK
+from ..extension import ArchiveExtension, count
 from ..files import identify
 from ..recognition import index_owner, recognise, resolve_agency, skip_reason, truncated
 from .discovery import DiscoveryMixin
@@ -33,10 +33,12 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
     name = "columns"
 
     def __init__(self, sites_files: str = "", portal: str | None = None, shard: str | None = None,
-                 portals: str | None = None, region: str | None = None, *args, **kwargs):
+                 portals: str | None = None, region: str | None = None, sites: list | None = None, *args, **kwargs):
+        """``sites``: the registry entries, already loaded (``nianbao crawl``); otherwise the spider loads them
+        from its arguments (a Scrapyd shard run, ``scrapy crawl columns -a sites_files=…``)."""
         super().__init__(*args, **kwargs)
-        self.sites = registry.select([p for p in sites_files.split(",") if p], portals=portals, portal=portal,
-                                     region=region, shard=shard)
+        self.sites = sites if sites is not None else registry.select(
+            [p for p in sites_files.split(",") if p], portals=portals, portal=portal, region=region, shard=shard)
         self._site_by_id = {site.id: site for site in self.sites}
         self.allowed_domains = sorted({host for site in self.sites for host in (*site.hosts, *site.allowed_hosts)})
         self.columns: dict[str, Column] = {}
@@ -57,9 +59,6 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         response.meta.update(site=column_site, column=column_site["column"])
         return self.parse_list(response)
 
-    def closed(self, reason):
-        self.finish_discovery()
-
     def _page_meta(self, **meta) -> dict:
         """Pages are parsed, so they are held in memory: under a limit of their own."""
         return {**meta, "download_maxsize": self.crawler.settings.getint("NIANBAO_PAGE_MAXSIZE")}
@@ -68,13 +67,19 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         """Report files go to disk as they arrive (crawler/downloads.py), under DOWNLOAD_MAXSIZE."""
         return {**meta, STREAM_TO_DISK: self.crawler.settings.getbool("NIANBAO_STREAM_DOCUMENTS")}
 
+    @property
+    def archive(self) -> ArchiveExtension | None:
+        """The crawl's archive extension (None in a crawl without an archive)."""
+        if not hasattr(self, "_archive_extension"):
+            self._archive_extension = ArchiveExtension.of(self.crawler)
+        return self._archive_extension
+
     def _stat(self, site: dict, name: str, value: int = 1) -> None:
-        self.crawler.stats.inc_value(f"nianbao/{name}", value)
-        self.crawler.stats.inc_value(f"nianbao/site/{site['id']}/{name}", value)
+        count(self.crawler.stats, site["id"], name, value)
 
     def _log(self, site: dict, url: str, outcome: str, reason: str, referer: str | None = None) -> None:
-        archive_for(self.crawler).log_fetch(run_id=run_id_for(self.crawler), site_id=site["id"], url=url[:4096],
-                                            referer=referer, status=None, bytes=0, outcome=outcome, reason=reason)
+        if self.archive is not None:
+            self.archive.log_fetch(site["id"], url, outcome, reason=reason, referer=referer)
 
     def _skip_link(self, site: dict, url: str, reason: str, page: str) -> None:
         """A link no crawler can follow (javascript:, tel:, mailto:, malformed, too long): logged, skipped."""
@@ -160,7 +165,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
             self._stat(site, "skipped")  # the whole title, on the article, is not a report's
             return
         owner = index_owner(metadata)
-        indexed = archive_for(self.crawler).agency_of_index_owner(owner) if owner else None
+        indexed = self.archive.open().agency_of_index_owner(owner) if owner and self.archive else None
         report.update(self._identity(report, metadata, site, indexed))
         if report["year"] is None:
             self._stat(site, "skipped")  # a title cut short whose article names no year either
@@ -226,7 +231,9 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
 
     def _archived(self, response):
         """The archived copy of a page the server says has not changed (its charset kept)."""
-        archive = archive_for(self.crawler)
+        if self.archive is None:
+            return None
+        archive = self.archive.open()
         body = archive.latest_body(response.url)
         if body is None:
             return None

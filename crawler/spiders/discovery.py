@@ -73,9 +73,16 @@ class DiscoveryMixin:
     def _discovery_archive(self):
         if not self.records_columns:
             return None
-        from ..context import archive_for
+        from ..extension import ArchiveExtension
 
-        return archive_for(self.crawler)
+        extension = ArchiveExtension.of(self.crawler)
+        return extension.open() if extension else None
+
+    def _run_id(self) -> int | None:
+        from ..extension import ArchiveExtension
+
+        extension = ArchiveExtension.of(self.crawler)
+        return extension.run_id if extension else None
 
     # ------------------------------------------------------------------ requests
 
@@ -105,16 +112,15 @@ class DiscoveryMixin:
         from archive import columns as stored
         from archive.store import now
 
-        from ..context import run_id_for
-
         site_id = failure.request.meta["site"]["id"]
-        stored.record_discovery(archive, site_id, run_id_for(self.crawler), now(), 0, 0, "stale",
+        stored.record_discovery(archive, site_id, self._run_id(), now(), 0, 0, "stale",
                                 f"known column answered {response.status}: {failure.request.url}")
         self.crawler.stats.set_value(f"nianbao/site/{site_id}/discovery_stale", failure.request.url)
 
     def _count_discovery(self, site_id: str, name: str) -> None:
-        self.crawler.stats.inc_value(f"nianbao/{name}")
-        self.crawler.stats.inc_value(f"nianbao/site/{site_id}/{name}")
+        from ..extension import count
+
+        count(self.crawler.stats, site_id, name)
 
     # ------------------------------------------------------------------ responses
 
@@ -156,9 +162,7 @@ class DiscoveryMixin:
         if archive is not None:
             from archive import columns as stored
 
-            from ..context import run_id_for
-
-            stored.record_found(archive, site.id, column, run_id_for(self.crawler))
+            stored.record_found(archive, site.id, column, self._run_id())
 
     def crawl_column(self, response, column_site: dict):
         """Read a discovered column as a start URL is read (the column spider overrides this)."""
@@ -225,14 +229,12 @@ class DiscoveryMixin:
                 continue
             from archive import columns as stored
 
-            from ..context import run_id_for
-
             complete = outcome == "found" and not walk.blocked
             if complete:
                 gone = stored.flag_vanished(archive, site_id, set(walk.columns))
                 if gone:
                     stats.set_value(f"nianbao/site/{site_id}/columns_vanished", len(gone))
-            stored.record_discovery(archive, site_id, run_id_for(self.crawler), walk.started, walk.requested,
+            stored.record_discovery(archive, site_id, self._run_id(), walk.started, walk.requested,
                                     len(walk.columns), outcome, line)
         if archive is not None and getattr(self, "_column_reports", None):
             from archive import columns as stored

@@ -1,0 +1,98 @@
+"""The crawl's archive as a Scrapy extension; errors told apart by type; the streaming handler's internals.
+
+Scrapy's own test crawler (``scrapy.utils.test.get_crawler``) builds the components from the project's
+settings, as a crawl does; the fetch log is read back from the real SQLite file.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sqlite3
+
+import pytest
+from scrapy import Request
+from scrapy.core.downloader.handlers.http11 import _ResponseReader, _ScrapyAgent
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
+from scrapy.settings import Settings
+from scrapy.utils.reactor import install_reactor
+from scrapy.utils.test import get_crawler
+
+from crawler import downloads
+from crawler.downloads import TooLarge
+from crawler.extension import ArchiveExtension
+from crawler.middlewares import FetchLogMiddleware, ForbiddenByRobots, ResumeMiddleware
+from crawler.spiders.columns import ColumnSpider
+
+
+def _crawler(**settings):
+    install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")  # the project's (crawler/settings.py)
+    merged = Settings()
+    merged.setmodule("crawler.settings", priority="project")
+    for name, value in settings.items():
+        merged.set(name, value, priority="cmdline")
+    crawler = get_crawler(ColumnSpider, merged.copy_to_dict())
+    crawler.spider = ColumnSpider(sites=[])
+    crawler.spider.crawler = crawler
+    return crawler
+
+
+def test_without_a_data_directory_the_extension_and_what_needs_it_are_not_configured():
+    crawler = _crawler(NIANBAO_DATA="")
+    with pytest.raises(NotConfigured, match="NIANBAO_DATA"):
+        ArchiveExtension.from_crawler(crawler)
+
+
+def _fetch_log(tmp_path, exception) -> list[tuple]:
+    crawler = _crawler(NIANBAO_DATA=str(tmp_path), NIANBAO_WRITE_GROUP=1)
+    extension = ArchiveExtension.from_crawler(crawler)
+    crawler.get_extension = lambda cls: extension  # the extension manager is built by a running crawl
+    extension.open()
+    middleware = FetchLogMiddleware.from_crawler(crawler)
+    request = Request("http://127.0.0.1:9/a.pdf", meta={"site": {"id": "s1"}})
+    middleware.process_exception(request, exception)
+    extension.archive.flush_writes()
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        return db.execute("SELECT outcome, reason FROM fetches").fetchall()
+
+
+@pytest.mark.parametrize("exception, outcome", [
+    (ForbiddenByRobots("refused"), "robots"),
+    (TooLarge("cut off"), "too_large"),
+    (DownloadCancelledError("download max size reached"), "error"),  # the old text test would say too_large
+])
+def test_failures_are_told_apart_by_their_type_not_their_words(tmp_path, exception, outcome):
+    rows = _fetch_log(tmp_path, exception)
+    assert [row[0] for row in rows] == [outcome]
+
+
+def test_an_ignored_request_that_only_mentions_robots_txt_is_not_recorded_as_robots(tmp_path):
+    assert _fetch_log(tmp_path, IgnoreRequest("Forbidden by robots.txt")) == []
+
+
+def test_middlewares_that_need_the_archive_step_aside_without_one():
+    crawler = _crawler(NIANBAO_DATA="")
+    crawler.get_extension = lambda cls: None
+    with pytest.raises(NotConfigured):
+        ResumeMiddleware.from_crawler(crawler)
+
+
+def test_a_spider_given_loaded_entries_does_not_read_the_registry_again(monkeypatch):
+    from crawler import sites
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the registry was loaded a second time")
+
+    monkeypatch.setattr(sites, "select", refuse)
+    monkeypatch.setattr(sites, "load", refuse)
+    assert ColumnSpider(sites=[]).sites == []
+
+
+def test_the_scrapy_internals_streaming_needs_are_there():
+    """Each private piece of Scrapy's HTTP/1.1 handler that crawler/downloads.py stands in for, as it relies on it."""
+    assert list(inspect.signature(_ScrapyAgent._cb_bodyready).parameters) == ["self", "txresponse", "request"]
+    assert set(downloads.INTERNALS) == {_ScrapyAgent._cb_bodyready, _ResponseReader.__init__,
+                                        _ResponseReader.dataReceived, _ResponseReader._finish_response}
+    for function, fragments in downloads.INTERNALS.items():
+        source = inspect.getsource(function)
+        for fragment in fragments:
+            assert fragment in source, f"{function.__qualname__} no longer has {fragment!r}"
