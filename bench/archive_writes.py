@@ -5,8 +5,10 @@
 Each item is what the item pipeline and the fetch-log middleware do for one fetched document during a crawl
 (grouped writes, a WARC open): report_of_url, ensure_report, store_payload with its HTTP exchange, log_fetch.
 A second pass fetches every URL again: half answer 304 (touch_unchanged), half return the same bytes.
-Two figures per pass and per tree: wall time per item with os.fsync turned into a no-op (our own CPU cost,
-which is what the shared disk would otherwise drown), and SQL statements sent to SQLite per item.
+Two figures per pass and per tree: wall time per item with Python's os.fsync turned into a no-op (blob, directory
+and WARC syncs: the shared disk would otherwise drown our own cost; SQLite's own sync at each group's commit
+remains, in both trees), and SQL statements sent to SQLite per item. The machine is shared: read the ratio,
+and run it twice.
 The baseline's archive/ package is taken from git (``git archive``) and run in its own process.
 """
 
