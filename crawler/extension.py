@@ -1,17 +1,24 @@
-"""The crawl's archive, as a Scrapy extension: one connection, the run record, the crawl's counters.
+"""The crawl's archive, as a Scrapy extension: its connections, the run record, the crawl's counters.
 
 ``ArchiveExtension`` opens the archive when the spider opens (``spider_opened``): it marks a
 killed run interrupted, starts this run's record and WARC file, remembers what a killed run
 already archived (the resume set), records the registry entries and starts the timer that
 commits a group of writes when the crawl goes quiet. When the spider closes (``spider_closed``)
-it checks column coverage, commits the last group, optionally extracts a shard, and finishes the
-run with the crawl's stats.
+it lets the spider record coverage and discovery, commits the last group, optionally extracts a
+shard, and finishes the run with the crawl's stats.
 
-Every other component reaches it with ``ArchiveExtension.of(crawler)``: the download handler
-for the spool directory, the middlewares for validators, the resume set and the fetch log, the
-item pipeline to store payloads, the spider to read archived pages. Counters go through
-``count`` only (the function below, or the extension's method), so each one is a key of Scrapy's stats collector and nowhere else
-(``nianbao/NAME`` and ``nianbao/site/SITE/NAME``).
+Writes never run on the reactor: the archive that writes lives on a thread of its own
+(``ArchiveWriter``), which takes payloads, WARC records and fetch-log rows in the order they
+were handed over and commits them in groups (archive/store.py keeps the crash-safe order: bytes
+on disk before the rows that point at them). The reactor reads through a second connection
+(``reader``); it sees what the writer has committed, which is all a crawl reads: validators and
+archived pages of earlier runs.
+
+Every other component reaches the extension with ``ArchiveExtension.of(crawler)``: the download
+handler for the spool directory, the middlewares for validators, the resume set and the fetch
+log, the item pipeline to store payloads, the spider to read archived pages. Counters go through
+``count`` only (the function below), so each one is a key of Scrapy's stats collector and
+nowhere else (``nianbao/NAME`` and ``nianbao/site/SITE/NAME``).
 
 Without a data directory (``NIANBAO_DATA`` empty) the extension is not configured and the
 components that need it step aside: a crawl then archives nothing.
@@ -19,23 +26,74 @@ components that need it step aside: a crawl then archives nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 
 from archive.store import Archive
 
 logger = logging.getLogger(__name__)
+FETCH_ROWS_PER_HANDOVER = 256  # fetch-log rows handed to the writer at once (and at every tick of the timer)
+
+
+def count(stats, site_id: str | None, name: str, value: int = 1) -> None:
+    """The one counter of the crawl, kept in Scrapy's stats collector: run-wide and per registry site."""
+    stats.inc_value(f"nianbao/{name}", value)
+    if site_id:
+        stats.inc_value(f"nianbao/site/{site_id}/{name}", value)
+
+
+class ArchiveWriter:
+    """The archive that writes, on one thread of its own: work runs there in the order it was handed over.
+    SQLite connections belong to the thread that made them, so the archive is made on that thread too."""
+
+    def __init__(self, data_dir):
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
+        self.archive: Archive = self.call(Archive, data_dir)
+
+    def submit(self, work, *args, **kwargs) -> Future:
+        """Hand work over; ``work`` gets the writer's archive first when it is not a bound method of it."""
+        return self._thread.submit(work, *args, **kwargs)
+
+    def write(self, function, *args, **kwargs) -> Future:
+        """``function(archive, *args)`` on the writer's thread; a failure is logged when nobody waits for it."""
+        future = self.submit(function, self.archive, *args, **kwargs)
+        future.add_done_callback(_log_failure)
+        return future
+
+    async def wait(self, function, *args, **kwargs):
+        """``function(archive, *args)`` on the writer's thread, awaited on the reactor (which goes on meanwhile)."""
+        return await asyncio.wrap_future(self.submit(function, self.archive, *args, **kwargs))
+
+    def call(self, function, *args, **kwargs):
+        """Run and wait, blocking the caller: only while the crawl opens and closes."""
+        return self.submit(function, *args, **kwargs).result()
+
+    def close(self) -> None:
+        self.call(lambda: self.archive.db.conn.close())
+        self._thread.shutdown(wait=True)
+
+
+def _log_failure(future: Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        error = future.exception()
+        logger.error("archive write failed: %s: %s", type(error).__name__, error)
 
 
 class ArchiveExtension:
     def __init__(self, crawler):
         self.crawler = crawler
         self.settings = crawler.settings
-        self.archive: Archive | None = None
+        self.writer: ArchiveWriter | None = None
+        self._reader: Archive | None = None
         self.run_id: int | None = None
         self.resume_urls: set[str] = set()
+        self._fetch_rows: list[dict] = []
+        self._spool_dir = None
         self._flusher = None
 
     @classmethod
@@ -53,94 +111,132 @@ class ArchiveExtension:
         """The crawl's extension, or None when it is not configured."""
         return crawler.get_extension(ArchiveExtension)
 
-    # ------------------------------------------------------------------ signals
+    # ------------------------------------------------------------------ opening
 
     def spider_opened(self, spider=None):
         self.open()
 
-    def open(self) -> Archive:
+    def open(self) -> None:
         """Open the archive and start the run (idempotent: the first component to need it may come first)."""
-        if self.archive is not None:
-            return self.archive
-        archive = Archive(self.settings.get("NIANBAO_DATA"))
-        self.resume_urls = archive.fetched_by_interrupted_run()
-        self.run_id = archive.start_run(self.settings.get("NIANBAO_COMMAND", "crawl"),
-                                        self.settings.getlist("NIANBAO_SITE_IDS"))
-        archive.open_warc(self.run_id)
+        if self.writer is not None:
+            return
+        data = self.settings.get("NIANBAO_DATA")
+        self._reader = Archive(data)  # applies the schema first, so the writer's own Archive() finds it in place
+        self.writer = ArchiveWriter(data)
+        self.resume_urls, self.run_id, self._spool_dir = self.writer.call(self._start_run, [
+            site.as_dict() for site in getattr(self.crawler.spider, "sites", [])])
+        self.crawler.stats.set_value("nianbao/run_id", self.run_id)
+        self._start_flusher()
+
+    def _start_run(self, sites: list[dict]):
+        archive = self.writer.archive
+        resume = archive.fetched_by_interrupted_run()
+        run_id = archive.start_run(self.settings.get("NIANBAO_COMMAND", "crawl"),
+                                   self.settings.getlist("NIANBAO_SITE_IDS"))
         group = self.settings.getint("NIANBAO_WRITE_GROUP", 64)
         if group > 1:  # 1 or 0: every write synced and committed alone (the old way; the benchmark's baseline)
             archive.group_writes(group, self.settings.getfloat("NIANBAO_WRITE_GROUP_SECONDS", 1.0))
-        self.archive = archive
-        self.crawler.stats.set_value("nianbao/run_id", self.run_id)
-        for site in getattr(self.crawler.spider, "sites", []):
-            archive.ensure_site(site.as_dict())
-        self._start_flusher()
-        return archive
+        archive.open_warc(run_id)
+        for site in sites:
+            archive.ensure_site(site)
+        return resume, run_id, archive.spool_dir()
 
     def _start_flusher(self) -> None:
         from twisted.internet.task import LoopingCall
 
-        # a group of writes waiting for more is committed within its time even when the crawl goes quiet
-        self._flusher = LoopingCall(self.archive.flush_if_due)
+        # fetch-log rows go over in batches, and a group of writes waiting for more is committed within its
+        # time even when the crawl goes quiet
+        self._flusher = LoopingCall(self._tick)
         self._flusher.start(min(0.1, self.settings.getfloat("NIANBAO_WRITE_GROUP_SECONDS", 1.0)), now=False)
 
-    def item_scraped(self, item, response=None, spider=None):
-        if isinstance(item, dict) and "new" in item and item.get("site_id"):
-            self.count(item["site_id"], "new_versions" if item["new"] else "unchanged")
-
-    def spider_closed(self, spider=None, reason=None):
-        """End the run; a Scrapyd shard run with NIANBAO_EXTRACT_WORKERS=N first extracts what it fetched, in N
-        limited workers driven from a thread (never the reactor), so a shard arrives at merge already read."""
-        if self.archive is None:
-            return None
-        spider = spider or self.crawler.spider
-        for hook in ("check_coverage", "finish_discovery"):  # their rows and stats belong to this run
-            if hasattr(spider, hook):
-                getattr(spider, hook)()
-        if self._flusher is not None and self._flusher.running:
-            self._flusher.stop()
-        self.archive.flush_writes()  # extraction reads the versions through another connection
-        workers = self.settings.getint("NIANBAO_EXTRACT_WORKERS")
-        stopped = not self.crawler.crawling  # a crawl stopped by SIGINT (Crawler.stop) extracts nothing more
-        if workers <= 0 or stopped:
-            self._finish(stopped)
-            return None
-        from twisted.internet.threads import deferToThread
-
-        done = deferToThread(_extract_shard, self.archive.dir, workers)
-        done.addCallback(self._count_extraction)
-        done.addErrback(lambda failure: logger.error("extraction failed: %s", failure.value))
-        done.addBoth(lambda _: self._finish(stopped))
-        return done
-
-    def _count_extraction(self, stats) -> None:
-        self.crawler.stats.set_value("nianbao/extracted", stats.ok)
-        self.crawler.stats.set_value("nianbao/extraction_failed", stats.failed)
-
-    def _finish(self, stopped: bool) -> None:
-        stats = {k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
-        self.archive.finish_run(self.run_id, "stopped" if stopped else "finished", stats)
+    def _tick(self) -> None:
+        self._hand_over_fetch_rows()
+        self.writer.write(Archive.flush_if_due)
 
     # ------------------------------------------------------------------ what components ask of it
+
+    @property
+    def reader(self) -> Archive:
+        """The reactor's connection: reads only (validators, archived pages, known columns)."""
+        self.open()
+        return self._reader
+
+    def write(self, function, *args) -> Future:
+        """``function(archive, *args)`` on the writer's thread, after everything handed over before it."""
+        self.open()
+        self._hand_over_fetch_rows()  # rows logged before this write are written before it
+        return self.writer.write(function, *args)
+
+    async def store(self, function, *args):
+        """``function(archive, *args)`` on the writer's thread, awaited: the reactor goes on meanwhile."""
+        self.open()
+        self._hand_over_fetch_rows()
+        return await self.writer.wait(function, *args)
 
     def count(self, site_id: str | None, name: str, value: int = 1) -> None:
         count(self.crawler.stats, site_id, name, value)
 
     def log_fetch(self, site_id: str | None, url: str, outcome: str, *, status: int | None = None,
                   bytes: int = 0, reason: str | None = None, referer: str | None = None, **validators) -> None:
-        """One row of the fetch log: every request, and every link or bound the crawl met."""
-        self.open().log_fetch(run_id=self.run_id, site_id=site_id, url=url[:4096], referer=referer, status=status,
-                              bytes=bytes, outcome=outcome, reason=reason, **validators)
+        """One row of the fetch log: every request, and every link or bound the crawl met. Kept here and
+        handed to the writer in batches."""
+        self.open()
+        from archive.store import now
+
+        self._fetch_rows.append({"run_id": self.run_id, "site_id": site_id, "url": url[:4096], "referer": referer,
+                                 "status": status, "bytes": bytes, "outcome": outcome, "reason": reason,
+                                 "fetched_at": now(), **validators})
+        if len(self._fetch_rows) >= FETCH_ROWS_PER_HANDOVER:
+            self._hand_over_fetch_rows()
+
+    def _hand_over_fetch_rows(self) -> None:
+        if self._fetch_rows:
+            rows, self._fetch_rows = self._fetch_rows, []
+            self.writer.write(_log_fetches, rows)
 
     def spool_dir(self):
-        return self.open().spool_dir()
+        """Where this run's downloads stream to before the writer moves them into the blob store."""
+        self.open()
+        return self._spool_dir
+
+    def item_scraped(self, item, response=None, spider=None):
+        if isinstance(item, dict) and "new" in item and item.get("site_id"):
+            self.count(item["site_id"], "new_versions" if item["new"] else "unchanged")
+
+    # ------------------------------------------------------------------ closing
+
+    def spider_closed(self, spider=None, reason=None):
+        if self.writer is None:
+            return None
+        return deferred_from_coro(self._close(spider or self.crawler.spider))
+
+    async def _close(self, spider) -> None:
+        """End the run; a Scrapyd shard run with NIANBAO_EXTRACT_WORKERS=N first extracts what it fetched, in N
+        limited workers driven from a thread (never the reactor), so a shard arrives at merge already read."""
+        for hook in ("check_coverage", "finish_discovery"):  # their rows and stats belong to this run
+            if hasattr(spider, hook):
+                getattr(spider, hook)()
+        if self._flusher is not None and self._flusher.running:
+            self._flusher.stop()
+        await self.store(Archive.flush_writes)  # extraction reads the versions through another connection
+        workers = self.settings.getint("NIANBAO_EXTRACT_WORKERS")
+        stopped = not self.crawler.crawling  # a crawl stopped by SIGINT (Crawler.stop) extracts nothing more
+        if workers > 0 and not stopped:
+            try:
+                extracted = await asyncio.to_thread(_extract_shard, self._reader.dir, workers)
+                self.crawler.stats.set_value("nianbao/extracted", extracted.ok)
+                self.crawler.stats.set_value("nianbao/extraction_failed", extracted.failed)
+            except Exception as exc:  # the run is still finished and its fetches kept
+                logger.error("extraction failed: %s", exc)
+        stats = {k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
+        await self.store(Archive.finish_run, self.run_id, "stopped" if stopped else "finished", stats)
+        self.writer.close()
+        self._reader.db.conn.close()
 
 
-def count(stats, site_id: str | None, name: str, value: int = 1) -> None:
-    """The one counter of the crawl, kept in Scrapy's stats collector: run-wide and per registry site."""
-    stats.inc_value(f"nianbao/{name}", value)
-    if site_id:
-        stats.inc_value(f"nianbao/site/{site_id}/{name}", value)
+def _log_fetches(archive: Archive, rows: list[dict]) -> None:
+    for row in rows:
+        archive.log_fetch(**row)
 
 
 def _extract_shard(data_dir, workers: int):

@@ -142,7 +142,7 @@ class ConditionalRequestMiddleware(ArchiveBound):
     def process_request(self, request, spider=None):
         if not request.meta.get("conditional") or request.meta.get("conditional_sent"):
             return None
-        validators = self.archive.open().validators(request.url)
+        validators = self.archive.reader.validators(request.url)
         if not validators:
             return None
         if validators.get("etag"):

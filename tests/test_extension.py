@@ -17,6 +17,7 @@ from scrapy.settings import Settings
 from scrapy.utils.reactor import install_reactor
 from scrapy.utils.test import get_crawler
 
+from archive.store import Archive
 from crawler import downloads
 from crawler.downloads import TooLarge
 from crawler.extension import ArchiveExtension
@@ -50,7 +51,8 @@ def _fetch_log(tmp_path, exception) -> list[tuple]:
     middleware = FetchLogMiddleware.from_crawler(crawler)
     request = Request("http://127.0.0.1:9/a.pdf", meta={"site": {"id": "s1"}})
     middleware.process_exception(request, exception)
-    extension.archive.flush_writes()
+    extension.write(Archive.flush_writes).result()  # the rows are handed to the writer's thread in batches
+    extension.writer.close()
     with sqlite3.connect(tmp_path / "nianbao.db") as db:
         return db.execute("SELECT outcome, reason FROM fetches").fetchall()
 

@@ -29,40 +29,42 @@ class ArchivePayloadPipeline:
             raise NotConfigured("no archive (NIANBAO_DATA) to store payloads in")
         return cls(archive)
 
-    def process_item(self, item, spider=None):
-        archive = self.archive.open()
-        report, site_id = item["report"], item["site"]["id"]
-        # a document already archived stays with its report, whatever this fetch's title says
-        report_id = archive.report_of_url(item["url"]) or archive.ensure_report(
-            report["agency"], report["year"], report["title"], item["site"])
+    async def process_item(self, item, spider=None):
+        """Stored on the archive's writer thread (crawler/extension.py); the reactor goes on meanwhile."""
+        site_id = item["site"]["id"]
         stored = {"url": item["url"], "role": item["role"], "site_id": site_id}
-        if item.get("unchanged"):
-            archive.touch_unchanged(item["url"], Exchange.from_dict(item.get("http")))
-            return {**stored, "new": False}
         try:
-            _, is_new = self._store(archive, report_id, item)
+            is_new = await self.archive.store(_keep, item)
         except ArchiveWriteError as exc:
             self.archive.count(site_id, "failed")
-            try:
-                self.archive.log_fetch(site_id, item["url"], "store_failed", reason=str(exc))
-            except Exception:  # the database itself may be what failed; the crawl log still has it
-                logger.error("could not record the failure of %s", item["url"])
+            # the row goes to the writer like any other; if the database itself is what failed, the log has it
+            logger.error("%s", exc)
+            self.archive.log_fetch(site_id, item["url"], "store_failed", reason=str(exc))
             raise DropItem(str(exc)) from exc
         return {**stored, "new": is_new}
 
-    @staticmethod
-    def _store(archive, report_id, item):
-        return archive.store_payload(
-            report_id=report_id,
-            url=item["url"],
-            role=item["role"],
-            data=SpooledPayload(**item["spooled"]) if item.get("spooled") else item["body"],
-            media_type=item.get("media_type"),
-            fmt=item.get("format"),
-            title=item["report"]["title"],
-            referer=item.get("referer"),
-            metadata={**item.get("metadata", {}), "published": item.get("published")},
-            etag=item.get("etag"),
-            last_modified=item.get("last_modified"),
-            exchange=Exchange.from_dict(item.get("http")),
-        )
+
+def _keep(archive, item) -> bool:
+    """On the writer's thread: the item's report, then its payload (or a 304's sighting); whether it is new."""
+    report = item["report"]
+    # a document already archived stays with its report, whatever this fetch's title says
+    report_id = archive.report_of_url(item["url"]) or archive.ensure_report(
+        report["agency"], report["year"], report["title"], item["site"])
+    if item.get("unchanged"):
+        archive.touch_unchanged(item["url"], Exchange.from_dict(item.get("http")))
+        return False
+    _, is_new = archive.store_payload(
+        report_id=report_id,
+        url=item["url"],
+        role=item["role"],
+        data=SpooledPayload(**item["spooled"]) if item.get("spooled") else item["body"],
+        media_type=item.get("media_type"),
+        fmt=item.get("format"),
+        title=report["title"],
+        referer=item.get("referer"),
+        metadata={**item.get("metadata", {}), "published": item.get("published")},
+        etag=item.get("etag"),
+        last_modified=item.get("last_modified"),
+        exchange=Exchange.from_dict(item.get("http")),
+    )
+    return is_new

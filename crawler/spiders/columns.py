@@ -165,7 +165,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
             self._stat(site, "skipped")  # the whole title, on the article, is not a report's
             return
         owner = index_owner(metadata)
-        indexed = self.archive.open().agency_of_index_owner(owner) if owner and self.archive else None
+        indexed = self.archive.reader.agency_of_index_owner(owner) if owner and self.archive else None
         report.update(self._identity(report, metadata, site, indexed))
         if report["year"] is None:
             self._stat(site, "skipped")  # a title cut short whose article names no year either
@@ -233,7 +233,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         """The archived copy of a page the server says has not changed (its charset kept)."""
         if self.archive is None:
             return None
-        archive = self.archive.open()
+        archive = self.archive.reader
         body = archive.latest_body(response.url)
         if body is None:
             return None

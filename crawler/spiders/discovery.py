@@ -41,8 +41,8 @@ class DiscoveryMixin:
             from archive import columns as stored
 
             every = settings.getfloat("NIANBAO_REDISCOVER_DAYS", 30)
-            if not stored.due(archive, site.id, every):
-                known = stored.known(archive, site.id)
+            if not stored.due(archive.reader, site.id, every):
+                known = stored.known(archive.reader, site.id)
                 self.crawler.stats.set_value(f"nianbao/site/{site.id}/discovery",
                                              f"known columns: {len(known)} (rediscovery every {every:g} days)")
                 for column in known:
@@ -71,18 +71,13 @@ class DiscoveryMixin:
         return self._walks[site.id]
 
     def _discovery_archive(self):
+        """The crawl's archive extension, when what discovery finds is recorded: it reads through
+        ``reader`` and writes through ``write`` (the writer's thread)."""
         if not self.records_columns:
             return None
         from ..extension import ArchiveExtension
 
-        extension = ArchiveExtension.of(self.crawler)
-        return extension.open() if extension else None
-
-    def _run_id(self) -> int | None:
-        from ..extension import ArchiveExtension
-
-        extension = ArchiveExtension.of(self.crawler)
-        return extension.run_id if extension else None
+        return ArchiveExtension.of(self.crawler)
 
     # ------------------------------------------------------------------ requests
 
@@ -113,7 +108,7 @@ class DiscoveryMixin:
         from archive.store import now
 
         site_id = failure.request.meta["site"]["id"]
-        stored.record_discovery(archive, site_id, self._run_id(), now(), 0, 0, "stale",
+        archive.write(stored.record_discovery, site_id, archive.run_id, now(), 0, 0, "stale",
                                 f"known column answered {response.status}: {failure.request.url}")
         self.crawler.stats.set_value(f"nianbao/site/{site_id}/discovery_stale", failure.request.url)
 
@@ -162,7 +157,7 @@ class DiscoveryMixin:
         if archive is not None:
             from archive import columns as stored
 
-            stored.record_found(archive, site.id, column, self._run_id())
+            archive.write(stored.record_found, site.id, column, archive.run_id)
 
     def crawl_column(self, response, column_site: dict):
         """Read a discovered column as a start URL is read (the column spider overrides this)."""
@@ -231,15 +226,15 @@ class DiscoveryMixin:
 
             complete = outcome == "found" and not walk.blocked
             if complete:
-                gone = stored.flag_vanished(archive, site_id, set(walk.columns))
+                gone = archive.write(stored.flag_vanished, site_id, set(walk.columns)).result()  # at close
                 if gone:
                     stats.set_value(f"nianbao/site/{site_id}/columns_vanished", len(gone))
-            stored.record_discovery(archive, site_id, self._run_id(), walk.started, walk.requested,
-                                    len(walk.columns), outcome, line)
+            archive.write(stored.record_discovery, site_id, archive.run_id, walk.started, walk.requested,
+                          len(walk.columns), outcome, line)
         if archive is not None and getattr(self, "_column_reports", None):
             from archive import columns as stored
 
-            stored.add_reports(archive, self._column_reports)
+            archive.write(stored.add_reports, self._column_reports)
 
 
 def _is_block(reason: str) -> bool:
