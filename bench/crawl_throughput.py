@@ -1,13 +1,25 @@
-"""The sample portal scaled to 1,000 reports (mixed formats), crawled end to end with delays off:
-reports per second and peak memory, against fetching the same URLs with a plain concurrent
-downloader in the same run (the gap is our overhead: Scrapy, archive writes, WARC, fetch log).
+"""The sample portal scaled to N reports (mixed formats), crawled end to end with delays off:
+reports per second, memory over the run and archive size, against fetching the same URLs with a plain
+concurrent downloader in the same run (the gap is our overhead: Scrapy, archive writes, WARC, fetch log).
 
-    .venv/bin/python bench/crawl_throughput.py [--reports 1000] [--no-baseline]
+    .venv/bin/python bench/crawl_throughput.py [--reports 1000|10000] [--no-before] [--no-now]
+                                               [--no-extract] [-s NAME=VALUE ...]
 
-Two crawls of the same portal run: the old way (NIANBAO_WRITE_GROUP=1: every blob, WARC record and database
-row synced and committed alone) and the current one (grouped writes), then the plain download.
+Up to two crawls of the same portal run: the old way (``--before``, NIANBAO_WRITE_GROUP=1: every blob, WARC
+record and database row synced and committed alone) and the current settings (``--now``); then the plain
+download. Memory: the crawl process's RSS is read from /proc every 0.2 s; the largest value in each
+quarter of the run shows whether it grows with the crawl (it must stay flat from 1,000 to 10,000 reports).
 
-The scaled portal is generated once into bench/.cache/ (a few minutes); later runs reuse it.
+The plain download is the fair floor: the very URLs the crawl fetched (its fetch log: robots.txt, every
+list page, article and attachment, in the crawl's order) with the same Referer headers, 16 threads,
+bodies read and dropped. It is easier work than the crawl's in one way: it knows every URL up front,
+where a crawl has to read a list page before it can ask for its articles, and an article before its
+files. Its client shares the bench process with the portal server, which is, if anything, in the
+crawl's favour. Run ``--plain-repeats`` times; the fastest counts.
+
+The scaled portal is generated once into bench/.cache/ (1,000 reports ~0.5 min, 10,000 ~3.5 min on 2 cores:
+report files rendered by one process per core); later runs reuse it. Every report has its own figures,
+agency and title, so no two files share bytes and the content-addressed archive cannot dedupe them.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -57,78 +70,163 @@ def build(reports: int) -> Path:
     target = CACHE / f"portal-{reports}"
     if not (target / "sites.yml").exists():
         started = time.perf_counter()
-        generate(target / "site", scaled_columns(reports), meta=target, obstacles=False)
+        generate(target / "site", scaled_columns(reports), meta=target, obstacles=False, workers=os.cpu_count() or 1)
         print(f"generated {reports} reports in {time.perf_counter() - started:.0f}s")
     return target
 
 
-def plain_download(urls: list[tuple[str, str | None]], workers: int = 16) -> float:
+def plain_download(urls: list[tuple[str, str | None]], workers: int = 16) -> tuple[float, int, int]:
+    """Fetch every (url, referer) with ``workers`` threads: seconds, bytes, failures."""
     def get(pair):
         url, referer = pair
-        with urlopen(Request(url, headers={"Referer": referer} if referer else {}), timeout=30) as response:
-            return len(response.read())
+        try:
+            with urlopen(Request(url, headers={"Referer": referer} if referer else {}), timeout=60) as response:
+                return len(response.read()), 0
+        except OSError:
+            return 0, 1
 
     started = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
-        total = sum(pool.map(get, urls))
-    elapsed = time.perf_counter() - started
-    print(f"plain downloader ({workers} threads): {len(urls)} URLs, {total / 2**20:.1f} MiB in {elapsed:.1f}s")
-    return elapsed
+        results = list(pool.map(get, urls))
+    return time.perf_counter() - started, sum(r[0] for r in results), sum(r[1] for r in results)
 
 
-def crawl(portal_dir: Path, portal_url: str, data: Path, extra: list[str]) -> tuple[float, float]:
-    """One real `nianbao crawl` (delays off): its wall time and its own peak RSS in MiB."""
+class RssPoller(threading.Thread):
+    """Samples a process's resident set size (VmRSS, /proc/PID/status) until it exits."""
+
+    def __init__(self, pid: int, every: float = 0.2):
+        super().__init__(daemon=True)
+        self.pid, self.every, self.samples = pid, every, []  # (seconds since start, MiB)
+        self.started = time.perf_counter()
+
+    def run(self) -> None:
+        path = Path(f"/proc/{self.pid}/status")
+        while True:
+            try:
+                text = path.read_text()
+            except OSError:
+                return
+            rss = next((int(line.split()[1]) for line in text.splitlines() if line.startswith("VmRSS:")), None)
+            if rss is None:  # a zombie: exited, not yet reaped
+                return
+            self.samples.append((time.perf_counter() - self.started, rss / 1024))
+            time.sleep(self.every)
+
+    def quarters(self, elapsed: float) -> list[float]:
+        """The largest RSS seen in each quarter of the run (MiB)."""
+        out = []
+        for q in range(4):
+            inside = [m for t, m in self.samples if q * elapsed / 4 <= t < (q + 1) * elapsed / 4]
+            out.append(max(inside) if inside else float("nan"))
+        return out
+
+
+def crawl(portal_dir: Path, portal_url: str, data: Path, extra: list[str]) -> dict:
+    """One real `nianbao crawl` (delays off): wall time, CPU, peak RSS and RSS over time of the crawl
+    process, and the bench process's own CPU meanwhile (that is the portal server's work)."""
     command = [sys.executable, "-m", "nianbao.cli", "crawl", "--sites", str(portal_dir / "sites.yml"),
                "--portal-url", portal_url, "--data", str(data), "--no-extract",
                "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=ERROR",
                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "CONCURRENT_REQUESTS=16", *extra]
+    own = os.times()
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"crawl failed ({status}): {process.stderr.read().decode()[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    # the console summary (one row per column) goes to a file: a pipe would fill and stall the crawl
+    with tempfile.TemporaryFile() as console:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=console,
+                                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+        poller = RssPoller(process.pid)
+        poller.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        poller.join()
+        if status != 0:
+            console.seek(0)
+            raise SystemExit(f"crawl failed ({status}): {console.read().decode(errors='replace')[-2000:]}")
+    mine = os.times()
+    return {"elapsed": elapsed, "peak": usage.ru_maxrss / 1024, "quarters": poller.quarters(elapsed),
+            "cpu": usage.ru_utime + usage.ru_stime,
+            "portal_cpu": (mine.user - own.user) + (mine.system - own.system)}
+
+
+def archive_figures(data: Path) -> dict:
+    db = sqlite3.connect(data / "nianbao.db")
+    try:
+        started_at, finished_at = db.execute("SELECT started, finished FROM runs ORDER BY id DESC").fetchone()
+        return {
+            "reports": db.execute("SELECT count(*) FROM reports").fetchone()[0],
+            "urls": db.execute("SELECT url, referer FROM fetches WHERE outcome = 'fetched' ORDER BY id").fetchall(),
+            "run": (datetime.fromisoformat(finished_at) - datetime.fromisoformat(started_at)).total_seconds(),
+            "sizes": {part: sum(p.stat().st_size for p in (data / part).rglob("*") if p.is_file()) / 2**20
+                      for part in ("blobs", "warcs")} | {"nianbao.db": (data / "nianbao.db").stat().st_size / 2**20},
+        }
+    finally:
+        db.close()
+
+
+def report_crawl(name: str, run: dict, figures: dict) -> None:
+    found, elapsed = figures["reports"], run["elapsed"]
+    sizes = figures["sizes"]
+    print(f"nianbao crawl, {name}: {found} reports, {len(figures['urls'])} URLs in {elapsed:.1f}s = "
+          f"{found / elapsed:.1f} reports/s (start_run to finish_run {figures['run']:.0f}s, the rest start-up)")
+    print(f"  crawl process: CPU {run['cpu']:.1f}s, peak RSS {run['peak']:.0f} MiB, largest RSS per quarter of the run "
+          + " / ".join(f"{m:.0f}" for m in run["quarters"]) + " MiB;"
+          f" portal server (this process) CPU {run['portal_cpu']:.1f}s meanwhile")
+    print(f"  archive {sum(sizes.values()):.0f} MiB: " + ", ".join(f"{k} {v:.1f}" for k, v in sizes.items()))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reports", type=int, default=1000)
-    parser.add_argument("--no-baseline", action="store_true", help="skip the crawl with every write synced alone")
+    parser.add_argument("--no-before", "--no-baseline", dest="before", action="store_false",
+                        help="skip the crawl with every write synced alone (NIANBAO_WRITE_GROUP=1)")
+    parser.add_argument("--no-now", dest="now", action="store_false", help="skip the crawl with the current settings")
+    parser.add_argument("--no-extract", dest="extract", action="store_false",
+                        help="skip timing `nianbao reextract` over the last crawl's archive")
+    parser.add_argument("--plain-repeats", type=int, default=3, help="plain downloads to run; the fastest counts")
+    parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Scrapy/nianbao setting for both crawls (e.g. CONCURRENT_ITEMS=4)")
     args = parser.parse_args()
+    if not (args.before or args.now):
+        parser.error("nothing to compare: --no-before and --no-now together")
+    started = time.perf_counter()
     portal_dir = build(args.reports)
+    print(f"portal ready in {time.perf_counter() - started:.0f}s")
+    settings = [arg for setting in args.set for arg in ("-s", setting)]
 
     from sampleportal.server import Portal
 
     with Portal(site=portal_dir / "site", routes=portal_dir / "routes.json") as portal, \
             tempfile.TemporaryDirectory() as tmp:
-        runs = [("grouped writes (now)", [])]
-        if not args.no_baseline:  # the old way, in the same run: every blob, WARC record and row synced alone
-            runs.insert(0, ("every write synced alone (before)", ["-s", "NIANBAO_WRITE_GROUP=1"]))
-        figures = {}
+        runs = [("every write synced alone (before)", ["-s", "NIANBAO_WRITE_GROUP=1"])] if args.before else []
+        runs += [("current settings (now)", [])] if args.now else []
+        timings = {}
         for n, (name, extra) in enumerate(runs):
             data = Path(tmp) / f"archive{n}"
-            elapsed, peak = crawl(portal_dir, portal.url, data, extra)
-            db = sqlite3.connect(data / "nianbao.db")
-            found = db.execute("SELECT count(*) FROM reports").fetchone()[0]
-            urls = db.execute("SELECT url, referer FROM fetches WHERE outcome = 'fetched'").fetchall()
-            size = sum(p.stat().st_size for p in data.rglob("*") if p.is_file()) / 2**20
-            started_at, finished_at = db.execute("SELECT started, finished FROM runs ORDER BY id DESC").fetchone()
-            engine = (datetime.fromisoformat(finished_at) - datetime.fromisoformat(started_at)).total_seconds()
-            figures[name] = elapsed
-            print(f"nianbao crawl, {name}: {found} reports, {len(urls)} fetches in {elapsed:.1f}s = "
-                  f"{found / elapsed:.1f} reports/s, peak RSS {peak:.0f} MiB, archive {size:.0f} MiB "
-                  f"(of which the run itself, start_run to finish_run: {engine:.0f}s; the rest is start-up)")
-        baseline = plain_download(urls)
-        for name, elapsed in figures.items():
-            print(f"overhead, {name}: the crawl takes {elapsed / baseline:.1f}x the plain download of the same URLs")
-        started = time.perf_counter()
-        extraction = subprocess.run([sys.executable, "-m", "nianbao.cli", "reextract", "--data", str(data)],
-                                    cwd=ROOT, check=True, capture_output=True, text=True,
-                                    env={**os.environ, "PYTHONPATH": str(ROOT)})
-        print(f"extraction ({os.cpu_count()} workers): {json.loads(extraction.stdout)['extracted']} documents in "
-              f"{time.perf_counter() - started:.1f}s")
+            run = crawl(portal_dir, portal.url, data, extra + settings)
+            figures = archive_figures(data)
+            report_crawl(name, run, figures)
+            timings[name] = (run["elapsed"], figures["run"])
+            if n < len(runs) - 1:
+                shutil.rmtree(data)  # 10,000 reports' archive is large: keep only the last
+        urls = figures["urls"]
+        plain = []
+        for _ in range(max(1, args.plain_repeats)):
+            seconds, size, failures = plain_download(urls)
+            plain.append(seconds)
+            print(f"plain downloader (16 threads): {len(urls)} URLs, {size / 2**20:.1f} MiB in {seconds:.1f}s"
+                  + (f", {failures} FAILED" if failures else ""))
+        baseline = min(plain)
+        for name, (elapsed, engine) in timings.items():
+            print(f"overhead, {name}: the crawl takes {elapsed / baseline:.1f}x the plain download of the same URLs "
+                  f"({figures['reports'] / elapsed:.1f} against {figures['reports'] / baseline:.1f} reports/s; "
+                  f"start_run to finish_run alone {engine / baseline:.1f}x)")
+        if args.extract:
+            started = time.perf_counter()
+            extraction = subprocess.run([sys.executable, "-m", "nianbao.cli", "reextract", "--data", str(data)],
+                                        cwd=ROOT, check=True, capture_output=True, text=True,
+                                        env={**os.environ, "PYTHONPATH": str(ROOT)})
+            print(f"extraction ({os.cpu_count()} workers): {json.loads(extraction.stdout)['extracted']} documents in "
+                  f"{time.perf_counter() - started:.1f}s")
     shutil.rmtree(CACHE / "tmp", ignore_errors=True)
 
 

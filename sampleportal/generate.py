@@ -17,6 +17,8 @@ import html
 import json
 import random
 import shutil
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,9 +168,18 @@ def _file_name(fmt: str, date: str, rng: random.Random) -> str:
     return f"P0{date.replace('-', '')}{rng.randint(10**11, 10**12 - 1)}.{fmt}"
 
 
-def _render(report, fmt: str, rng: random.Random) -> bytes:
+def _render(report, fmt: str, rng: random.Random, pool: Executor | None = None) -> bytes | Future:
+    """The report's file; with a pool, a Future of it (the draw from ``rng`` is made here either way, so
+    the portal is the same whether files are rendered in order or by workers)."""
+    break_applications = fmt == "pdf" and rng.random() < 0.5
+    if pool is not None:
+        return pool.submit(_render_file, report, fmt, break_applications)
+    return _render_file(report, fmt, break_applications)
+
+
+def _render_file(report, fmt: str, break_applications: bool) -> bytes:
     if fmt == "pdf":
-        return pdf_bytes(report, break_applications=rng.random() < 0.5)
+        return pdf_bytes(report, break_applications=break_applications)
     return docx_bytes(report) if fmt == "docx" else doc_bytes(report)
 
 
@@ -184,8 +195,8 @@ def _unique_url(family, column, date: str, rng: random.Random) -> str:
     return url
 
 
-def build_items(column: Column, rng: random.Random, expected: list) -> None:
-    """Render every report of a column and interleave the non-report items."""
+def build_items(column: Column, rng: random.Random, expected: list, pool: Executor | None = None) -> None:
+    """Render every report of a column (by ``pool``'s workers when given) and interleave the non-report items."""
     family = pages.FAMILIES[column.family]
     for planned in column.planned:
         report, must_fail = (seed_report(planned, SEEDS_DIR) if planned.seed else synthetic_report(planned, rng))
@@ -198,7 +209,7 @@ def build_items(column: Column, rng: random.Random, expected: list) -> None:
         if planned.fmt == "html":
             item.body = body_html(report, split_spans=rng.random() < 0.5)
         else:
-            data = _render(report, planned.fmt, rng)
+            data = _render(report, planned.fmt, rng, pool)
             name = _file_name(planned.fmt, date, rng)
             href = family.attachment(column, item, name, data, MEDIA_TYPES[planned.fmt])
             item.attachments.append((f"{report.title}.{planned.fmt}", href))
@@ -221,8 +232,15 @@ def build_items(column: Column, rng: random.Random, expected: list) -> None:
     column.items.sort(key=lambda i: i.date, reverse=True)
 
 
-def generate(out: Path = SITE, cols: list[Column] | None = None, meta: Path = HERE, obstacles: bool = True) -> dict:
-    """Write the portal under `out` and its routes, registry and ground truth under `meta`."""
+def generate(out: Path = SITE, cols: list[Column] | None = None, meta: Path = HERE, obstacles: bool = True,
+             workers: int = 0) -> dict:
+    """Write the portal under `out` and its routes, registry and ground truth under `meta`. With
+    ``workers`` > 0 the report files (PDF, DOCX, DOC) are rendered by that many processes; the output is the same."""
+    with ProcessPoolExecutor(workers) if workers > 0 else nullcontext() as pool:
+        return _generate(out, cols, meta, obstacles, pool)
+
+
+def _generate(out: Path, cols: list[Column] | None, meta: Path, obstacles: bool, pool: Executor | None) -> dict:
     rng = random.Random(20241123)
     with_front_door = cols is None
     if out.exists():
@@ -234,7 +252,7 @@ def generate(out: Path = SITE, cols: list[Column] | None = None, meta: Path = HE
     pages.FILES.clear()
     _USED_URLS.clear()
     for column in cols:
-        build_items(column, rng, expected)
+        build_items(column, rng, expected, pool)
     found = add_obstacles({c.id: c for c in cols}, rng, Item) if obstacles else []
     for column in cols:
         column.items.sort(key=lambda i: i.date, reverse=True)
@@ -242,7 +260,7 @@ def generate(out: Path = SITE, cols: list[Column] | None = None, meta: Path = HE
     if with_front_door:
         townships = frontdoor.township_columns(Column, _plan)
         for column in townships:
-            build_items(column, frontdoor.column_rng(column.id), township_reports)
+            build_items(column, frontdoor.column_rng(column.id), township_reports, pool)
     for column in cols + townships:
         pages.FAMILIES[column.family].write(column, out)
     if with_front_door:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+from concurrent.futures import Future
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,8 +19,9 @@ FILES: dict[str, bytes] = {}  # path under site/ -> bytes
 ROUTES: dict[str, dict] = {}  # "path?query" -> {"file", "type", "referer"}
 
 
-def _put(path: str, data: bytes | str, encoding: str = "utf-8") -> None:
-    FILES[path.lstrip("/")] = data if isinstance(data, bytes) else data.encode(encoding, errors="xmlcharrefreplace")
+def _put(path: str, data: bytes | str | Future, encoding: str = "utf-8") -> None:
+    """``data`` may be a Future: a report file still being rendered by a worker (generate(workers=N))."""
+    FILES[path.lstrip("/")] = data if not isinstance(data, str) else data.encode(encoding, errors="xmlcharrefreplace")
 
 
 def _charset(column) -> str:
@@ -294,7 +296,7 @@ def write_common(columns, out: Path) -> None:
     for path, data in sorted(FILES.items()):
         target = out / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        target.write_bytes(data.result() if isinstance(data, Future) else data)
 
 
 def registry(columns) -> str:

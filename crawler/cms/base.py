@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from lxml import etree
 from scrapy.http import Response
 
 DOCUMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".ofd", ".zip", ".rar")
@@ -37,6 +38,13 @@ META_LABELS = ("索引号", "发布机构", "发文机关", "公文生成日期"
 _COMPACT = re.compile(r"[\s：:\u3000]+")
 _RECORDS = re.compile(r"共\s*(\d+)\s*条")
 _PAGES = re.compile(r"共\s*(\d+)\s*页|\d+\s*/\s*(\d+)\s*页")
+META_NAMES = ("ArticleTitle", "PubDate", "ContentSource", "ColumnName", "SiteName")  # <meta name=…> kept
+# compiled once: an XPath given as a string is compiled again on every call, for every table row
+_ROWS = etree.XPath("//tr[th or td]")
+_STRING = etree.XPath("string()", smart_strings=False)
+_CELLS = etree.XPath("th|td")
+_TEXTS = etree.XPath(".//text()", smart_strings=False)
+_METAS = etree.XPath("//meta[@name][@content]")
 MAX_URL_LENGTH = 2083  # what browsers and most servers accept; longer is a broken or hostile link
 
 
@@ -165,21 +173,25 @@ class CmsFamily:
     def metadata(self, response: Response) -> dict:
         """Every label/value pair of the article's metadata block, kept raw."""
         meta = {}
-        # plain lxml, not parsel: an HTML report's own tables have hundreds of cells, and a Selector per cell
-        # was most of what an article page cost the crawl
+        # plain lxml with compiled XPaths, not parsel: an HTML report's own tables have hundreds of cells, and a
+        # Selector per cell was most of what an article page cost the crawl
         labels = (*META_LABELS, "标题")
-        for row in response.selector.root.xpath("//tr[th or td]"):
+        root = response.selector.root
+        for row in _ROWS(root):
             # a row whose text holds no label cannot yield one (a report's own table rows): skip its cells
-            text = _COMPACT.sub("", row.xpath("string()"))
+            text = _COMPACT.sub("", _STRING(row))
             if not any(label in text for label in labels):
                 continue
-            cells = [" ".join(c.xpath(".//text()")).strip() for c in row.xpath("th|td")]
+            cells = [" ".join(_TEXTS(c)).strip() for c in _CELLS(row)]
             for label, value in zip(cells[::2], cells[1::2]):
                 key = _COMPACT.sub("", label)
                 if key and any(key.startswith(m) for m in labels) and len(key) <= 8:
                     meta[key] = value.strip()
-        for name in ("ArticleTitle", "PubDate", "ContentSource", "ColumnName", "SiteName"):
-            value = response.xpath(f"//meta[@name='{name}']/@content").get()
+        first: dict[str, str] = {}  # the first <meta name=… content=…> of each name, as //meta[@name='X']/@content
+        for element in _METAS(root):
+            first.setdefault(element.get("name"), element.get("content"))
+        for name in META_NAMES:
+            value = first.get(name)
             if value:
                 meta[name] = value.strip()
         return meta
