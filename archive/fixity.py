@@ -9,6 +9,7 @@ from pathlib import Path
 from .blobs import NotARegularFile, irregular_entries, open_regular
 from .store import DB_NAME, Archive
 from .warc import read_payload
+from .writer import read_only
 
 ARCHIVE_TABLES = {"blobs", "versions", "documents", "warc_records"}
 
@@ -19,11 +20,8 @@ def is_archive(data: Path) -> bool:
     if path.is_symlink() or not path.is_file():
         return False
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
+        with read_only(data) as db:
             tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        finally:
-            db.close()
     except sqlite3.Error:
         return False
     return ARCHIVE_TABLES <= tables

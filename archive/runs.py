@@ -1,13 +1,55 @@
-"""Queries on crawl runs and their per-site summaries (tables runs, run_sites), named once.
+"""Crawl runs and their per-site summaries. Tables owned: runs, run_sites.
 
-The CLI and the nightly run call these; they hold no SQL of their own.
+:class:`RunLog` (a mixin of :class:`archive.store.Archive`) starts and finishes a run; the functions below are
+the queries on runs, named once: the CLI and the nightly run call these and hold no SQL of their own.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .store import Archive
+from .writer import acquire_writer, now, release_writer
+
+if TYPE_CHECKING:
+    from .store import Archive
+
+
+class RunLog:
+    def start_run(self, command: str, sites: list[str]) -> int:
+        """Record a new run; its process holds the writer lock from here to finish_run or its death (reentrant:
+        the ``nianbao`` command usually took it already), so a run still marked running was killed."""
+        acquire_writer(self.dir, command)
+        with self.db.conn:
+            # a run still "running" when another starts was killed: say so
+            self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+            run_id = self.db["runs"].insert(
+                {"started": now(), "command": command, "sites": json.dumps(sites), "status": "running"}
+            ).last_pk
+        shutil.rmtree(self.dir / "spool", ignore_errors=True)  # half-received bodies of killed runs
+        return run_id
+
+    def interrupted_run(self) -> int | None:
+        """The last run still marked running: it was killed (start_run has not yet said so)."""
+        row = self.db.execute("SELECT id FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def spool_dir(self) -> Path:
+        """Where this run's downloads stream to before they are moved into the blob store."""
+        return self.dir / "spool" / f"run-{self.run_id or 0:06d}"
+
+    def finish_run(self, run_id: int, status: str, stats: dict) -> None:
+        self.flush_writes()
+        if run_id == self.run_id:  # bodies refused or never archived (HTTP errors) end here
+            shutil.rmtree(self.spool_dir(), ignore_errors=True)
+        with self.db.conn:
+            self.db["runs"].update(
+                run_id, {"finished": now(), "status": status, "stats": json.dumps(stats, ensure_ascii=False)}
+            )
+        if run_id == self.run_id:
+            release_writer(self.dir)  # the hold start_run took; the command's own hold, if any, remains
 
 
 def report_count(archive: Archive) -> int:

@@ -126,6 +126,14 @@ INDEXES = [
     ("discoveries", ["site_id"]),
 ]
 
+# The 索引号 (index number) an article page printed, as documents.metadata holds it: the crawl asks, for every
+# article, which agency an index-number owner already belongs to (archive/documents.py), so it is indexed;
+# json_valid keeps a malformed metadata value from failing the write.
+INDEX_NUMBER = "(CASE WHEN json_valid({metadata}) THEN json_extract({metadata}, '$.索引号') END)"
+EXPRESSION_INDEXES = {
+    "idx_documents_index_number": ("documents", INDEX_NUMBER.format(metadata="metadata") + " COLLATE NOCASE"),
+}
+
 # INTEGER affinity: whole figures stay integers, 13.75 stays a real.
 # One row per report with its main figures, from the version its figures came from.
 _FIGURE = "(SELECT number FROM cells c WHERE c.version_id = r.source_version_id AND c.report_table = '{t}' " \
@@ -169,6 +177,8 @@ def apply(db: sqlite_utils.Database) -> None:
         db[table].create_index(cols, unique=True, if_not_exists=True)
     for table, cols in INDEXES:
         db[table].create_index(cols, if_not_exists=True)
+    for name, (table, expression) in EXPRESSION_INDEXES.items():
+        db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({expression})")
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
     _migrate(db)

@@ -26,11 +26,17 @@ def markdown() -> str:
                 f"`{c.name}` {c.type.lower()}" + (" pk" if c.name in pks else "") + (f" {keys[c.name]}" if c.name in keys else "")
                 for c in table.columns
             )
-            indexes = ", ".join(("unique " if i.unique else "") + "(" + ", ".join(i.columns) + ")" for i in table.indexes)
+            indexes = ", ".join(("unique " if i.unique else "") + _indexed(i) for i in table.indexes)
             out.append(f"- **{name}**: {columns}" + (f". Indexes: {indexes}" if indexes else ""))
         for view in db.view_names():
             out.append(f"- view **{view}**: " + ", ".join(f"`{c.name}`" for c in db[view].columns))
         return "\n".join(out)
+
+
+def _indexed(index) -> str:
+    if None in index.columns:  # an index on an expression
+        return f"on `{schema.EXPRESSION_INDEXES[index.name][1]}`"
+    return "(" + ", ".join(index.columns) + ")"
 
 
 def update(readme: Path) -> bool:

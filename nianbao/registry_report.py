@@ -15,21 +15,9 @@ def level_of(site) -> str:
 
 def verified_ids(data: Path) -> set[str]:
     """Sites on which a crawl found a report (its agencies hold a report, or one of its columns listed one)."""
-    import sqlite3
+    from archive.documents import verified_sites
 
-    path = Path(data) / "nianbao.db"
-    if not path.exists():
-        return set()
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        ids = {r[0] for r in db.execute(
-            "SELECT DISTINCT a.site_id FROM reports r JOIN agencies a ON a.id = r.agency_id WHERE a.site_id IS NOT NULL")}
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "columns" in tables:
-            ids |= {r[0] for r in db.execute("SELECT DISTINCT site_id FROM columns WHERE reports_found > 0")}
-        return ids
-    finally:
-        db.close()
+    return verified_sites(data)
 
 
 def counts_table(sites: list, verified: set[str]) -> str:
