@@ -177,6 +177,16 @@ def report_crawl(name: str, run: dict, figures: dict) -> None:
     print(f"  archive {sum(sizes.values()):.0f} MiB: " + ", ".join(f"{k} {v:.1f}" for k, v in sizes.items()))
 
 
+def scrapy_floor(urls: list, tmp: Path) -> float:
+    """Wall time of bench/scrapy_floor.py over the URLs, as its own process (a reactor runs once per process)."""
+    listing = tmp / "floor-urls.json"
+    listing.write_text(json.dumps([list(pair) for pair in urls]), encoding="utf-8")
+    started = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "bench" / "scrapy_floor.py"), str(listing)], cwd=ROOT, check=True,
+                   capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reports", type=int, default=1000)
@@ -185,6 +195,8 @@ def main() -> None:
     parser.add_argument("--no-now", dest="now", action="store_false", help="skip the crawl with the current settings")
     parser.add_argument("--no-extract", dest="extract", action="store_false",
                         help="skip timing `nianbao reextract` over the last crawl's archive")
+    parser.add_argument("--no-floor", dest="floor", action="store_false",
+                        help="skip bench/scrapy_floor.py (Scrapy fetching the same URLs with nothing of ours)")
     parser.add_argument("--plain-repeats", type=int, default=3, help="plain downloads to run; the fastest counts")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy/nianbao setting for both crawls (e.g. CONCURRENT_ITEMS=4)")
@@ -219,10 +231,17 @@ def main() -> None:
             print(f"plain downloader (16 threads): {len(urls)} URLs, {size / 2**20:.1f} MiB in {seconds:.1f}s"
                   + (f", {failures} FAILED" if failures else ""))
         baseline = min(plain)
+        floor = scrapy_floor(urls, Path(tmp)) if args.floor else None
+        if floor:
+            print(f"Scrapy alone (bench/scrapy_floor.py: the same URLs and Referers, callbacks that do nothing, no "
+                  f"archive): {floor:.1f}s = {floor / baseline:.1f}x the plain download")
         for name, (elapsed, engine) in timings.items():
             print(f"overhead, {name}: the crawl takes {elapsed / baseline:.1f}x the plain download of the same URLs "
                   f"({figures['reports'] / elapsed:.1f} against {figures['reports'] / baseline:.1f} reports/s; "
                   f"start_run to finish_run alone {engine / baseline:.1f}x)")
+            if floor:
+                print(f"  of which Scrapy's own floor {floor / baseline:.1f}x; nianbao's share (parsing, archive, "
+                      f"fetch log, start-up) {elapsed / floor:.1f}x Scrapy alone")
         if args.extract:
             started = time.perf_counter()
             extraction = subprocess.run([sys.executable, "-m", "nianbao.cli", "reextract", "--data", str(data)],
