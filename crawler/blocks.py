@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import re
 
+from scrapy.exceptions import IgnoreRequest
+
 from .downloads import spooled_head
 
 BLOCK_STATUSES = {412: "412 anti-bot challenge", 521: "521 JS cookie challenge", 418: "418 bot refused"}
 _COOKIE_SCRIPT = re.compile(rb"document\.cookie|\$_ts|__jsl_clearance|acw_sc__|location\.(href|reload)", re.I)
 STUB_MAX_BYTES = 4096
+
+
+class Blocked(IgnoreRequest):
+    """An anti-bot answer turned away by the fetch log: its own type, so that errbacks need not read messages."""
 
 
 def block_reason(response, request=None) -> str | None:

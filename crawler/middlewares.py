@@ -14,7 +14,7 @@ from scrapy.http import Response
 
 from archive.store import ArchiveWriteError
 
-from .blocks import block_reason
+from .blocks import Blocked, block_reason
 from .downloads import SPOOLED, TooLarge
 from .extension import ArchiveExtension, count
 from .hosts import refusal
@@ -188,7 +188,7 @@ class FetchLogMiddleware(ArchiveBound):
         if outcome != "fetched" or 300 <= response.status < 400:
             _drop_spooled(request)  # error pages, challenges and redirects are never archived
         if blocked:
-            raise IgnoreRequest(blocked)
+            raise Blocked(blocked)
         return response
 
     def process_exception(self, request, exception, spider=None):

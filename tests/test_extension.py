@@ -98,3 +98,19 @@ def test_the_scrapy_internals_streaming_needs_are_there():
         source = inspect.getsource(function)
         for fragment in fragments:
             assert fragment in source, f"{function.__qualname__} no longer has {fragment!r}"
+
+
+def test_an_anti_bot_answer_is_refused_as_blocked(tmp_path):
+    from scrapy.http import HtmlResponse
+
+    from crawler.blocks import Blocked
+
+    crawler = _crawler(NIANBAO_DATA=str(tmp_path), NIANBAO_WRITE_GROUP=1)
+    extension = ArchiveExtension.from_crawler(crawler)
+    crawler.get_extension = lambda cls: extension
+    extension.open()
+    request = Request("http://127.0.0.1:9/list.html", meta={"site": {"id": "s1"}})
+    with pytest.raises(Blocked, match="412"):
+        FetchLogMiddleware.from_crawler(crawler).process_response(
+            request, HtmlResponse(request.url, status=412, body=b"<html></html>", request=request))
+    extension.writer.close()

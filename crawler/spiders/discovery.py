@@ -17,10 +17,9 @@ import re
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 
-from ..blocks import BLOCK_STATUSES
+from ..blocks import Blocked
 from ..cms import family_for
 from ..discovery import Walk, agency_name, followable, judge_column, portal_hosts, score_link
 
@@ -197,7 +196,7 @@ class DiscoveryMixin:
         if walk is None:
             return
         reason = str(failure.value) or type(failure.value).__name__
-        if isinstance(failure.value, IgnoreRequest) and _is_block(reason):
+        if isinstance(failure.value, Blocked):
             walk.blocked.append(f"blocked: {request.url}: {reason}")
         else:
             walk.failures.append(f"{request.url}: {reason}")
@@ -235,11 +234,6 @@ class DiscoveryMixin:
             from archive import columns as stored
 
             archive.write(stored.add_reports, self._column_reports)
-
-
-def _is_block(reason: str) -> bool:
-    """The fetch log turned the answer away as a challenge or a block (crawler/blocks.py)."""
-    return reason in BLOCK_STATUSES.values() or reason.startswith("challenge")
 
 
 def _site_name(response) -> str:
