@@ -187,6 +187,13 @@ class DiskStreamingDownloadHandler(HTTP11DownloadHandler):
         return response
 
 
+def drop_spooled(request) -> None:
+    """A body streamed to disk that will not be archived (an error page, a redirect, not a file): removed."""
+    spooled = request.meta.pop(SPOOLED, None)
+    if spooled:
+        Path(spooled["path"]).unlink(missing_ok=True)
+
+
 def spooled_head(response, size: int, request=None) -> bytes:
     """The first bytes of a response's body, wherever the body is. (Downloader middlewares get the
     request beside the response: ``response.request`` is only set after them.)"""

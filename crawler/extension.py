@@ -34,7 +34,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from archive.store import Archive
+from archive.store import Archive, now
 
 logger = logging.getLogger(__name__)
 FETCH_ROWS_PER_HANDOVER = 256  # fetch-log rows handed to the writer at once (and at every tick of the timer)
@@ -181,8 +181,6 @@ class ArchiveExtension:
         """One row of the fetch log: every request, and every link or bound the crawl met. Kept here and
         handed to the writer in batches."""
         self.open()
-        from archive.store import now
-
         self._fetch_rows.append({"run_id": self.run_id, "site_id": site_id, "url": url[:4096], "referer": referer,
                                  "status": status, "bytes": bytes, "outcome": outcome, "reason": reason,
                                  "fetched_at": now(), **validators})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import zlib
-from pathlib import Path
 from urllib.parse import urljoin
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
@@ -15,7 +14,7 @@ from scrapy.http import Response
 from archive.store import ArchiveWriteError
 
 from .blocks import Blocked, block_reason
-from .downloads import SPOOLED, TooLarge
+from .downloads import SPOOLED, TooLarge, drop_spooled
 from .extension import ArchiveExtension, count
 from .hosts import refusal
 
@@ -35,12 +34,6 @@ def _size_and_digest(request, response) -> tuple[int, str | None]:
         return spooled["size"], spooled["sha256"]
     body = response.body or b""
     return len(body), hashlib.sha256(body).hexdigest() if body else None
-
-
-def _drop_spooled(request) -> None:
-    spooled = request.meta.pop(SPOOLED, None)
-    if spooled:
-        Path(spooled["path"]).unlink(missing_ok=True)
 
 
 def _site_id(request) -> str | None:
@@ -186,7 +179,7 @@ class FetchLogMiddleware(ArchiveBound):
         if outcome in ("blocked", "not_modified", "http_error"):
             self.count(request, outcome)
         if outcome != "fetched" or 300 <= response.status < 400:
-            _drop_spooled(request)  # error pages, challenges and redirects are never archived
+            drop_spooled(request)  # error pages, challenges and redirects are never archived
         if blocked:
             raise Blocked(blocked)
         return response

@@ -22,7 +22,7 @@ from scrapy.http import HtmlResponse
 from .. import sites as registry
 from ..cms import FAMILIES, family_for, unfetchable
 from ..coverage import Column, check_coverage
-from ..downloads import SPOOLED, STREAM_TO_DISK
+from ..downloads import SPOOLED, STREAM_TO_DISK, drop_spooled
 from ..extension import ArchiveExtension, count
 from ..files import identify
 from ..recognition import index_owner, recognise, resolve_agency, skip_reason, truncated
@@ -214,11 +214,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
             self._stat(meta["site"], "not_a_file")
             self._log(meta["site"], response.url, "not_a_file", found.reason or "not a document file",
                       referer=(response.request.headers.get("Referer") or b"").decode("latin-1") or None)
-            spooled = meta.get(SPOOLED)
-            if spooled:
-                from pathlib import Path
-
-                Path(spooled["path"]).unlink(missing_ok=True)
+            drop_spooled(response.request)
             return
         item = self._document(response, meta["site"], meta["report"], "attachment",
                               {"filename": found.filename} if found.filename else {}, meta.get("published"))
