@@ -23,7 +23,7 @@ from .writer import DB_NAME, ArchiveWriteError, now, read_only
 
 LATEST_VERSION_SQL = (
     "SELECT v.id, v.sha256, v.etag, v.last_modified FROM versions v JOIN documents d ON d.id = v.document_id "
-    "WHERE d.url = ? ORDER BY v.id DESC LIMIT 1")
+    "WHERE d.url = ? ORDER BY v.last_seen DESC, v.id DESC LIMIT 1")  # A, B, then A again: A is what is served
 _INDEX_NUMBER = INDEX_NUMBER.format(metadata="d.metadata")
 
 

@@ -131,6 +131,21 @@ def test_revisit_records_point_at_their_originals(crawled, portal, tmp_path):
     assert revisits == sqlite3.connect(data / "nianbao.db").execute("SELECT count(*) FROM documents").fetchone()[0]
 
 
+def test_content_that_comes_back_is_the_latest_version_again(tmp_path):
+    """A, then B, then A again at one URL: what the server serves now is A, so A's bytes and validators are
+    what the next conditional request and a 304 build on."""
+    archive = Archive(tmp_path)
+    archive.open_warc(archive.start_run("test", []))
+    report_id = archive.ensure_report("某市科学技术局", 2023, "t")
+    first, second = b"%PDF-1.4 first", b"%PDF-1.4 second"
+    for day, body, etag in (("2024-01-01", first, '"a1"'), ("2024-02-01", second, '"b"'), ("2024-03-01", first, '"a2"')):
+        with freeze_time(day):
+            archive.store_payload(report_id=report_id, url=URL, role="attachment", data=body, etag=etag)
+    assert archive.latest_body(URL) == first
+    assert archive.validators(URL) == {"etag": '"a2"', "last_modified": None}
+    assert archive.db.execute("SELECT count(*) FROM versions").fetchone()[0] == 2  # each distinct content once
+
+
 def test_identical_payload_at_a_new_url_is_a_revisit(tmp_path):
     archive = Archive(tmp_path)
     archive.open_warc(archive.start_run("test", []))
