@@ -9,6 +9,8 @@ committed (during a crawl, once per group of writes); a record cut short by a cr
 
 from __future__ import annotations
 
+import heapq
+
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -148,12 +150,41 @@ def read_payload(path: Path, offset: int) -> tuple[dict, bytes]:
 
 
 def write_cdxj(warc_dir: Path) -> Path:
-    """A sorted CDXJ index of every WARC, for pywb."""
+    """A sorted CDXJ index of every WARC, for pywb: each WARC is indexed once (into ``cdxj/NAME.cdxj``, again only
+    when the WARC changed after it, as a repair cuts it back), then the sorted per-WARC indexes are merged. A
+    nightly crawl reads only its own new WARC, never the whole history; the result is what indexing every WARC
+    in one sorted pass gives."""
+    out = warc_dir / "index.cdxj"
+    warcs = sorted(warc_dir.glob("*.warc.gz"))
+    parts = [_indexed(warc) for warc in warcs]
+    temporary = out.with_suffix(".cdxj.part")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        last = None
+        opened = [open(part, encoding="utf-8") for part in parts]
+        try:
+            for line in heapq.merge(*opened):
+                if line != last:  # as cdxj_indexer's sorted output drops a line repeated
+                    handle.write(line)
+                last = line
+        finally:
+            for part in opened:
+                part.close()
+    temporary.replace(out)
+    for stale in set((warc_dir / "cdxj").glob("*.cdxj")) - set(parts):
+        stale.unlink()  # the WARC it indexed is gone
+    return out
+
+
+def _indexed(warc: Path) -> Path:
+    """The sorted CDXJ index of one WARC, made when missing or older than the WARC."""
     from cdxj_indexer.main import CDXJIndexer
 
-    out = warc_dir / "index.cdxj"
-    warcs = sorted(str(p) for p in warc_dir.glob("*.warc.gz"))
-    with open(out, "w", encoding="utf-8") as handle:
-        if warcs:
-            CDXJIndexer(output=handle, inputs=warcs, sort=True).process_all()
-    return out
+    part = warc.parent / "cdxj" / f"{warc.name}.cdxj"
+    if part.exists() and part.stat().st_mtime_ns >= warc.stat().st_mtime_ns:
+        return part
+    part.parent.mkdir(exist_ok=True)
+    temporary = part.with_suffix(".part")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        CDXJIndexer(output=handle, inputs=[str(warc)], sort=True).process_all()
+    temporary.replace(part)
+    return part

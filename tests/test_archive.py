@@ -131,6 +131,20 @@ def test_revisit_records_point_at_their_originals(crawled, portal, tmp_path):
     assert revisits == sqlite3.connect(data / "nianbao.db").execute("SELECT count(*) FROM documents").fetchone()[0]
 
 
+def test_a_second_crawl_indexes_only_its_own_warc_and_the_index_is_a_full_sorted_pass(crawled, portal, tmp_path):
+    """index.cdxj is what cdxj-indexer gives over every WARC in one sorted pass, though a crawl reads only the
+    WARC it wrote: the first run's own index is not made again."""
+    data = tmp_path / "twice"
+    shutil.copytree(crawled["data"], data)
+    first = data / "warcs" / "cdxj" / f"{warc_files(data)[0].name}.cdxj"
+    made = first.stat().st_mtime_ns
+    nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data, *FAST)
+    assert len(warc_files(data)) == 2 and first.stat().st_mtime_ns == made
+    one_pass = subprocess.run([sys.executable, "-m", "cdxj_indexer.main", "--sort", *map(str, warc_files(data))],
+                              capture_output=True, text=True, check=True, cwd=data / "warcs").stdout
+    assert (data / "warcs" / "index.cdxj").read_text() == one_pass
+
+
 def test_content_that_comes_back_is_the_latest_version_again(tmp_path):
     """A, then B, then A again at one URL: what the server serves now is A, so A's bytes and validators are
     what the next conditional request and a 304 build on."""
