@@ -41,6 +41,7 @@ from .writer import (  # noqa: F401 (re-exported: callers import them from archi
     ArchiveBusy,
     ArchiveWriteError,
     acquire_writer,
+    borrow_writer,
     forget_inherited_locks,
     holds_writer_lock,
     now,

@@ -82,8 +82,15 @@ def release_writer(data_dir) -> None:
     entry[1] -= 1
     if entry[1] == 0:
         del _held[path]
-        fcntl.flock(entry[0], fcntl.LOCK_UN)
-        entry[0].close()
+        if entry[0] is not None:  # a borrowed hold has no lock of its own to release
+            fcntl.flock(entry[0], fcntl.LOCK_UN)
+            entry[0].close()
+
+
+def borrow_writer(data_dir) -> None:
+    """In a process started by the lock's holder that dies with it (the crawl's writer process): write under
+    the holder's lock, which this process neither takes nor releases."""
+    _held.setdefault(_lock_path(data_dir), [None, 0])[1] += 1
 
 
 @contextmanager
@@ -98,6 +105,8 @@ def writer_lock(data_dir, command: str):
 def forget_inherited_locks() -> None:
     """In a forked worker: drop this copy of the lock's file descriptor, so the lock dies with its real holder."""
     for handle, _ in _held.values():
+        if handle is None:
+            continue
         try:
             os.close(handle.fileno())
         except OSError:

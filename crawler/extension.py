@@ -7,7 +7,7 @@ commits a group of writes when the crawl goes quiet. When the spider closes (``s
 it lets the spider record coverage and discovery, commits the last group, optionally extracts a
 shard, and finishes the run with the crawl's stats.
 
-Writes never run on the reactor: the archive that writes lives on a thread of its own
+Writes never run on the reactor: the archive that writes lives in a process of its own
 (``ArchiveWriter``), which takes payloads, WARC records and fetch-log rows in the order they
 were handed over and commits them in groups (archive/store.py keeps the crash-safe order: bytes
 on disk before the rows that point at them). The reactor reads through a second connection
@@ -28,13 +28,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+import multiprocessing
+import os
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from archive.store import Archive, now
+from archive.store import Archive, borrow_writer, holds_writer_lock, now
 
 logger = logging.getLogger(__name__)
 FETCH_ROWS_PER_HANDOVER = 256  # fetch-log rows handed to the writer at once (and at every tick of the timer)
@@ -48,34 +51,78 @@ def count(stats, site_id: str | None, name: str, value: int = 1) -> None:
 
 
 class ArchiveWriter:
-    """The archive that writes, on one thread of its own: work runs there in the order it was handed over.
-    SQLite connections belong to the thread that made them, so the archive is made on that thread too."""
+    """The archive that writes, in a process of its own: work runs there in the order it was handed over,
+    each piece as ``function(archive, *args)`` (functions named at module level, so they can be sent).
+
+    A process, not a thread: the writer's Python (WARC records, SQL) would otherwise share the reactor's
+    interpreter lock, and on a busy crawl the two took turns on one core. It dies with the crawl: the
+    kernel kills it when the crawl's process dies, however it dies (a SIGKILL leaves nothing writing), and it
+    ignores the signals a terminal sends to the whole group, so a Ctrl-C still finishes the run in order.
+    When the crawl's process holds the archive's writer lock (``nianbao crawl``, nightly), the writer
+    process writes under that hold; otherwise (``scrapy crawl``, a test) its ``start_run`` takes the lock."""
 
     def __init__(self, data_dir):
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
-        self.archive: Archive = self.call(Archive, data_dir)
-
-    def submit(self, work, *args, **kwargs) -> Future:
-        """Hand work over; ``work`` gets the writer's archive first when it is not a bound method of it."""
-        return self._thread.submit(work, *args, **kwargs)
+        self._process = ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=_open_writer,
+            initargs=(str(data_dir), holds_writer_lock(data_dir)))
+        self.call(_ready)  # started now, so a failure to open the archive is raised here
 
     def write(self, function, *args, **kwargs) -> Future:
-        """``function(archive, *args)`` on the writer's thread; a failure is logged when nobody waits for it."""
-        future = self.submit(function, self.archive, *args, **kwargs)
+        """``function(archive, *args)`` in the writer; a failure is logged when nobody waits for it."""
+        future = self._process.submit(_on_archive, function, args, kwargs)
         future.add_done_callback(_log_failure)
         return future
 
     async def wait(self, function, *args, **kwargs):
-        """``function(archive, *args)`` on the writer's thread, awaited on the reactor (which goes on meanwhile)."""
-        return await asyncio.wrap_future(self.submit(function, self.archive, *args, **kwargs))
+        """``function(archive, *args)`` in the writer, awaited on the reactor (which goes on meanwhile)."""
+        return await asyncio.wrap_future(self._process.submit(_on_archive, function, args, kwargs))
 
     def call(self, function, *args, **kwargs):
         """Run and wait, blocking the caller: only while the crawl opens and closes."""
-        return self.submit(function, *args, **kwargs).result()
+        return self._process.submit(_on_archive, function, args, kwargs).result()
+
+    def pid(self) -> int:
+        return self.call(_pid)
 
     def close(self) -> None:
-        self.call(lambda: self.archive.db.conn.close())
-        self._thread.shutdown(wait=True)
+        self.call(_close_archive)
+        self._process.shutdown(wait=True)
+
+
+_archive: Archive | None = None  # in the writer process: its one archive
+
+
+def _open_writer(data_dir: str, borrowed: bool) -> None:
+    global _archive
+    _die_with_parent()
+    for name in ("SIGINT", "SIGTERM"):  # the crawl decides when to stop; the writer finishes what it was given
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    if borrowed:
+        borrow_writer(data_dir)
+    _archive = Archive(data_dir)
+
+
+def _die_with_parent() -> None:
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _on_archive(function, args, kwargs):
+    return function(_archive, *args, **kwargs)
+
+
+def _ready(archive: Archive) -> None:
+    return None
+
+
+def _pid(archive: Archive) -> int:
+    return os.getpid()
+
+
+def _close_archive(archive: Archive) -> None:
+    archive.db.conn.close()
 
 
 def _log_failure(future: Future) -> None:
@@ -123,23 +170,13 @@ class ArchiveExtension:
         data = self.settings.get("NIANBAO_DATA")
         self._reader = Archive(data)  # applies the schema first, so the writer's own Archive() finds it in place
         self.writer = ArchiveWriter(data)
-        self.resume_urls, self.run_id, self._spool_dir = self.writer.call(self._start_run, [
-            site.as_dict() for site in getattr(self.crawler.spider, "sites", [])])
+        settings = self.settings
+        self.resume_urls, self.run_id, self._spool_dir = self.writer.call(
+            _start_run, settings.get("NIANBAO_COMMAND", "crawl"), settings.getlist("NIANBAO_SITE_IDS"),
+            settings.getint("NIANBAO_WRITE_GROUP", 64), settings.getfloat("NIANBAO_WRITE_GROUP_SECONDS", 1.0),
+            [site.as_dict() for site in getattr(self.crawler.spider, "sites", [])])
         self.crawler.stats.set_value("nianbao/run_id", self.run_id)
         self._start_flusher()
-
-    def _start_run(self, sites: list[dict]):
-        archive = self.writer.archive
-        resume = archive.fetched_by_interrupted_run()
-        run_id = archive.start_run(self.settings.get("NIANBAO_COMMAND", "crawl"),
-                                   self.settings.getlist("NIANBAO_SITE_IDS"))
-        group = self.settings.getint("NIANBAO_WRITE_GROUP", 64)
-        if group > 1:  # 1 or 0: every write synced and committed alone (the old way; the benchmark's baseline)
-            archive.group_writes(group, self.settings.getfloat("NIANBAO_WRITE_GROUP_SECONDS", 1.0))
-        archive.open_warc(run_id)
-        for site in sites:
-            archive.ensure_site(site)
-        return resume, run_id, archive.spool_dir()
 
     def _start_flusher(self) -> None:
         from twisted.internet.task import LoopingCall
@@ -162,13 +199,13 @@ class ArchiveExtension:
         return self._reader
 
     def write(self, function, *args) -> Future:
-        """``function(archive, *args)`` on the writer's thread, after everything handed over before it."""
+        """``function(archive, *args)`` in the writer, after everything handed over before it."""
         self.open()
         self._hand_over_fetch_rows()  # rows logged before this write are written before it
         return self.writer.write(function, *args)
 
     async def store(self, function, *args):
-        """``function(archive, *args)`` on the writer's thread, awaited: the reactor goes on meanwhile."""
+        """``function(archive, *args)`` in the writer, awaited: the reactor goes on meanwhile."""
         self.open()
         self._hand_over_fetch_rows()
         return await self.writer.wait(function, *args)
@@ -230,6 +267,18 @@ class ArchiveExtension:
         await self.store(Archive.finish_run, self.run_id, "stopped" if stopped else "finished", stats)
         self.writer.close()
         self._reader.db.conn.close()
+
+
+def _start_run(archive: Archive, command: str, site_ids: list[str], group: int, group_seconds: float,
+               sites: list[dict]):
+    resume = archive.fetched_by_interrupted_run()
+    run_id = archive.start_run(command, site_ids)
+    if group > 1:  # 1 or 0: every write synced and committed alone (the old way; the benchmark's baseline)
+        archive.group_writes(group, group_seconds)
+    archive.open_warc(run_id)
+    for site in sites:
+        archive.ensure_site(site)
+    return resume, run_id, archive.spool_dir()
 
 
 def _log_fetches(archive: Archive, rows: list[dict]) -> None:

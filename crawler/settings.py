@@ -12,7 +12,7 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 1
 # (a list page's items, an article's attachments): 100 (the default) cost a third of a fast crawl's CPU
 CONCURRENT_ITEMS = 8
 # Responses waiting to be scraped or stored, in bytes (a report file streamed to disk counts as 1 KiB): Scrapy's
-# 5 MB lets thousands of stored-to-disk responses queue for the archive's writer thread (~100 MiB of objects);
+# 5 MB lets thousands of stored-to-disk responses queue for the archive's writer process (~100 MiB of objects);
 # this keeps memory flat at the same speed (bench/crawl_throughput.py)
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 300_000
 DOWNLOAD_DELAY = 2

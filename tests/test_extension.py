@@ -51,7 +51,7 @@ def _fetch_log(tmp_path, exception) -> list[tuple]:
     middleware = FetchLogMiddleware.from_crawler(crawler)
     request = Request("http://127.0.0.1:9/a.pdf", meta={"site": {"id": "s1"}})
     middleware.process_exception(request, exception)
-    extension.write(Archive.flush_writes).result()  # the rows are handed to the writer's thread in batches
+    extension.write(Archive.flush_writes).result()  # the rows are handed to the writer in batches
     extension.writer.close()
     with sqlite3.connect(tmp_path / "nianbao.db") as db:
         return db.execute("SELECT outcome, reason FROM fetches").fetchall()
@@ -114,3 +114,41 @@ def test_an_anti_bot_answer_is_refused_as_blocked(tmp_path):
         FetchLogMiddleware.from_crawler(crawler).process_response(
             request, HtmlResponse(request.url, status=412, body=b"<html></html>", request=request))
     extension.writer.close()
+
+
+_OPENS_A_WRITER = """
+import sys
+from crawler.extension import ArchiveWriter
+writer = ArchiveWriter(sys.argv[1])
+print(writer.pid(), flush=True)
+sys.stdin.read()
+"""
+
+
+def test_the_archive_writer_is_a_process_that_dies_with_the_crawl(tmp_path):
+    """Its Python runs beside the reactor's, not under the same interpreter lock; a SIGKILL of the crawl
+    leaves no writer behind to go on writing (or holding the archive)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    crawl = subprocess.Popen([sys.executable, "-c", _OPENS_A_WRITER, str(tmp_path)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    writer = int(crawl.stdout.readline())
+    assert writer != crawl.pid and _alive(writer)
+    os.kill(crawl.pid, signal.SIGKILL)
+    crawl.wait()
+    deadline = time.monotonic() + 10
+    while _alive(writer) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(writer)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "State:\tZ" not in status.read()  # a zombie has died, only not yet been reaped
+    except FileNotFoundError:
+        return False

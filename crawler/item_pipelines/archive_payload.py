@@ -30,7 +30,7 @@ class ArchivePayloadPipeline:
         return cls(archive)
 
     async def process_item(self, item, spider=None):
-        """Stored on the archive's writer thread (crawler/extension.py); the reactor goes on meanwhile."""
+        """Stored by the archive's writer process (crawler/extension.py); the reactor goes on meanwhile."""
         site_id = item["site"]["id"]
         stored = {"url": item["url"], "role": item["role"], "site_id": site_id}
         try:
@@ -45,7 +45,7 @@ class ArchivePayloadPipeline:
 
 
 def _keep(archive, item) -> bool:
-    """On the writer's thread: the item's report, then its payload (or a 304's sighting); whether it is new."""
+    """In the writer process: the item's report, then its payload (or a 304's sighting); whether it is new."""
     report = item["report"]
     # a document already archived stays with its report, whatever this fetch's title says
     report_id = archive.report_of_url(item["url"]) or archive.ensure_report(

@@ -71,7 +71,7 @@ class DiscoveryMixin:
 
     def _discovery_archive(self):
         """The crawl's archive extension, when what discovery finds is recorded: it reads through
-        ``reader`` and writes through ``write`` (the writer's thread)."""
+        ``reader`` and writes through ``write`` (the writer process)."""
         if not self.records_columns:
             return None
         from ..extension import ArchiveExtension
