@@ -84,6 +84,9 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=1000)
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=8, help="entries shown per group")
+    parser.add_argument("--gil", action="store_true",
+                        help="count only samples of the thread holding the GIL: what one process can do at most")
+    parser.add_argument("--raw", type=Path, help="keep py-spy's raw samples in this file")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
@@ -96,7 +99,8 @@ def main() -> None:
     with Portal(site=portal_dir / "site", routes=portal_dir / "routes.json") as portal, \
             tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "crawl.raw"
-        command = [spy, "record", "--rate", str(args.rate), "--format", "raw", "--output", str(raw), "--",
+        command = [spy, "record", "--rate", str(args.rate), "--format", "raw", "--output", str(raw),
+                   *(["--gil"] if args.gil else []), "--",
                    sys.executable, "-m", "nianbao.cli", "crawl", "--sites", str(portal_dir / "sites.yml"),
                    "--portal-url", portal.url, "--data", str(Path(tmp) / "archive"), "--no-extract",
                    "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=ERROR",
@@ -110,6 +114,8 @@ def main() -> None:
         print(f"crawl of {args.reports} reports under py-spy: {elapsed:.1f}s wall; portal server (this process) CPU "
               f"{mine.user - own.user + mine.system - own.system:.1f}s")
         summarise(raw, args.rate, args.top)
+        if args.raw:
+            shutil.copyfile(raw, args.raw)
 
 
 if __name__ == "__main__":
