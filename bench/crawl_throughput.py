@@ -94,7 +94,7 @@ def plain_download(urls: list[tuple[str, str | None]], workers: int = 16) -> tup
 class RssPoller(threading.Thread):
     """Samples a process's resident set size until it exits (/proc/PID/status): VmRSS, and RssAnon, its
     heap and stacks without the mapped files and shared libraries, which is what grows when a crawl holds
-    more and more in memory."""
+    more and more in memory. The process's children (the archive's writer process) are added in."""
 
     def __init__(self, pid: int, every: float = 0.2):
         super().__init__(daemon=True)
@@ -102,15 +102,14 @@ class RssPoller(threading.Thread):
         self.started = time.perf_counter()
 
     def run(self) -> None:
-        path = Path(f"/proc/{self.pid}/status")
         while True:
-            try:
-                fields = dict(line.split(":", 1) for line in path.read_text().splitlines() if ":" in line)
-            except OSError:
+            own = _memory(self.pid)
+            if own is None:  # exited (a zombie has no VmRSS)
                 return
-            if "VmRSS" not in fields:  # a zombie: exited, not yet reaped
-                return
-            rss, anon = (int(fields.get(k, "0 kB").split()[0]) / 1024 for k in ("VmRSS", "RssAnon"))
+            rss, anon = own
+            for child in _descendants(self.pid):
+                memory = _memory(child) or (0, 0)
+                rss, anon = rss + memory[0], anon + memory[1]
             self.samples.append((time.perf_counter() - self.started, rss, anon))
             time.sleep(self.every)
 
@@ -121,6 +120,26 @@ class RssPoller(threading.Thread):
             inside = [s[column] for s in self.samples if q * elapsed / 4 <= s[0] < (q + 1) * elapsed / 4]
             out.append(max(inside) if inside else float("nan"))
         return out
+
+
+def _memory(pid: int) -> tuple[float, float] | None:
+    """(VmRSS, RssAnon) of a process in MiB, or None once it has exited."""
+    try:
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    except OSError:
+        return None
+    if "VmRSS" not in fields:
+        return None
+    return tuple(int(fields.get(k, "0 kB").split()[0]) / 1024 for k in ("VmRSS", "RssAnon"))
+
+
+def _descendants(pid: int) -> list[int]:
+    try:
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
+    except OSError:
+        return []
+    return [d for child in children for d in (child, *_descendants(child))]
 
 
 def crawl(portal_dir: Path, portal_url: str, data: Path, extra: list[str]) -> dict:
@@ -145,7 +164,10 @@ def crawl(portal_dir: Path, portal_url: str, data: Path, extra: list[str]) -> di
             console.seek(0)
             raise SystemExit(f"crawl failed ({status}): {console.read().decode(errors='replace')[-2000:]}")
     mine = os.times()
-    return {"elapsed": elapsed, "peak": usage.ru_maxrss / 1024, "quarters": poller.quarters(elapsed),
+    # the polled sum of the crawl and its writer process, not getrusage's: that is the larger of the two alone,
+    # and it counts the pages a child shares with this process between its fork and its exec
+    peak = max(sample[1] for sample in poller.samples)
+    return {"elapsed": elapsed, "peak": peak, "quarters": poller.quarters(elapsed),
             "anon": poller.quarters(elapsed, column=2),
             "cpu": usage.ru_utime + usage.ru_stime,
             "portal_cpu": (mine.user - own.user) + (mine.system - own.system)}
@@ -171,7 +193,7 @@ def report_crawl(name: str, run: dict, figures: dict) -> None:
     sizes = figures["sizes"]
     print(f"nianbao crawl, {name}: {found} reports, {len(figures['urls'])} URLs in {elapsed:.1f}s = "
           f"{found / elapsed:.1f} reports/s (start_run to finish_run {figures['run']:.0f}s, the rest start-up)")
-    print(f"  crawl process: CPU {run['cpu']:.1f}s, peak RSS {run['peak']:.0f} MiB, largest RSS per quarter of the run "
+    print(f"  crawl process and its writer: CPU {run['cpu']:.1f}s, peak RSS {run['peak']:.0f} MiB, largest RSS per quarter of the run "
           + " / ".join(f"{m:.0f}" for m in run["quarters"]) + " MiB (RssAnon "
           + " / ".join(f"{m:.0f}" for m in run["anon"]) + f"); portal server (this process) CPU {run['portal_cpu']:.1f}s")
     print(f"  archive {sum(sizes.values()):.0f} MiB: " + ", ".join(f"{k} {v:.1f}" for k, v in sizes.items()))
