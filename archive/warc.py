@@ -10,7 +10,6 @@ committed (during a crawl, once per group of writes); a record cut short by a cr
 from __future__ import annotations
 
 import heapq
-
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime

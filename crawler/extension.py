@@ -65,21 +65,24 @@ class ArchiveWriter:
         self._process = ProcessPoolExecutor(
             1, mp_context=multiprocessing.get_context("spawn"), initializer=_open_writer,
             initargs=(str(data_dir), holds_writer_lock(data_dir)))
-        self.call(_ready)  # started now, so a failure to open the archive is raised here
+        self.pid()  # started now, so a failure to open the archive is raised here
+
+    def _submit(self, function, args, kwargs) -> Future:
+        return self._process.submit(_on_archive, function, args, kwargs)
 
     def write(self, function, *args, **kwargs) -> Future:
         """``function(archive, *args)`` in the writer; a failure is logged when nobody waits for it."""
-        future = self._process.submit(_on_archive, function, args, kwargs)
+        future = self._submit(function, args, kwargs)
         future.add_done_callback(_log_failure)
         return future
 
     async def wait(self, function, *args, **kwargs):
         """``function(archive, *args)`` in the writer, awaited on the reactor (which goes on meanwhile)."""
-        return await asyncio.wrap_future(self._process.submit(_on_archive, function, args, kwargs))
+        return await asyncio.wrap_future(self._submit(function, args, kwargs))
 
     def call(self, function, *args, **kwargs):
         """Run and wait, blocking the caller: only while the crawl opens and closes."""
-        return self._process.submit(_on_archive, function, args, kwargs).result()
+        return self._submit(function, args, kwargs).result()
 
     def pid(self) -> int:
         return self.call(_pid)
@@ -111,10 +114,6 @@ def _die_with_parent() -> None:
 
 def _on_archive(function, args, kwargs):
     return function(_archive, *args, **kwargs)
-
-
-def _ready(archive: Archive) -> None:
-    return None
 
 
 def _pid(archive: Archive) -> int:
