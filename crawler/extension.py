@@ -8,7 +8,7 @@ it lets the spider record coverage and discovery, commits the last group, option
 shard, and finishes the run with the crawl's stats.
 
 Writes never run on the reactor: the archive that writes lives in a process of its own
-(``ArchiveWriter``), which takes payloads, WARC records and fetch-log rows in the order they
+(crawler/writer.py), which takes payloads, WARC records and fetch-log rows in the order they
 were handed over and commits them in groups (archive/store.py keeps the crash-safe order: bytes
 on disk before the rows that point at them). The reactor reads through a second connection
 (``reader``); it sees what the writer has committed, which is all a crawl reads: validators and
@@ -28,16 +28,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
-import signal
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import deferred_from_coro
 
-from archive.store import Archive, borrow_writer, holds_writer_lock, now
+from archive.store import Archive, now
+
+from .writer import WriterClient, open_writer
 
 logger = logging.getLogger(__name__)
 FETCH_ROWS_PER_HANDOVER = 256  # fetch-log rows handed to the writer at once (and at every tick of the timer)
@@ -50,91 +50,12 @@ def count(stats, site_id: str | None, name: str, value: int = 1) -> None:
         stats.inc_value(f"nianbao/site/{site_id}/{name}", value)
 
 
-class ArchiveWriter:
-    """The archive that writes, in a process of its own: work runs there in the order it was handed over,
-    each piece as ``function(archive, *args)`` (functions named at module level, so they can be sent).
-
-    A process, not a thread: the writer's Python (WARC records, SQL) would otherwise share the reactor's
-    interpreter lock, and on a busy crawl the two took turns on one core. It dies with the crawl: the
-    kernel kills it when the crawl's process dies, however it dies (a SIGKILL leaves nothing writing), and it
-    ignores the signals a terminal sends to the whole group, so a Ctrl-C still finishes the run in order.
-    When the crawl's process holds the archive's writer lock (``nianbao crawl``, nightly), the writer
-    process writes under that hold; otherwise (``scrapy crawl``, a test) its ``start_run`` takes the lock."""
-
-    def __init__(self, data_dir):
-        self._process = ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"), initializer=_open_writer,
-            initargs=(str(data_dir), holds_writer_lock(data_dir)))
-        self.pid()  # started now, so a failure to open the archive is raised here
-
-    def _submit(self, function, args, kwargs) -> Future:
-        return self._process.submit(_on_archive, function, args, kwargs)
-
-    def write(self, function, *args, **kwargs) -> Future:
-        """``function(archive, *args)`` in the writer; a failure is logged when nobody waits for it."""
-        future = self._submit(function, args, kwargs)
-        future.add_done_callback(_log_failure)
-        return future
-
-    async def wait(self, function, *args, **kwargs):
-        """``function(archive, *args)`` in the writer, awaited on the reactor (which goes on meanwhile)."""
-        return await asyncio.wrap_future(self._submit(function, args, kwargs))
-
-    def call(self, function, *args, **kwargs):
-        """Run and wait, blocking the caller: only while the crawl opens and closes."""
-        return self._submit(function, args, kwargs).result()
-
-    def pid(self) -> int:
-        return self.call(_pid)
-
-    def close(self) -> None:
-        self.call(_close_archive)
-        self._process.shutdown(wait=True)
-
-
-_archive: Archive | None = None  # in the writer process: its one archive
-
-
-def _open_writer(data_dir: str, borrowed: bool) -> None:
-    global _archive
-    _die_with_parent()
-    for name in ("SIGINT", "SIGTERM"):  # the crawl decides when to stop; the writer finishes what it was given
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
-    if borrowed:
-        borrow_writer(data_dir)
-    _archive = Archive(data_dir)
-
-
-def _die_with_parent() -> None:
-    import ctypes
-
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def _on_archive(function, args, kwargs):
-    return function(_archive, *args, **kwargs)
-
-
-def _pid(archive: Archive) -> int:
-    return os.getpid()
-
-
-def _close_archive(archive: Archive) -> None:
-    archive.db.conn.close()
-
-
-def _log_failure(future: Future) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        error = future.exception()
-        logger.error("archive write failed: %s: %s", type(error).__name__, error)
-
-
 class ArchiveExtension:
     def __init__(self, crawler):
         self.crawler = crawler
         self.settings = crawler.settings
-        self.writer: ArchiveWriter | None = None
+        self.writer: WriterClient | None = None
+        self.joined: JoinedRun | None = None
         self._reader: Archive | None = None
         self.run_id: int | None = None
         self.resume_urls: set[str] = set()
@@ -163,17 +84,21 @@ class ArchiveExtension:
         self.open()
 
     def open(self) -> None:
-        """Open the archive and start the run (idempotent: the first component to need it may come first)."""
+        """Open the archive and start the run, or join the run another process started (``joined_run``, an
+        attribute of the spider: ``nianbao crawl --processes N``). Idempotent: the first component to need it
+        may come first."""
         if self.writer is not None:
             return
         data = self.settings.get("NIANBAO_DATA")
         self._reader = Archive(data)  # applies the schema first, so the writer's own Archive() finds it in place
-        self.writer = ArchiveWriter(data)
-        settings = self.settings
-        self.resume_urls, self.run_id, self._spool_dir = self.writer.call(
-            _start_run, settings.get("NIANBAO_COMMAND", "crawl"), settings.getlist("NIANBAO_SITE_IDS"),
-            settings.getint("NIANBAO_WRITE_GROUP", 64), settings.getfloat("NIANBAO_WRITE_GROUP_SECONDS", 1.0),
-            [site.as_dict() for site in getattr(self.crawler.spider, "sites", [])])
+        self.joined = getattr(self.crawler.spider, "joined_run", None)
+        if self.joined is not None:
+            self.writer, self.run_id = self.joined.writer, self.joined.run_id
+            self.resume_urls, self._spool_dir = self.joined.resume_urls, self.joined.spool_dir
+        else:
+            self.writer = open_writer(data)
+            self.resume_urls, self.run_id, self._spool_dir = self.writer.call(
+                _start_run, *run_arguments(self.settings, getattr(self.crawler.spider, "sites", [])))
         self.crawler.stats.set_value("nianbao/run_id", self.run_id)
         self._start_flusher()
 
@@ -239,10 +164,9 @@ class ArchiveExtension:
 
     # ------------------------------------------------------------------ closing
 
-    def spider_closed(self, spider=None, reason=None):
-        if self.writer is None:
-            return None
-        return deferred_from_coro(self._close(spider or self.crawler.spider))
+    async def spider_closed(self, spider=None, reason=None) -> None:
+        if self.writer is not None:
+            await self._close(spider or self.crawler.spider)
 
     async def _close(self, spider) -> None:
         """End the run; a Scrapyd shard run with NIANBAO_EXTRACT_WORKERS=N first extracts what it fetched, in N
@@ -253,8 +177,14 @@ class ArchiveExtension:
         if self._flusher is not None and self._flusher.running:
             self._flusher.stop()
         await self.store(Archive.flush_writes)  # extraction reads the versions through another connection
-        workers = self.settings.getint("NIANBAO_EXTRACT_WORKERS")
         stopped = not self.crawler.crawling  # a crawl stopped by SIGINT (Crawler.stop) extracts nothing more
+        if stopped:
+            self.crawler.stats.set_value("nianbao/stopped", 1)
+        if self.joined is not None:  # the process that started the run finishes it, with every part's stats
+            self.writer.close()
+            self._reader.db.conn.close()
+            return
+        workers = self.settings.getint("NIANBAO_EXTRACT_WORKERS")
         if workers > 0 and not stopped:
             try:
                 extracted = await asyncio.to_thread(_extract_shard, self._reader.dir, workers)
@@ -266,6 +196,24 @@ class ArchiveExtension:
         await self.store(Archive.finish_run, self.run_id, "stopped" if stopped else "finished", stats)
         self.writer.close()
         self._reader.db.conn.close()
+
+
+@dataclass
+class JoinedRun:
+    """A run another process started and finishes (``nianbao crawl --processes N``'s parent), which one crawl
+    process joins: it writes through that run's writer process and hands its stats back."""
+
+    run_id: int
+    resume_urls: set[str]
+    spool_dir: Path
+    writer: WriterClient
+
+
+def run_arguments(settings, sites) -> tuple:
+    """``_start_run``'s arguments, from a crawl's settings and registry entries."""
+    return (settings.get("NIANBAO_COMMAND", "crawl"), settings.getlist("NIANBAO_SITE_IDS"),
+            settings.getint("NIANBAO_WRITE_GROUP", 64), settings.getfloat("NIANBAO_WRITE_GROUP_SECONDS", 1.0),
+            [site.as_dict() for site in sites])
 
 
 def _start_run(archive: Archive, command: str, site_ids: list[str], group: int, group_seconds: float,

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from .crawling import run_crawl
+
 # the sample portal is its own top-level package (sampleportal/), beside the runtime ones
 SAMPLE = Path(__file__).resolve().parents[1] / "sampleportal"
 SAMPLE_SITES = SAMPLE / "sites.yml"
@@ -93,45 +95,6 @@ def portal(port, flaky, seed):
         server.serve_forever()
     except KeyboardInterrupt:
         pass
-
-
-def run_crawl(loaded: list, data: Path, settings: dict, command: str = "crawl") -> dict:
-    """Run the real Scrapy engine over registry entries already loaded (``_registry``); returns the crawl's stats.
-
-    Scrapy's log goes to DIR/logs/COMMAND-TIME-PID.log; the console gets warnings, and a live table per
-    site when it is a terminal."""
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
-
-    from crawler.spiders.columns import ColumnSpider
-
-    from . import progress
-
-    merged = Settings()
-    merged.setmodule("crawler.settings", priority="project")
-    merged.set("NIANBAO_DATA", str(data), priority="cmdline")
-    merged.set("NIANBAO_SITE_IDS", [s.id for s in loaded], priority="cmdline")
-    merged.set("NIANBAO_COMMAND", command, priority="cmdline")
-    merged.set("LOG_FILE", str(progress.log_file(data, command)), priority="cmdline")
-    for name, value in settings.items():
-        merged.set(name, value, priority="cmdline")
-    process = CrawlerProcess(merged)
-    out = progress.console()
-    handler = progress.console_warnings(merged.get("LOG_LEVEL"), out) if merged.get("LOG_FILE") else None
-    crawler = process.create_crawler(ColumnSpider)
-    process.crawl(crawler, sites=loaded)  # loaded once, here: the spider does not read the registry again
-    try:
-        if out.is_terminal:
-            with progress.CrawlProgress(crawler, [s.id for s in loaded], out):
-                process.start()
-        else:
-            process.start()
-    finally:
-        if handler is not None:
-            import logging
-
-            logging.root.removeHandler(handler)
-    return crawler.stats.get_stats()
 
 
 def _registry(sites, portals, portal_url, region=None, shard=None) -> list:
@@ -275,7 +238,10 @@ def _summary(stats: dict, extraction: dict, data: Path) -> dict:
 @click.option("--shard", help="I/N: crawl only the registry entries whose host hashes to shard I of N.")
 @click.option("--rediscover", is_flag=True, help="Walk every portal: entry's navigation again now, instead of "
                                                  "crawling its known columns (default: every NIANBAO_REDISCOVER_DAYS).")
-def crawl(sites, portals, region, data, settings, portal_url, no_extract, shard, rediscover):
+@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Scrapy processes sharing the run (one core each), one writer; a host is crawled from one "
+                   "process, or its per-host budget divided among those that share it.")
+def crawl(sites, portals, region, data, settings, portal_url, no_extract, shard, rediscover, processes):
     """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract."""
     from archive.store import Archive
 
@@ -285,7 +251,7 @@ def crawl(sites, portals, region, data, settings, portal_url, no_extract, shard,
     site_ids = [s.id for s in loaded]
     overrides = {**({"NIANBAO_REDISCOVER": True} if rediscover else {}), **_parse_settings(settings)}
     with _writing(data, "crawl"):
-        stats = run_crawl(loaded, data, overrides)
+        stats = run_crawl(loaded, data, overrides, processes=processes)
         _record_sites(data, stats)
         extraction = {} if no_extract else _extract_stage(data)
         summary = _summary(stats, extraction, data)

@@ -118,8 +118,8 @@ def test_an_anti_bot_answer_is_refused_as_blocked(tmp_path):
 
 _OPENS_A_WRITER = """
 import sys
-from crawler.extension import ArchiveWriter
-writer = ArchiveWriter(sys.argv[1])
+from crawler.writer import open_writer
+writer = open_writer(sys.argv[1])
 print(writer.pid(), flush=True)
 sys.stdin.read()
 """
