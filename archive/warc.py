@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from io import BytesIO
@@ -19,7 +20,7 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
+from warcio.warcwriter import GzippingWrapper, WARCWriter
 
 IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -57,6 +58,23 @@ def _status_line(status: int, reason: str) -> str:
     return f"{status} {reason}"
 
 
+class _Gzip(GzippingWrapper):
+    def __init__(self, out):
+        self.compressor = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.out = out
+
+
+class _GzipWriter(WARCWriter):
+    """warcio's writer with each record a gzip member of its own, at zlib's default level: warcio's fixed 9 took a
+    third more of the writer's CPU for files 1 % smaller (report files are PDF and DOCX, compressed already)."""
+
+    def __init__(self, handle, **kwargs):
+        super().__init__(handle, gzip=False, **kwargs)
+
+    def _write_warc_record(self, out, record):
+        return super()._write_warc_record(_Gzip(out), record)
+
+
 class WarcFile:
     """Appends records to one WARC file; every write returns where the record landed."""
 
@@ -64,7 +82,7 @@ class WarcFile:
         self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.handle = open(path, "ab")
-        self.writer = WARCWriter(self.handle, gzip=True, warc_version="1.1")
+        self.writer = _GzipWriter(self.handle, warc_version="1.1")
         self.sync_each = True  # False while the archive groups its writes: it calls sync() before committing
 
     def sync(self) -> None:

@@ -3,12 +3,14 @@ reports per second, memory over the run and archive size, against fetching the s
 concurrent downloader in the same run (the gap is our overhead: Scrapy, archive writes, WARC, fetch log).
 
     .venv/bin/python bench/crawl_throughput.py [--reports 1000|10000] [--no-before] [--no-now]
-                                               [--no-extract] [-s NAME=VALUE ...]
+                                               [--processes N] [--no-extract] [-s NAME=VALUE ...]
 
-Up to two crawls of the same portal run: the old way (``--before``, NIANBAO_WRITE_GROUP=1: every blob, WARC
-record and database row synced and committed alone) and the current settings (``--now``); then the plain
-download. Memory: the crawl process's RSS is read from /proc every 0.2 s; the largest value in each
-quarter of the run shows whether it grows with the crawl (it must stay flat from 1,000 to 10,000 reports).
+Up to three crawls of the same portal run: the old way (``--before``, NIANBAO_WRITE_GROUP=1: every blob, WARC
+record and database row synced and committed alone), the current settings (``--now``, one Scrapy process) and
+the current settings split over one Scrapy process per core (``nianbao crawl --processes N``); then the plain
+download. Memory: the RSS of the crawl's processes (the command, its Scrapy parts, the writer) is read from
+/proc every 0.2 s; the largest value in each quarter of the run shows whether it grows with the crawl (it must
+stay flat from 1,000 to 10,000 reports).
 
 The plain download is the fair floor: the very URLs the crawl fetched (its fetch log: robots.txt, every
 list page, article and attachment, in the crawl's order) with the same Referer headers, 16 threads,
@@ -193,7 +195,7 @@ def report_crawl(name: str, run: dict, figures: dict) -> None:
     sizes = figures["sizes"]
     print(f"nianbao crawl, {name}: {found} reports, {len(figures['urls'])} URLs in {elapsed:.1f}s = "
           f"{found / elapsed:.1f} reports/s (start_run to finish_run {figures['run']:.0f}s, the rest start-up)")
-    print(f"  crawl process and its writer: CPU {run['cpu']:.1f}s, peak RSS {run['peak']:.0f} MiB, largest RSS per quarter of the run "
+    print(f"  the crawl's processes (command, Scrapy parts, writer): CPU {run['cpu']:.1f}s, peak RSS {run['peak']:.0f} MiB, largest RSS per quarter of the run "
           + " / ".join(f"{m:.0f}" for m in run["quarters"]) + " MiB (RssAnon "
           + " / ".join(f"{m:.0f}" for m in run["anon"]) + f"); portal server (this process) CPU {run['portal_cpu']:.1f}s")
     print(f"  archive {sum(sizes.values()):.0f} MiB: " + ", ".join(f"{k} {v:.1f}" for k, v in sizes.items()))
@@ -215,6 +217,8 @@ def main() -> None:
     parser.add_argument("--no-before", "--no-baseline", dest="before", action="store_false",
                         help="skip the crawl with every write synced alone (NIANBAO_WRITE_GROUP=1)")
     parser.add_argument("--no-now", dest="now", action="store_false", help="skip the crawl with the current settings")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="also crawl with `--processes N` (default: one per core; 1 to skip)")
     parser.add_argument("--no-extract", dest="extract", action="store_false",
                         help="skip timing `nianbao reextract` over the last crawl's archive")
     parser.add_argument("--no-floor", dest="floor", action="store_false",
@@ -236,6 +240,8 @@ def main() -> None:
             tempfile.TemporaryDirectory() as tmp:
         runs = [("every write synced alone (before)", ["-s", "NIANBAO_WRITE_GROUP=1"])] if args.before else []
         runs += [("current settings (now)", [])] if args.now else []
+        if args.now and args.processes > 1:
+            runs += [(f"current settings, --processes {args.processes}", ["--processes", str(args.processes)])]
         timings = {}
         for n, (name, extra) in enumerate(runs):
             data = Path(tmp) / f"archive{n}"

@@ -110,7 +110,8 @@ def load(paths, portal: str | None = None) -> list[Site]:
     sites: list[Site] = []
     for path in [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            # libyaml's loader where the wheel has it: a national registry loads ten times faster
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except (OSError, yaml.YAMLError) as exc:
             raise RegistryError(f"{path}: cannot read registry: {exc}") from exc
         if not isinstance(data, dict) or not isinstance(data.get("sites"), list):
