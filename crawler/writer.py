@@ -71,6 +71,7 @@ class WriterClient:
         self._ids = itertools.count()
         self._lock = threading.Lock()
         self._reader: threading.Thread | None = None
+        self._dead: Exception | None = None  # set when the writer is found dead: every later call fails at once
         self.on_close = None  # the writer process's own client ends it when closed (``open_writer``)
 
     def __getstate__(self):
@@ -84,6 +85,9 @@ class WriterClient:
         payload = pickle.dumps((function, args, kwargs))  # here, so what cannot be sent fails its caller
         future: Future = Future()
         with self._lock:
+            if self._dead is not None:
+                future.set_exception(self._dead)
+                return future
             call = next(self._ids)
             self._pending[call] = future
             if self._reader is None:
@@ -102,7 +106,9 @@ class WriterClient:
                     return
                 continue
             with self._lock:
-                future = self._pending.pop(call)
+                future = self._pending.pop(call, None)
+            if future is None:  # a call already failed (it cannot happen while the writer lives; never stop reading)
+                continue
             if ok is None:  # the answer to close
                 future.set_result(None)
                 return
@@ -110,6 +116,7 @@ class WriterClient:
 
     def _fail_pending(self, error: Exception) -> None:
         with self._lock:
+            self._dead = error
             pending, self._pending = self._pending, {}
         for future in pending.values():
             future.set_exception(error)

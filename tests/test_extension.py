@@ -146,6 +146,26 @@ def test_the_archive_writer_is_a_process_that_dies_with_the_crawl(tmp_path):
     assert not _alive(writer)
 
 
+def test_a_writer_that_died_fails_every_call_instead_of_hanging_the_crawl(tmp_path):
+    import os
+    import signal
+    import time
+
+    from archive.store import ArchiveWriteError
+    from crawler.writer import WriterProcess, _pid
+
+    process = WriterProcess(tmp_path, clients=2)
+    crawl_side, own = process.clients
+    os.kill(own.pid(), signal.SIGKILL)
+    started = time.monotonic()
+    with pytest.raises(ArchiveWriteError, match="writer process has died"):
+        crawl_side.call(_pid)
+    with pytest.raises(ArchiveWriteError, match="writer process has died"):
+        crawl_side.call(_pid)  # at once, the second time
+    assert time.monotonic() - started < 10
+    process._process.join()
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/status") as status:
