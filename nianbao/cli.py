@@ -285,7 +285,10 @@ def crawl(sites, portals, region, data, settings, portal_url, no_extract, shard,
 @click.option("--rediscover", is_flag=True, help="Walk every portal: entry's navigation tonight.")
 @click.option("--rediscover-days", type=click.FloatRange(min=0), default=None,
               help="Walk a portal again when its last walk is this old (default: NIANBAO_REDISCOVER_DAYS, 30).")
-def nightly(sites, portals, region, data, settings, portal_url, max_failure_rate, rediscover, rediscover_days):
+@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Scrapy processes sharing the run, as `nianbao crawl --processes`.")
+def nightly(sites, portals, region, data, settings, portal_url, max_failure_rate, rediscover, rediscover_days,
+            processes):
     """The scheduled run: lock, resumable incremental crawl, extraction, search index, atomic publish.
 
     Portal sites crawl their known columns; their navigation is walked again on its own schedule.
@@ -302,7 +305,7 @@ def nightly(sites, portals, region, data, settings, portal_url, max_failure_rate
             resumed = (data / night.JOBDIR_NAME).exists()
             overrides = {"JOBDIR": str(data / night.JOBDIR_NAME), "RETRY_TIMES": 3,
                          **night.discovery_settings(rediscover, rediscover_days), **_parse_settings(settings)}
-            stats = run_crawl(loaded, data, overrides, command="nightly")
+            stats = run_crawl(loaded, data, overrides, command="nightly", processes=processes)
             night.clear_jobdir(data, stats)
             extraction = _extract_stage(data)
             archive = Archive(data)

@@ -144,6 +144,8 @@ def _crawl_in_parts(parts: list[Part], data: Path, settings: dict, command: str)
     processes = []
     for n, part in enumerate(parts):
         overrides = {**settings, **part.settings, "LOG_FILE": str(progress.log_file(data, f"{command}-part{n + 1}"))}
+        if settings.get("JOBDIR"):  # a nightly's resume state, one per part (the split is the same when resumed)
+            overrides["JOBDIR"] = str(Path(settings["JOBDIR"]) / f"part{n + 1}of{len(parts)}")
         joined = JoinedRun(run_id, resume, spool, writer.clients[n])
         processes.append(context.Process(target=_crawl_part, name=f"nianbao-crawl-{n + 1}",
                                          args=(n, part.sites, overrides, joined, results)))

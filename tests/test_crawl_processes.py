@@ -166,3 +166,30 @@ def test_a_part_killed_fails_the_crawl_and_the_next_crawl_resumes_the_run(portal
     assert _rows(data, "SELECT id, status FROM runs") == [(1, "interrupted"), (2, "finished")]
     stats = json.loads(_rows(data, "SELECT stats FROM runs WHERE id = 2")[0][0])
     assert stats["nianbao/resumed"] == archived  # what either part of the killed run archived is not fetched again
+
+
+def test_a_nightly_in_two_processes_killed_resumes_from_each_parts_job_directory(portal, tmp_path):
+    from nianbao.nightly import JOBDIR_NAME
+
+    data = tmp_path / "d"
+    night = subprocess.Popen(
+        [sys.executable, "-m", "nianbao.cli", "nightly", "--sites", str(SAMPLE_SITES), "--portal-url", portal.url,
+         "--data", str(data), "--processes", "2", "-s", "DOWNLOAD_DELAY=0.15", "-s", "AUTOTHROTTLE_ENABLED=False",
+         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "LOG_LEVEL=ERROR"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_fetches(data, 20)
+    os.kill(night.pid, signal.SIGKILL)  # the parts and the writer die with it (PR_SET_PDEATHSIG)
+    night.wait()
+    time.sleep(1)
+    assert sorted(p.name for p in (data / JOBDIR_NAME).iterdir()) == ["part1of2", "part2of2"]
+    assert _rows(data, "SELECT status FROM runs") == [("running",)]
+    archived = _rows(data, "SELECT count(*) FROM documents")[0][0]
+    resumed = nianbao("nightly", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data,
+                      "--processes", 2, *FAST, timeout=600)
+    report = json.loads(resumed.stdout)
+    assert report["resumed"] is True and not (data / JOBDIR_NAME).exists()
+    stats = json.loads(_rows(data, "SELECT stats FROM runs WHERE id = 2")[0][0])
+    assert stats["nianbao/resumed"] == archived
+    published = sqlite3.connect(data / "published" / "nianbao.db")
+    assert published.execute("SELECT count(*) FROM reports WHERE source_version_id IS NOT NULL").fetchone()[0] \
+        == len(EXPECTED)
