@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .crawling import run_crawl
+from .crawling import CrawlPartFailed, run_crawl
 
 # the sample portal is its own top-level package (sampleportal/), beside the runtime ones
 SAMPLE = Path(__file__).resolve().parents[1] / "sampleportal"
@@ -27,7 +27,8 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: another writer holds the archive; a scheduler may
 
 _CRAWL_EXITS = """
   0   the crawl ran and found reports
-  1   an unexpected error (the traceback says where; the log file under DIR/logs/ has the crawl)
+  1   an unexpected error (the traceback says where; the log file under DIR/logs/ has the crawl), or a crawl
+      process of a --processes run died (one line names it; the run is left to resume)
   2   bad usage or a bad registry (one line names the file, the entry and the problem)
   3   the crawl found no report at all
   4   a site that yielded reports in an earlier run yielded none this time, or a portal: site whose
@@ -72,6 +73,9 @@ class _Main(click.Group):
         except RegistryError as exc:
             click.echo(f"error: bad registry: {exc}", err=True)
             sys.exit(2)
+        except CrawlPartFailed as exc:
+            click.echo(f"error: a crawl process of the run failed: {exc}", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=_Main)

@@ -8,9 +8,10 @@ stats added up; the commands after it (summary, coverage, gone quiet) read one r
 
 Politeness is kept per host, not per process: a host is crawled from one process, so it sees what a
 single crawl would ask of it. Only when there are fewer hosts than processes (one city's portal and its
-departments' columns) is a host shared, and then each of the k processes that share it gets 1/k of its
-budget: ``CONCURRENT_REQUESTS_PER_DOMAIN // k``, ``DOWNLOAD_DELAY × k``, autothrottle's target / k. A host
-allowed one request at a time is never shared. ``CONCURRENT_REQUESTS`` is divided among the processes.
+departments' columns) are hosts shared: each host's entries are dealt over the k processes, and each
+process gets 1/k of every host's budget: ``CONCURRENT_REQUESTS_PER_DOMAIN // k``, ``DOWNLOAD_DELAY × k``,
+autothrottle's target / k. Hosts allowed one request at a time are never shared. ``CONCURRENT_REQUESTS``
+and ``NIANBAO_MAX_REQUESTS`` are divided among the processes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 import math
 import multiprocessing
 import os
+import queue
 import signal
 import sys
 from collections import defaultdict
@@ -164,7 +166,7 @@ def _crawl_in_parts(parts: list[Part], data: Path, settings: dict, command: str)
     if failed:  # the run stays marked running, as after a kill: the next crawl resumes what it archived
         own.close()
         writer.stop()
-        raise CrawlPartFailed("; ".join(failed))
+        raise CrawlPartFailed(f"{'; '.join(failed)} (logs: {Path(data) / 'logs'}); run {run_id} is left to resume")
     stats = merge_stats([stats for stats, _ in answers.values()])
     own.call(Archive.finish_run, run_id, "stopped" if stats.get("nianbao/stopped") else "finished",
              {k: v for k, v in stats.items() if isinstance(v, (int, float, str))})
@@ -188,7 +190,7 @@ def _answers(processes: list, results) -> dict[int, tuple]:
         try:
             n, stats, error = results.get(timeout=0.5)
             answers[n] = (stats, error)
-        except Exception:  # queue.Empty: has a part died without a word?
+        except queue.Empty:  # has a part died without a word?
             for n, process in enumerate(processes):
                 if n not in answers and process.exitcode is not None and results.empty():
                     answers[n] = (None, f"ended with exit code {process.exitcode} and no stats")
