@@ -47,10 +47,9 @@ class WriterProcess:
                                         args=(str(data_dir), holds_writer_lock(data_dir), requests, replies))
         self._process.start()
         atexit.register(self.stop)  # a starter that ends on an error must not wait at exit for a writer still listening
+        # a failure to open the archive is the answer to the first call; a client answers the process that first
+        # used it, so the starter keeps one of its own (the last) and sends the others to crawl processes
         self.clients = [WriterClient(requests, reply, n, self._process.pid) for n, reply in enumerate(replies)]
-        # opened now, so a failure to open the archive is raised here; through the last client, the starter's own
-        # (the others may be sent to crawl processes, and a client answers the process that first used it)
-        self.clients[-1].pid()
 
     def stop(self) -> None:
         """After every client has closed: the writer closes its archive and ends."""
@@ -150,6 +149,7 @@ def open_writer(data_dir) -> WriterClient:
     process = WriterProcess(data_dir)
     client = process.clients[0]
     client.on_close = process.stop
+    client.pid()  # opened now, so a failure to open the archive is raised here
     return client
 
 

@@ -132,28 +132,23 @@ def plan(loaded: list, processes: int, settings) -> list[Part]:
 
 def _crawl_in_parts(parts: list[Part], data: Path, settings: dict, command: str) -> dict:
     from archive.store import Archive
-    from crawler.extension import JoinedRun, _start_run, run_arguments
+    from crawler.extension import _start_run, run_arguments
     from crawler.writer import WriterProcess
-
-    from . import progress
 
     writer = WriterProcess(data, clients=len(parts) + 1)
     own = writer.clients[-1]
-    loaded = [site for part in parts for site in part.sites]
-    resume, run_id, spool = own.call(_start_run, *run_arguments(_settings(settings), loaded))
     context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    processes = []
-    for n, part in enumerate(parts):
-        overrides = {**settings, **part.settings, "LOG_FILE": str(progress.log_file(data, f"{command}-part{n + 1}"))}
-        if settings.get("JOBDIR"):  # a nightly's resume state, one per part (the split is the same when resumed)
-            overrides["JOBDIR"] = str(Path(settings["JOBDIR"]) / f"part{n + 1}of{len(parts)}")
-        joined = JoinedRun(run_id, resume, spool, writer.clients[n])
-        processes.append(context.Process(target=_crawl_part, name=f"nianbao-crawl-{n + 1}",
-                                         args=(n, part.sites, overrides, joined, results)))
-    print(f"crawling {len(loaded)} sites in {len(parts)} processes (logs: {Path(data) / 'logs'})", file=sys.stderr)
-    for process in processes:
-        process.start()
+    runs, results = context.Queue(), context.Queue()
+    processes = _start_parts(context, parts, data, settings, command, writer.clients, runs, results)
+    # the parts import Scrapy while the writer opens the archive and the run starts
+    try:
+        resume, run_id, spool = own.call(_start_run, *run_arguments(_settings(settings), _sites(parts)))
+    except BaseException:
+        for _ in processes:
+            runs.put(None)  # no run: the parts end without crawling
+        raise
+    for _ in processes:
+        runs.put((run_id, resume, spool))
     # the parts have process groups of their own, so a terminal's Ctrl-C reaches them once, through this process:
     # the first stops them gracefully, a second at once, as in a crawl of one process
     forward = {name: signal.signal(name, _forward_to(processes)) for name in (signal.SIGINT, signal.SIGTERM)}
@@ -173,6 +168,28 @@ def _crawl_in_parts(parts: list[Part], data: Path, settings: dict, command: str)
     own.close()
     writer.stop()
     return stats
+
+
+def _sites(parts: list[Part]) -> list:
+    return [site for part in parts for site in part.sites]
+
+
+def _start_parts(context, parts: list[Part], data: Path, settings: dict, command: str, clients: list, runs,
+                 results) -> list:
+    from . import progress
+
+    processes = []
+    for n, part in enumerate(parts):
+        overrides = {**settings, **part.settings, "LOG_FILE": str(progress.log_file(data, f"{command}-part{n + 1}"))}
+        if settings.get("JOBDIR"):  # a nightly's resume state, one per part (the split is the same when resumed)
+            overrides["JOBDIR"] = str(Path(settings["JOBDIR"]) / f"part{n + 1}of{len(parts)}")
+        processes.append(context.Process(target=_crawl_part, name=f"nianbao-crawl-{n + 1}",
+                                         args=(n, part.sites, overrides, clients[n], runs, results)))
+    print(f"crawling {len(_sites(parts))} sites in {len(parts)} processes (logs: {Path(data) / 'logs'})",
+          file=sys.stderr)
+    for process in processes:
+        process.start()
+    return processes
 
 
 def _forward_to(processes: list):
@@ -199,13 +216,18 @@ def _answers(processes: list, results) -> dict[int, tuple]:
     return answers
 
 
-def _crawl_part(n: int, sites: list, overrides: dict, joined, results) -> None:
+def _crawl_part(n: int, sites: list, overrides: dict, writer, runs, results) -> None:
+    from crawler.extension import JoinedRun
+    from crawler.spiders.columns import ColumnSpider  # noqa: F401 (imported while the run starts)
     from crawler.writer import _die_with_parent
 
     _die_with_parent()
     os.setpgid(0, 0)  # signals come through the run's process (_forward_to), not from the terminal's group
+    run = runs.get()
+    if run is None:
+        return
     try:
-        stats = _crawl(sites, _settings(overrides), joined=joined, live=False)
+        stats = _crawl(sites, _settings(overrides), joined=JoinedRun(*run, writer), live=False)
         results.put((n, stats, None))
     except BaseException as exc:
         results.put((n, None, f"{type(exc).__name__}: {exc}"))
