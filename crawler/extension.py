@@ -176,10 +176,10 @@ class ArchiveExtension:
                 getattr(spider, hook)()
         if self._flusher is not None and self._flusher.running:
             self._flusher.stop()
-        await self.store(Archive.flush_writes)  # extraction reads the versions through another connection
         stopped = not self.crawler.crawling  # a crawl stopped by SIGINT (Crawler.stop) extracts nothing more
-        if stopped:
+        if stopped:  # said before the last awaits: a second Ctrl-C may end the reactor during them
             self.crawler.stats.set_value("nianbao/stopped", 1)
+        await self.store(Archive.flush_writes)  # extraction reads the versions through another connection
         if self.joined is not None:  # the process that started the run finishes it, with every part's stats
             self.writer.close()
             self._reader.db.conn.close()

@@ -51,6 +51,13 @@ class WriterProcess:
         # used it, so the starter keeps one of its own (the last) and sends the others to crawl processes
         self.clients = [WriterClient(requests, reply, n, self._process.pid) for n, reply in enumerate(replies)]
 
+    def kill(self) -> None:
+        """As if the crawl had been killed: what the writer committed stays, its open group is lost."""
+        atexit.unregister(self.stop)
+        self._process.kill()
+        self._process.join()
+        self.clients[0].requests.cancel_join_thread()  # what this process had not yet sent it is dropped
+
     def stop(self) -> None:
         """After every client has closed: the writer closes its archive and ends."""
         atexit.unregister(self.stop)
@@ -140,6 +147,8 @@ class WriterClient:
     def close(self) -> None:
         """Wait for everything handed over, then stop listening (the writer goes on for other clients)."""
         self._submit(_CLOSE, (), {}).result()
+        with self._lock:
+            self._dead = ArchiveWriteError("this channel to the archive's writer is closed")
         if self.on_close is not None:
             self.on_close()
 

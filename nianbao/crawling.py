@@ -6,16 +6,21 @@ all writing through the run's one writer process (crawler/writer.py): one run re
 one fetch log. This process starts the run, waits for the parts, and finishes the run with their
 stats added up; the commands after it (summary, coverage, gone quiet) read one run, as before.
 
-Politeness is kept per host, not per process: a host is crawled from one process, so it sees what a
-single crawl would ask of it. Only when there are fewer hosts than processes (one city's portal and its
-departments' columns) are hosts shared: each host's entries are dealt over the k processes, and each
-process gets 1/k of every host's budget: ``CONCURRENT_REQUESTS_PER_DOMAIN // k``, ``DOWNLOAD_DELAY × k``,
-autothrottle's target / k. Hosts allowed one request at a time are never shared. ``CONCURRENT_REQUESTS``
-and ``NIANBAO_MAX_REQUESTS`` are divided among the processes.
+Politeness is kept per host, not per process: entries that may fetch from a common registrable domain (a
+portal's www. and bare names, a files. host, an allowed_hosts server) are crawled from one process, so a host
+sees what a single crawl would ask of it. Only when there are fewer such groups than processes (one city's
+portal and its departments' columns) are they shared: each group's entries are dealt over the k processes, and
+each process gets 1/k of every host's budget: ``CONCURRENT_REQUESTS_PER_DOMAIN // k``, ``DOWNLOAD_DELAY`` and
+autothrottle's delays × k, its target / k. Hosts allowed one request at a time are never shared.
+``CONCURRENT_REQUESTS`` and ``NIANBAO_MAX_REQUESTS`` are divided among the processes.
+
+A part that dies ends the run as a kill of a one-process crawl would: everything is killed, what was committed
+stays, the run stays marked running and the next crawl resumes it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import multiprocessing
@@ -23,7 +28,6 @@ import os
 import queue
 import signal
 import sys
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,31 +97,50 @@ class Part:
     settings: dict = field(default_factory=dict)
 
 
-def _host(site) -> str:
-    return site.hosts[0] if site.hosts else site.id
+def _domains(site) -> set[str]:
+    from crawler.hosts import registrable_domain
+
+    return {registrable_domain(host) for host in (*site.hosts, *site.allowed_hosts)} or {site.id}
+
+
+def by_host(loaded: list) -> list[list]:
+    """Registry entries that may fetch from a common registrable domain (its www. and bare names, a files.
+    host, an ``allowed_hosts`` server), together: Scrapy keeps one host's budget only within one process."""
+    owner: dict[str, int] = {}
+    groups: list[list] = []
+    for site in loaded:
+        ids = {owner[d] for d in _domains(site) if d in owner}
+        merged = [site]
+        for i in sorted(ids):
+            merged.extend(groups[i])
+            groups[i] = []
+        groups.append(merged)
+        for member in merged:
+            for domain in _domains(member):
+                owner[domain] = len(groups) - 1
+    return [group for group in groups if group]
 
 
 def plan(loaded: list, processes: int, settings) -> list[Part]:
     """How ``processes`` crawl processes share the registry entries without asking more of any host."""
-    by_host: dict[str, list] = defaultdict(list)
-    for site in loaded:
-        by_host[_host(site)].append(site)
+    hosts = by_host(loaded)
     per_domain = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
-    if len(by_host) >= processes or per_domain < 2:
-        count = min(processes, len(by_host))
+    if len(hosts) >= processes or per_domain < 2:
+        count = min(processes, len(hosts))
         parts = [Part() for _ in range(count)]
-        for host in sorted(by_host, key=lambda h: (-len(by_host[h]), h)):  # largest first, to the lightest part
-            min(parts, key=lambda part: len(part.sites)).sites.extend(by_host[host])
+        for sites in sorted(hosts, key=len, reverse=True):  # largest first, to the lightest part
+            min(parts, key=lambda part: len(part.sites)).sites.extend(sites)
         share = {}
     else:
-        count = min(processes, per_domain, max(len(sites) for sites in by_host.values()))
+        count = min(processes, per_domain, max(len(sites) for sites in hosts))
         parts = [Part() for _ in range(count)]
-        for sites in by_host.values():
+        for sites in hosts:
             for n, site in enumerate(sites):
                 parts[n % count].sites.append(site)
         share = {"CONCURRENT_REQUESTS_PER_DOMAIN": per_domain // count,
                  "DOWNLOAD_DELAY": settings.getfloat("DOWNLOAD_DELAY") * count,
                  "AUTOTHROTTLE_START_DELAY": settings.getfloat("AUTOTHROTTLE_START_DELAY") * count,
+                 "AUTOTHROTTLE_MAX_DELAY": settings.getfloat("AUTOTHROTTLE_MAX_DELAY") * count,
                  "AUTOTHROTTLE_TARGET_CONCURRENCY": settings.getfloat("AUTOTHROTTLE_TARGET_CONCURRENCY") / count}
     total = settings.getint("CONCURRENT_REQUESTS")
     requests = settings.getint("NIANBAO_MAX_REQUESTS")
@@ -139,64 +162,83 @@ def _crawl_in_parts(parts: list[Part], data: Path, settings: dict, command: str)
     own = writer.clients[-1]
     context = multiprocessing.get_context("spawn")
     runs, results = context.Queue(), context.Queue()
-    processes = _start_parts(context, parts, data, settings, command, writer.clients, runs, results)
-    # the parts import Scrapy while the writer opens the archive and the run starts
-    try:
-        resume, run_id, spool = own.call(_start_run, *run_arguments(_settings(settings), _sites(parts)))
-    except BaseException:
-        for _ in processes:
-            runs.put(None)  # no run: the parts end without crawling
-        raise
-    for _ in processes:
-        runs.put((run_id, resume, spool))
+    for channel in (runs, results):  # a part that died unread must not keep this process from exiting
+        channel.cancel_join_thread()
+    processes = _parts(context, parts, data, settings, command, writer.clients, runs, results)
     # the parts have process groups of their own, so a terminal's Ctrl-C reaches them once, through this process:
     # the first stops them gracefully, a second at once, as in a crawl of one process
     forward = {name: signal.signal(name, _forward_to(processes)) for name in (signal.SIGINT, signal.SIGTERM)}
     try:
+        for process in processes:
+            process.start()
+        # the parts import Scrapy while the writer opens the archive and the run starts
+        resume, run_id, spool = own.call(_start_run, *run_arguments(_settings(settings), _sites(parts)))
+        for _ in processes:
+            runs.put((run_id, resume, spool))
         answers = _answers(processes, results)
+    except BaseException:
+        _kill(processes, writer)
+        raise
     finally:
         for name, previous in forward.items():
             signal.signal(name, previous)
     failed = [f"part {n + 1}: {error}" for n, (stats, error) in sorted(answers.items()) if error]
-    if failed:  # the run stays marked running, as after a kill: the next crawl resumes what it archived
-        own.close()
-        writer.stop()
+    if failed:
+        # as a kill of a one-process crawl: the writer may be waiting on the dead part's half-sent work, so
+        # nothing waits on it; what is committed stays (files before rows), the run stays marked running and
+        # the next crawl resumes it
+        _kill(processes, writer)
         raise CrawlPartFailed(f"{'; '.join(failed)} (logs: {Path(data) / 'logs'}); run {run_id} is left to resume")
     stats = merge_stats([stats for stats, _ in answers.values()])
-    own.call(Archive.finish_run, run_id, "stopped" if stats.get("nianbao/stopped") else "finished",
+    stopped = stats.get("nianbao/stopped") or any(s.get("finish_reason") != "finished" for s, _ in answers.values())
+    own.call(Archive.finish_run, run_id, "stopped" if stopped else "finished",
              {k: v for k, v in stats.items() if isinstance(v, (int, float, str))})
     own.close()
     writer.stop()
     return stats
 
 
+def _kill(processes: list, writer) -> None:
+    for process in processes:
+        if process.pid is not None:
+            process.kill()
+            process.join()
+    writer.kill()
+
+
+def _fingerprint(part: Part) -> str:
+    return hashlib.sha256("\n".join(sorted(site.id for site in part.sites)).encode()).hexdigest()[:8]
+
+
 def _sites(parts: list[Part]) -> list:
     return [site for part in parts for site in part.sites]
 
 
-def _start_parts(context, parts: list[Part], data: Path, settings: dict, command: str, clients: list, runs,
-                 results) -> list:
+def _parts(context, parts: list[Part], data: Path, settings: dict, command: str, clients: list, runs,
+           results) -> list:
     from . import progress
 
     processes = []
     for n, part in enumerate(parts):
         overrides = {**settings, **part.settings, "LOG_FILE": str(progress.log_file(data, f"{command}-part{n + 1}"))}
-        if settings.get("JOBDIR"):  # a nightly's resume state, one per part (the split is the same when resumed)
-            overrides["JOBDIR"] = str(Path(settings["JOBDIR"]) / f"part{n + 1}of{len(parts)}")
+        if settings.get("JOBDIR"):  # a nightly's resume state, one per part, named by its sites: a split that
+            # changed (another registry, another N) starts its queues afresh instead of replaying another's hosts
+            overrides["JOBDIR"] = str(Path(settings["JOBDIR"]) / f"part{n + 1}of{len(parts)}-{_fingerprint(part)}")
         processes.append(context.Process(target=_crawl_part, name=f"nianbao-crawl-{n + 1}",
-                                         args=(n, part.sites, overrides, clients[n], runs, results)))
+                                         args=(n, os.getpid(), part.sites, overrides, clients[n], runs, results)))
     print(f"crawling {len(_sites(parts))} sites in {len(parts)} processes (logs: {Path(data) / 'logs'})",
           file=sys.stderr)
-    for process in processes:
-        process.start()
     return processes
 
 
 def _forward_to(processes: list):
     def forward(signum, frame):
         for process in processes:
-            if process.exitcode is None:
-                os.kill(process.pid, signum)
+            if process.pid is not None and process.exitcode is None:
+                try:
+                    os.kill(process.pid, signum)
+                except ProcessLookupError:  # it ended meanwhile
+                    pass
     return forward
 
 
@@ -216,16 +258,17 @@ def _answers(processes: list, results) -> dict[int, tuple]:
     return answers
 
 
-def _crawl_part(n: int, sites: list, overrides: dict, writer, runs, results) -> None:
-    from crawler.extension import JoinedRun
-    from crawler.spiders.columns import ColumnSpider  # noqa: F401 (imported while the run starts)
+def _crawl_part(n: int, parent: int, sites: list, overrides: dict, writer, runs, results) -> None:
     from crawler.writer import _die_with_parent
 
-    _die_with_parent()
     os.setpgid(0, 0)  # signals come through the run's process (_forward_to), not from the terminal's group
-    run = runs.get()
-    if run is None:
+    _die_with_parent()
+    if os.getppid() != parent:  # it died before the line above could take effect
         return
+    from crawler.extension import JoinedRun
+    from crawler.spiders.columns import ColumnSpider  # noqa: F401 (imported while the run starts)
+
+    run = runs.get()
     try:
         stats = _crawl(sites, _settings(overrides), joined=JoinedRun(*run, writer), live=False)
         results.put((n, stats, None))
