@@ -97,6 +97,10 @@ def _documents(data) -> list[tuple]:
                        "JOIN versions v ON v.document_id = d.id ORDER BY d.url, v.sha256")
 
 
+def _without_failed(sites: dict) -> dict:
+    return {site: {k: v for k, v in counts.items() if k != "failed"} for site, counts in sites.items()}
+
+
 def _figures(records: list[dict]) -> dict:
     figures = ("active_disclosure", "applications", "review_litigation", "checks", "sections", "source")
     return {(r["agency"], r["year"], r["title"]): [r[key] for key in figures] for r in records}
@@ -108,7 +112,12 @@ def test_two_processes_archive_what_one_process_archives_under_one_run(crawled, 
                      *FAST)
     assert "in 2 processes" in result.stderr
     summary = json.loads(result.stdout)
-    assert summary["sites"] == crawled["summary"]["sites"]
+    # an attempt the loaded portal closed early and a retry then fetched (it happens to one-process crawls too)
+    # is a network event, not a difference: every such URL must have been fetched after all
+    retried = _rows(data, "SELECT DISTINCT url FROM fetches WHERE outcome = 'error'")
+    fetched = set(_rows(data, "SELECT url FROM fetches WHERE outcome = 'fetched'"))
+    assert all(url in fetched for url in retried)
+    assert _without_failed(summary["sites"]) == _without_failed(crawled["summary"]["sites"])
     assert _documents(data) == _documents(crawled["data"])
     assert len(_documents(data)) > 40
     exported = [json.loads(line) for line in nianbao("export", "--data", data).stdout.splitlines()]
