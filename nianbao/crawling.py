@@ -73,7 +73,7 @@ def _crawl(loaded: list, merged, joined=None, live: bool = True) -> dict:
     handler = progress.console_warnings(merged.get("LOG_LEVEL"), out) if merged.get("LOG_FILE") else None
     crawler = process.create_crawler(ColumnSpider)
     # loaded once, here: the spider does not read the registry again
-    process.crawl(crawler, sites=loaded, **({"joined_run": joined} if joined is not None else {}))
+    process.crawl(crawler, sites=loaded, joined_run=joined)
     try:
         if live and out.is_terminal:
             with progress.CrawlProgress(crawler, [s.id for s in loaded], out):
@@ -278,8 +278,7 @@ def _crawl_part(n: int, parent: int, sites: list, overrides: dict, writer, runs,
 
 
 _EARLIEST = {"start_time"}
-_LARGEST = {"finish_time", "elapsed_time_seconds", "nianbao/stopped"}
-_SAME = {"nianbao/run_id"}
+_LARGEST = {"finish_time", "elapsed_time_seconds", "nianbao/stopped", "nianbao/run_id"}  # the run id: one for all
 
 
 def merge_stats(parts: list[dict]) -> dict:
@@ -294,7 +293,7 @@ def merge_stats(parts: list[dict]) -> dict:
                 continue
             elif key in _EARLIEST:
                 merged[key] = min(merged[key], value)
-            elif key in _LARGEST or key in _SAME or key.startswith(("memusage/", "nianbao/bound/")):
+            elif key in _LARGEST or key.startswith(("memusage/", "nianbao/bound/")):
                 merged[key] = max(merged[key], value)
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 merged[key] += value
