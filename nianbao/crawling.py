@@ -190,8 +190,8 @@ def _crawl_in_parts(parts: list[Part], data: Path, settings: dict, command: str)
         _kill(processes, writer)
         raise CrawlPartFailed(f"{'; '.join(failed)} (logs: {Path(data) / 'logs'}); run {run_id} is left to resume")
     stats = merge_stats([stats for stats, _ in answers.values()])
-    stopped = stats.get("nianbao/stopped") or any(s.get("finish_reason") != "finished" for s, _ in answers.values())
-    own.call(Archive.finish_run, run_id, "stopped" if stopped else "finished",
+    # each part's extension said whether it was stopped (a part closed at its bound was not: it finished)
+    own.call(Archive.finish_run, run_id, "stopped" if stats.get("nianbao/stopped") else "finished",
              {k: v for k, v in stats.items() if isinstance(v, (int, float, str))})
     own.close()
     writer.stop()

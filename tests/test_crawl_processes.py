@@ -218,3 +218,12 @@ def test_a_nightly_in_two_processes_killed_resumes_from_each_parts_job_directory
     published = sqlite3.connect(data / "published" / "nianbao.db")
     assert published.execute("SELECT count(*) FROM reports WHERE source_version_id IS NOT NULL").fetchone()[0] \
         == len(EXPECTED)
+
+
+def test_parts_closed_at_their_bound_finish_the_run_as_one_process_would(portal, tmp_path):
+    data = tmp_path / "d"
+    nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data, "--no-extract",
+            "--processes", 2, "-s", "NIANBAO_MAX_REQUESTS=20", *FAST, check=False)
+    ((status, stats),) = _rows(data, "SELECT status, stats FROM runs")
+    assert json.loads(stats)["finish_reason"].split("\n") == ["bound_requests_per_run"]
+    assert status == "finished"  # bounded, not stopped: nobody pressed Ctrl-C
