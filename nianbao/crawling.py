@@ -106,18 +106,20 @@ def _domains(site) -> set[str]:
 def by_host(loaded: list) -> list[list]:
     """Registry entries that may fetch from a common registrable domain (its www. and bare names, a files.
     host, an ``allowed_hosts`` server), together: Scrapy keeps one host's budget only within one process."""
-    owner: dict[str, int] = {}
+    owner: dict[str, int] = {}  # registrable domain -> index of the group that fetches from it
     groups: list[list] = []
+    domains: list[set[str]] = []  # each group's domains, so a merge re-points only the merged group's
     for site in loaded:
-        ids = {owner[d] for d in _domains(site) if d in owner}
-        merged = [site]
-        for i in sorted(ids):
+        own = _domains(site)
+        merged, reached = [site], set(own)
+        for i in sorted({owner[d] for d in own if d in owner}):
             merged.extend(groups[i])
-            groups[i] = []
+            reached |= domains[i]
+            groups[i], domains[i] = [], set()
         groups.append(merged)
-        for member in merged:
-            for domain in _domains(member):
-                owner[domain] = len(groups) - 1
+        domains.append(reached)
+        for domain in reached:
+            owner[domain] = len(groups) - 1
     return [group for group in groups if group]
 
 

@@ -62,6 +62,19 @@ def test_entries_that_may_reach_a_common_domain_are_crawled_from_one_process():
     assert sorted(sorted(site.id for site in part.sites) for part in parts) == [["alone"], ["bare", "files", "www"]]
 
 
+def test_an_entry_joins_a_group_through_any_domain_of_its_members():
+    """Groups merge transitively: 乙 shares qz.gov.cn with 甲 and brings fz.gov.cn; 丙 on qz.gov.cn joins them after,
+    and 丁, on fz.gov.cn alone, still finds the group that 乙 brought it into."""
+    sites = [Site(id="a", name="甲", start_urls=("http://www.qz.gov.cn/ndbg/",), hosts=("www.qz.gov.cn",)),
+             Site(id="b", name="乙", start_urls=("http://qz.gov.cn/ndbg/",), hosts=("qz.gov.cn",),
+                  allowed_hosts=("files.fz.gov.cn",)),
+             Site(id="c", name="丙", start_urls=("http://qz.gov.cn/gk/",), hosts=("qz.gov.cn",)),
+             Site(id="d", name="丁", start_urls=("http://www.fz.gov.cn/ndbg/",), hosts=("www.fz.gov.cn",)),
+             Site(id="e", name="戊", start_urls=("http://www.xm.gov.cn/ndbg/",), hosts=("www.xm.gov.cn",))]
+    parts = plan(sites, 2, _settings(CONCURRENT_REQUESTS_PER_DOMAIN=1))
+    assert sorted(sorted(site.id for site in part.sites) for part in parts) == [["a", "b", "c", "d"], ["e"]]
+
+
 def test_a_host_shared_by_processes_gets_a_share_of_its_budget_each():
     sites = [_site(n, "www.quanzhou.gov.cn") for n in range(5)]
     parts = plan(sites, 2, _settings(CONCURRENT_REQUESTS_PER_DOMAIN=8, DOWNLOAD_DELAY=0.5,
