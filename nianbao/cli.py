@@ -195,19 +195,33 @@ def _extract_stage(data: Path, all_versions: bool = False, workers: int | None =
     return {"extracted": stats.ok, "failed": stats.failed, "failures": stats.failures}
 
 
+# a table a person reads: past this many sites, only those that need a look are rows (the JSON has every site)
+SITES_IN_TABLE = 40
+_TROUBLE = ("blocked", "refused", "robots", "too_large", "failed", "http_error", "coverage_short")
+
+
+def _needs_a_look(counts: dict) -> bool:
+    return not counts.get("reports_found") or any(counts.get(name) for name in _TROUBLE)
+
+
 def _print_sites(sites: dict) -> None:
     from rich.table import Table
 
     from .progress import console
-
-    table = Table(title="crawl summary per site")
-    table.add_column("site", no_wrap=True)
     from .summary import SITE_COUNTS
 
+    rows = sorted(sites.items())
+    caption = None
+    if len(rows) > SITES_IN_TABLE:
+        rows = [(site, counts) for site, counts in rows if _needs_a_look(counts)]
+        caption = (f"{len(rows)} of {len(sites)} sites: those that found no report or met a failure, a block or "
+                   "a short column; every site is in the JSON summary")
+    table = Table(title="crawl summary per site", caption=caption)
+    table.add_column("site", no_wrap=True)
     shown = (*SITE_COUNTS[:10], "coverage")
     for name in shown:
         table.add_column(name.replace("_", " "), justify="right")
-    for site, counts in sorted(sites.items()):
+    for site, counts in rows:
         table.add_row(site, *(str(counts.get(n, "")) for n in shown))
     console().print(table)
 

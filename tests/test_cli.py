@@ -127,6 +127,26 @@ def test_crawl_summary_is_full_width_outside_a_terminal_and_scrapy_logs_to_a_fil
     assert sites == (len(crawled["summary"]["sites"]), 2)  # filled by both crawls
 
 
+def test_a_national_runs_table_lists_the_sites_that_need_a_look_and_a_small_runs_every_site(capsys):
+    """A registry of 3,200 portals makes a table nobody reads: past 40 sites only the ones that found nothing
+    or met trouble are rows; the JSON summary keeps every site."""
+    from nianbao.cli import _print_sites
+
+    fine = {"reports_found": 6, "new_versions": 6, "failed": 0, "blocked": 0, "coverage_short": 0}
+    sites = {f"fine{n:02d}": dict(fine) for n in range(45)}
+    sites |= {"nothing": {**fine, "reports_found": 0}, "failing": {**fine, "failed": 2},
+              "short": {**fine, "coverage_short": 1}}
+    _print_sites(sites)
+    table = capsys.readouterr().err
+    rows = [line.split("│")[1].strip() for line in table.splitlines() if line.startswith("│")]
+    assert rows == ["failing", "nothing", "short"]
+    assert "3 of 48 sites" in table
+    _print_sites({f"fine{n:02d}": dict(fine) for n in range(5)})
+    table = capsys.readouterr().err
+    assert [line.split("│")[1].strip() for line in table.splitlines() if line.startswith("│")] == \
+        [f"fine{n:02d}" for n in range(5)]
+
+
 def test_crawl_in_a_terminal_shows_progress_per_site(portal, tmp_path):
     """stderr a terminal (a pty): a live table of pages, reports and files per site while the crawl runs."""
     import pty
