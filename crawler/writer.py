@@ -3,9 +3,6 @@
 One writer process per run. It takes ``function(archive, *args)`` calls from its clients (one per crawl
 process: a single crawl has one, ``nianbao crawl --processes N`` has N and the parent that owns the run)
 and runs them one after another on its one ``Archive``; each client's calls run in the order it made them.
-Each client has a connection of its own (a socket pair), written and read directly: multiprocessing's
-queues hand every message to a feeder thread, and waking it, in the writer and in every crawl process, was
-a sixth of the writer's CPU.
 
 A process, not a thread: the writer's Python (WARC records, SQL) would otherwise share a reactor's
 interpreter lock, and on a busy crawl the two took turns on one core. One writer for all the crawl
@@ -27,11 +24,11 @@ import logging
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
 import threading
 import traceback
 from concurrent.futures import Future
-from multiprocessing.connection import wait as wait_for_any
 
 from archive.store import Archive, ArchiveWriteError, borrow_writer, holds_writer_lock
 
@@ -44,31 +41,28 @@ class WriterProcess:
 
     def __init__(self, data_dir, clients: int = 1):
         context = multiprocessing.get_context("spawn")
-        pairs = [context.Pipe() for _ in range(clients)]  # (writer's end, client's end)
+        requests = context.Queue()
+        replies = [context.Queue() for _ in range(clients)]
         self._process = context.Process(target=_serve, name="nianbao-writer",
-                                        args=(str(data_dir), holds_writer_lock(data_dir), [w for w, _ in pairs]))
+                                        args=(str(data_dir), holds_writer_lock(data_dir), requests, replies))
         self._process.start()
-        for writer_end, _ in pairs:
-            writer_end.close()  # the writer's alone: when it dies, every client reads the end of its connection
         atexit.register(self.stop)  # a starter that ends on an error must not wait at exit for a writer still listening
         # a failure to open the archive is the answer to the first call; a client answers the process that first
         # used it, so the starter keeps one of its own (the last) and sends the others to crawl processes
-        self.clients = [WriterClient(end, self._process.pid) for _, end in pairs]
+        self.clients = [WriterClient(requests, reply, n, self._process.pid) for n, reply in enumerate(replies)]
 
     def kill(self) -> None:
         """As if the crawl had been killed: what the writer committed stays, its open group is lost."""
         atexit.unregister(self.stop)
         self._process.kill()
         self._process.join()
+        self.clients[0].requests.cancel_join_thread()  # what this process had not yet sent it is dropped
 
     def stop(self) -> None:
         """After every client has closed: the writer closes its archive and ends."""
         atexit.unregister(self.stop)
         if self._process.is_alive():
-            try:
-                self.clients[-1].connection.send_bytes(pickle.dumps(None))
-            except OSError:  # it died meanwhile
-                pass
+            self.clients[0].requests.put(None)
         self._process.join()
 
 
@@ -77,8 +71,8 @@ class WriterClient:
     ``call`` (blocking: only while a crawl opens and closes), ``close``. A writer that died fails every call
     still waiting, with ArchiveWriteError, instead of leaving the crawl waiting for ever."""
 
-    def __init__(self, connection, writer_pid: int):
-        self.connection, self.writer_pid = connection, writer_pid
+    def __init__(self, requests, replies, index: int, writer_pid: int):
+        self.requests, self.replies, self.index, self.writer_pid = requests, replies, index, writer_pid
         self._pending: dict[int, Future] = {}
         self._ids = itertools.count()
         self._lock = threading.Lock()
@@ -87,42 +81,36 @@ class WriterClient:
         self.on_close = None  # the writer process's own client ends it when closed (``open_writer``)
 
     def __getstate__(self):
-        return {"connection": self.connection, "writer_pid": self.writer_pid}
+        return {"requests": self.requests, "replies": self.replies, "index": self.index,
+                "writer_pid": self.writer_pid}
 
     def __setstate__(self, state):
         self.__init__(**state)
 
     def _submit(self, function, args, kwargs) -> Future:
+        payload = pickle.dumps((function, args, kwargs))  # here, so what cannot be sent fails its caller
         future: Future = Future()
         with self._lock:
             if self._dead is not None:
                 future.set_exception(self._dead)
                 return future
             call = next(self._ids)
-            message = pickle.dumps((call, function, args, kwargs))  # here, so what cannot be sent fails its caller
             self._pending[call] = future
             if self._reader is None:
                 self._reader = threading.Thread(target=self._read, name="nianbao-writer-replies", daemon=True)
                 self._reader.start()
-            try:
-                # a full socket buffer blocks the sender until the writer catches up: the crawl's back-pressure
-                self.connection.send_bytes(message)
-            except OSError:
-                self._pending.pop(call)
-                future.set_exception(ArchiveWriteError("the archive's writer process has died"))
+        self.requests.put((self.index, call, payload))
         return future
 
     def _read(self) -> None:
         while True:
             try:
-                if not self.connection.poll(1.0):
-                    if not _alive(self.writer_pid):  # dead, its end held open elsewhere (a forked child)
-                        raise EOFError
-                    continue
-                call, ok, value = pickle.loads(self.connection.recv_bytes())
-            except (EOFError, OSError):
-                self._fail_pending(ArchiveWriteError("the archive's writer process has died"))
-                return
+                call, ok, value = self.replies.get(timeout=1.0)
+            except queue.Empty:
+                if not _alive(self.writer_pid):
+                    self._fail_pending(ArchiveWriteError("the archive's writer process has died"))
+                    return
+                continue
             with self._lock:
                 future = self._pending.pop(call, None)
             if future is None:  # a call already failed (it cannot happen while the writer lives; never stop reading)
@@ -176,7 +164,7 @@ def open_writer(data_dir) -> WriterClient:
 
 # ---------------------------------------------------------------------- in the writer process
 
-def _serve(data_dir: str, borrowed: bool, connections: list) -> None:
+def _serve(data_dir: str, borrowed: bool, requests, replies) -> None:
     _die_with_parent()
     for name in ("SIGINT", "SIGTERM"):  # the crawl decides when to stop; the writer finishes what it was given
         signal.signal(getattr(signal, name), signal.SIG_IGN)
@@ -187,40 +175,20 @@ def _serve(data_dir: str, borrowed: bool, connections: list) -> None:
         archive = Archive(data_dir)
     except Exception as exc:  # said to the first caller (WriterProcess waits for the writer's pid)
         failure = exc
-    listening = list(connections)
-    while listening:
-        for connection in wait_for_any(listening):
-            try:
-                message = pickle.loads(connection.recv_bytes())
-            except (EOFError, OSError):  # that client's process is gone; the others go on
-                listening.remove(connection)
+    while (message := requests.get()) is not None:
+        client, call, payload = message
+        try:
+            function, args, kwargs = pickle.loads(payload)
+            if function == _CLOSE:
+                replies[client].put((call, None, None))
                 continue
-            if message is None:  # the starter's stop, after every client closed
-                listening = []
-                break
-            _answer(connection, archive if archive is not None else failure, *message)
+            if archive is None:
+                raise failure
+            replies[client].put((call, True, function(archive, *args, **kwargs)))
+        except BaseException as exc:  # every call gets its answer; the writer goes on with the next
+            replies[client].put((call, False, _sendable(exc)))
     if archive is not None:
         archive.db.conn.close()
-
-
-def _answer(connection, archive, call, function, args, kwargs) -> None:
-    try:
-        if function == _CLOSE:
-            reply = (call, None, None)
-        elif isinstance(archive, BaseException):  # the archive could not be opened
-            raise archive
-        else:
-            reply = (call, True, function(archive, *args, **kwargs))
-    except BaseException as exc:  # every call gets its answer; the writer goes on with the next
-        reply = (call, False, _sendable(exc))
-    try:
-        message = pickle.dumps(reply)
-    except Exception as exc:  # an answer that cannot cross processes still answers the call
-        message = pickle.dumps((call, False, ArchiveWriteError(f"the writer's answer cannot be sent: {exc}")))
-    try:
-        connection.send_bytes(message)
-    except OSError:  # the client is gone: nobody to answer
-        pass
 
 
 def _sendable(exc: BaseException) -> BaseException:
