@@ -85,6 +85,11 @@ class PortalState:
 class PortalHandler(BaseHTTPRequestHandler):
     server_version = "nginx"
     sys_version = ""
+    # persistent connections, as nginx keeps them for HTTP/1.1 clients (keepalive_timeout); every answer is sized or
+    # closes its connection. TCP_NODELAY as nginx sets on kept connections (tcp_nodelay on): headers and body go out
+    # in two writes, and Nagle's algorithm would hold the body until the client's delayed ACK, 40 ms a request
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     state: PortalState  # set on the subclass the server builds
 
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
