@@ -20,7 +20,6 @@ stays, the run stays marked running and the next crawl resumes it.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 import math
@@ -75,12 +74,6 @@ def _crawl(loaded: list, merged, joined=None, live: bool = True) -> dict:
     crawler = process.create_crawler(ColumnSpider)
     # loaded once, here: the spider does not read the registry again
     process.crawl(crawler, sites=loaded, joined_run=joined)
-    thresholds = gc.get_threshold()
-    # the cyclic collector ran every 700 allocations and walked start-up's objects (Scrapy, Twisted, lxml, the
-    # registry) on its older passes: 3.7 s of a crawl process's 33 s at 10,000 reports, 1.6 s with start-up's
-    # objects frozen out of its passes and young objects collected every 10,000 allocations
-    gc.freeze()
-    gc.set_threshold(10_000, *thresholds[1:])
     try:
         if live and out.is_terminal:
             with progress.CrawlProgress(crawler, [s.id for s in loaded], out):
@@ -88,8 +81,6 @@ def _crawl(loaded: list, merged, joined=None, live: bool = True) -> dict:
         else:
             process.start()
     finally:
-        gc.unfreeze()
-        gc.set_threshold(*thresholds)
         if handler is not None:
             logging.root.removeHandler(handler)
     return crawler.stats.get_stats()
