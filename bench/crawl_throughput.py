@@ -17,8 +17,8 @@ list page, article and attachment, in the crawl's order) with the same Referer h
 each keeping its connection open between requests as Scrapy's pool does (the portal keeps connections
 alive, as nginx does for HTTP/1.1 clients), bodies read and dropped. It is easier work than the crawl's
 in one way: it knows every URL up front, where a crawl has to read a list page before it can ask for
-its articles, and an article before its files. Its client shares the bench process with the portal server, which is, if anything, in the
-crawl's favour. Run ``--plain-repeats`` times; the fastest counts.
+its articles, and an article before its files. Its client shares the bench process with the portal
+server, which is, if anything, in the crawl's favour. Run ``--plain-repeats`` times; the fastest counts.
 
 The scaled portal is generated once into bench/.cache/ (1,000 reports ~0.5 min, 10,000 ~3.5 min on 2 cores:
 report files rendered by one process per core); later runs reuse it. Every report has its own figures,
