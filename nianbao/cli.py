@@ -197,23 +197,18 @@ def _extract_stage(data: Path, all_versions: bool = False, workers: int | None =
 
 # a table a person reads: past this many sites, only those that need a look are rows (the JSON has every site)
 SITES_IN_TABLE = 40
-_TROUBLE = ("blocked", "refused", "robots", "too_large", "failed", "http_error", "coverage_short")
-
-
-def _needs_a_look(counts: dict) -> bool:
-    return not counts.get("reports_found") or any(counts.get(name) for name in _TROUBLE)
 
 
 def _print_sites(sites: dict) -> None:
     from rich.table import Table
 
     from .progress import console
-    from .summary import SITE_COUNTS
+    from .summary import SITE_COUNTS, needs_a_look
 
     rows = sorted(sites.items())
     caption = None
     if len(rows) > SITES_IN_TABLE:
-        rows = [(site, counts) for site, counts in rows if _needs_a_look(counts)]
+        rows = [(site, counts) for site, counts in rows if needs_a_look(counts)]
         caption = (f"{len(rows)} of {len(sites)} sites: those that found no report or met a failure, a block or "
                    "a short column; every site is in the JSON summary")
     table = Table(title="crawl summary per site", caption=caption)

@@ -12,8 +12,15 @@ SITE_PREFIX = "nianbao/site/"
 # what the crawl summary shows per site (the first ten are the printed table's columns)
 SITE_COUNTS = ("reports_found", "new_versions", "unchanged", "skipped", "blocked", "refused", "robots", "too_large",
                "failed", "http_error", "skipped_links", "not_a_file", "bounded", "listed", "declared", "coverage_short")
+# the per-site counts that mean a site needs a person's look, beside finding no report at all
+TROUBLE_COUNTS = ("blocked", "refused", "robots", "too_large", "failed", "http_error", "coverage_short")
 # what a run stores per site (run_sites) and totals (runs.summary)
 RUN_COUNTS = ("reports_found", "new_reports", "new_versions", "unchanged", "failed", "blocked", "skipped")
+
+
+def needs_a_look(counts: dict) -> bool:
+    """A site's counts (``per_site``) show it found no report, or met a failure, a block or a short column."""
+    return not counts.get("reports_found") or any(counts.get(name) for name in TROUBLE_COUNTS)
 
 
 def site_stats(stats: dict) -> dict[str, dict]:
