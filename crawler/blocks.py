@@ -22,8 +22,10 @@ def block_reason(response, request=None) -> str | None:
     if response.status in BLOCK_STATUSES:
         return BLOCK_STATUSES[response.status]
     content_type = (response.headers.get("Content-Type") or b"").lower()
+    if response.status != 200 or b"html" not in content_type:
+        return None  # a report file is never opened here (most spooled bodies are)
     body = spooled_head(response, STUB_MAX_BYTES + 1, request)
-    if response.status == 200 and b"html" in content_type and len(body) <= STUB_MAX_BYTES:
+    if len(body) <= STUB_MAX_BYTES:
         text_free = re.sub(rb"<script.*?</script>|<[^>]+>|\s+", b"", body, flags=re.S)
         if _COOKIE_SCRIPT.search(body) and len(text_free) < 40:
             return "challenge stub: a cookie script and no content"
