@@ -86,6 +86,7 @@ class Archive(DocumentStore, WarcRecords, FetchLog, RunLog, ExtractionResults):
         self.warc: WarcFile | None = None
         self.run_id: int | None = None
         self._batch: _Batch | None = None
+        self._fsyncs: ThreadPoolExecutor | None = None
 
     @property
     def path(self) -> Path:
@@ -122,9 +123,9 @@ class Archive(DocumentStore, WarcRecords, FetchLog, RunLog, ExtractionResults):
             return
         if batch.files:
             # concurrent fsyncs share the file system's journal commits: the group costs about one sync
-            with ThreadPoolExecutor(8) as pool:
-                list(pool.map(_fsync_path, batch.files))
-                list(pool.map(_fsync_path, {path.parent for path in batch.files}))  # the renames that put them there
+            pool = self._fsync_pool()
+            list(pool.map(_fsync_path, batch.files))
+            list(pool.map(_fsync_path, {path.parent for path in batch.files}))  # the renames that put them there
         if self.warc is not None and batch.writes:
             self.warc.sync()
         if batch.fetches:
@@ -135,6 +136,12 @@ class Archive(DocumentStore, WarcRecords, FetchLog, RunLog, ExtractionResults):
         if self.db.conn.in_transaction:
             self.db.conn.execute("COMMIT")
         batch.reset()
+
+    def _fsync_pool(self) -> ThreadPoolExecutor:
+        # kept for the archive's life: a pool started per group cost a crawl's writer more than its fsyncs
+        if self._fsyncs is None:
+            self._fsyncs = ThreadPoolExecutor(8, thread_name_prefix="nianbao-fsync")
+        return self._fsyncs
 
     def flush_if_due(self) -> None:
         if self._batch is not None and self._batch.due():
