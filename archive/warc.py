@@ -14,6 +14,7 @@ import os
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
@@ -44,8 +45,12 @@ class Exchange:
 
 
 def _warc_date(iso: str | None) -> str:
-    moment = datetime.fromisoformat(iso) if iso else datetime.now(UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _converted(iso) if iso else datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@lru_cache(maxsize=64)  # a fetch's records and its row share one time, and a busy crawl fetches many a second
+def _converted(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _status_line(status: int, reason: str) -> str:
