@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import sqlite3
+from pathlib import Path
 
 import pytest
 from scrapy import Request
@@ -164,6 +165,16 @@ def test_a_writer_that_died_fails_every_call_instead_of_hanging_the_crawl(tmp_pa
         crawl_side.call(_pid)  # at once, the second time
     assert time.monotonic() - started < 10
     process._process.join()
+
+
+def test_the_writer_process_shows_its_role_to_top_and_ps(tmp_path):
+    from crawler.writer import open_writer
+
+    writer = open_writer(tmp_path)
+    try:
+        assert Path(f"/proc/{writer.pid()}/comm").read_text().strip() == "nianbao-writer"
+    finally:
+        writer.close()
 
 
 def _alive(pid: int) -> bool:
