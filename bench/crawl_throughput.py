@@ -20,6 +20,9 @@ in one way: it knows every URL up front, where a crawl has to read a list page b
 its articles, and an article before its files. Its client shares the bench process with the portal
 server, which is, if anything, in the crawl's favour. Run ``--plain-repeats`` times; the fastest counts.
 
+Scrapy alone (``bench/scrapy_floor.py``: the same URLs, callbacks that do nothing, no archive) runs in as many
+processes side by side as each crawl did, so each crawl's ratio splits into Scrapy's share and ours.
+
 The scaled portal is generated once into bench/.cache/ (1,000 reports ~0.5 min, 10,000 ~3.5 min on 2 cores:
 report files rendered by one process per core); later runs reuse it. Every report has its own figures,
 agency and title, so no two files share bytes and the content-addressed archive cannot dedupe them.
@@ -121,6 +124,7 @@ class RssPoller(threading.Thread):
     def __init__(self, pid: int, every: float = 0.2):
         super().__init__(daemon=True)
         self.pid, self.every, self.samples = pid, every, []  # (seconds since start, VmRSS MiB, RssAnon MiB)
+        self.cpu: dict[int, tuple[str, float]] = {}  # pid: (its name, CPU seconds so far)
         self.started = time.perf_counter()
 
     def run(self) -> None:
@@ -129,11 +133,28 @@ class RssPoller(threading.Thread):
             if own is None:  # exited (a zombie has no VmRSS)
                 return
             rss, anon = own
+            self._note_cpu(self.pid)
             for child in _descendants(self.pid):
                 memory = _memory(child) or (0, 0)
                 rss, anon = rss + memory[0], anon + memory[1]
+                self._note_cpu(child)
             self.samples.append((time.perf_counter() - self.started, rss, anon))
             time.sleep(self.every)
+
+    def _note_cpu(self, pid: int) -> None:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return
+        fields = stat.rsplit(")", 1)[1].split()
+        name = "the command" if pid == self.pid else stat[stat.index("(") + 1:stat.rindex(")")]
+        self.cpu[pid] = (name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+
+    def cpu_by_process(self) -> str:
+        """CPU seconds of each process of the crawl, by name (the writer and the parts name themselves), as last
+        read: what a process spent in its last 0.2 s is missing."""
+        named = sorted(self.cpu.values(), key=lambda entry: entry[0])
+        return ", ".join(f"{name} {seconds:.1f}s" for name, seconds in named if seconds >= 0.5)
 
     def quarters(self, elapsed: float, column: int = 1) -> list[float]:
         """The largest VmRSS (column 1) or RssAnon (column 2) seen in each quarter of the run (MiB)."""
@@ -191,7 +212,7 @@ def crawl(portal_dir: Path, portal_url: str, data: Path, extra: list[str]) -> di
     peak = max(sample[1] for sample in poller.samples)
     return {"elapsed": elapsed, "peak": peak, "quarters": poller.quarters(elapsed),
             "anon": poller.quarters(elapsed, column=2),
-            "cpu": usage.ru_utime + usage.ru_stime,
+            "cpu": usage.ru_utime + usage.ru_stime, "cpu_by_process": poller.cpu_by_process(),
             "portal_cpu": (mine.user - own.user) + (mine.system - own.system)}
 
 
@@ -218,16 +239,22 @@ def report_crawl(name: str, run: dict, figures: dict) -> None:
     print(f"  the crawl's processes (command, Scrapy parts, writer): CPU {run['cpu']:.1f}s, peak RSS {run['peak']:.0f} MiB, largest RSS per quarter of the run "
           + " / ".join(f"{m:.0f}" for m in run["quarters"]) + " MiB (RssAnon "
           + " / ".join(f"{m:.0f}" for m in run["anon"]) + f"); portal server (this process) CPU {run['portal_cpu']:.1f}s")
+    print(f"  CPU by process: {run['cpu_by_process']}")
     print(f"  archive {sum(sizes.values()):.0f} MiB: " + ", ".join(f"{k} {v:.1f}" for k, v in sizes.items()))
 
 
-def scrapy_floor(urls: list, tmp: Path) -> float:
-    """Wall time of bench/scrapy_floor.py over the URLs, as its own process (a reactor runs once per process)."""
-    listing = tmp / "floor-urls.json"
-    listing.write_text(json.dumps([list(pair) for pair in urls]), encoding="utf-8")
+def scrapy_floor(urls: list, tmp: Path, processes: int = 1) -> float:
+    """Wall time of bench/scrapy_floor.py over the URLs, as ``processes`` processes side by side, each with every
+    ``processes``-th URL (a reactor runs once per process; ``--processes N`` splits a crawl the same way)."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "bench" / "scrapy_floor.py"), str(listing)], cwd=ROOT, check=True,
-                   capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    running = []
+    for part in range(processes):
+        listing = tmp / f"floor-urls-{part}.json"
+        listing.write_text(json.dumps([list(pair) for pair in urls[part::processes]]), encoding="utf-8")
+        running.append(subprocess.Popen([sys.executable, str(ROOT / "bench" / "scrapy_floor.py"), str(listing)],
+                                        cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)}))
+    if any(process.wait() for process in running):
+        raise SystemExit("bench/scrapy_floor.py failed")
     return time.perf_counter() - started
 
 
@@ -258,17 +285,18 @@ def main() -> None:
 
     with Portal(site=portal_dir / "site", routes=portal_dir / "routes.json") as portal, \
             tempfile.TemporaryDirectory() as tmp:
-        runs = [("every write synced alone (before)", ["-s", "NIANBAO_WRITE_GROUP=1"])] if args.before else []
-        runs += [("current settings (now)", [])] if args.now else []
+        runs = [("every write synced alone (before)", ["-s", "NIANBAO_WRITE_GROUP=1"], 1)] if args.before else []
+        runs += [("current settings (now)", [], 1)] if args.now else []
         if args.now and args.processes > 1:
-            runs += [(f"current settings, --processes {args.processes}", ["--processes", str(args.processes)])]
+            runs += [(f"current settings, --processes {args.processes}", ["--processes", str(args.processes)],
+                      args.processes)]
         timings = {}
-        for n, (name, extra) in enumerate(runs):
+        for n, (name, extra, processes) in enumerate(runs):
             data = Path(tmp) / f"archive{n}"
             run = crawl(portal_dir, portal.url, data, extra + settings)
             figures = archive_figures(data)
             report_crawl(name, run, figures)
-            timings[name] = (run["elapsed"], figures["run"])
+            timings[name] = (run["elapsed"], figures["run"], processes)
             if n < len(runs) - 1:
                 shutil.rmtree(data)  # 10,000 reports' archive is large: keep only the last
         urls = figures["urls"]
@@ -279,11 +307,14 @@ def main() -> None:
             print(f"plain downloader (16 threads): {len(urls)} URLs, {size / 2**20:.1f} MiB in {seconds:.1f}s"
                   + (f", {failures} FAILED" if failures else ""))
         baseline = min(plain)
-        floor = scrapy_floor(urls, Path(tmp)) if args.floor else None
-        if floor:
+        floors = {}  # Scrapy alone, by the number of processes the crawl ran in
+        for processes in sorted({run[2] for run in runs}) if args.floor else ():
+            floors[processes] = floor = scrapy_floor(urls, Path(tmp), processes)
             print(f"Scrapy alone (bench/scrapy_floor.py: the same URLs and Referers, callbacks that do nothing, no "
-                  f"archive): {floor:.1f}s = {floor / baseline:.1f}x the plain download")
-        for name, (elapsed, engine) in timings.items():
+                  f"archive{f'; {processes} processes side by side, the URLs dealt out in turn' if processes > 1 else ''}"
+                  f"): {floor:.1f}s = {floor / baseline:.1f}x the plain download")
+        for name, (elapsed, engine, processes) in timings.items():
+            floor = floors.get(processes)
             print(f"overhead, {name}: the crawl takes {elapsed / baseline:.1f}x the plain download of the same URLs "
                   f"({figures['reports'] / elapsed:.1f} against {figures['reports'] / baseline:.1f} reports/s; "
                   f"start_run to finish_run alone {engine / baseline:.1f}x)")
