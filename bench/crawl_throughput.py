@@ -243,9 +243,10 @@ def report_crawl(name: str, run: dict, figures: dict) -> None:
     print(f"  archive {sum(sizes.values()):.0f} MiB: " + ", ".join(f"{k} {v:.1f}" for k, v in sizes.items()))
 
 
-def scrapy_floor(urls: list, tmp: Path, processes: int = 1) -> float:
-    """Wall time of bench/scrapy_floor.py over the URLs, as ``processes`` processes side by side, each with every
-    ``processes``-th URL (a reactor runs once per process; ``--processes N`` splits a crawl the same way)."""
+def scrapy_floor(urls: list, tmp: Path, processes: int = 1) -> tuple[float, float]:
+    """Wall time and CPU of bench/scrapy_floor.py over the URLs, as ``processes`` processes side by side, each
+    with every ``processes``-th URL (a reactor runs once per process; ``--processes N`` splits a crawl the same
+    way)."""
     started = time.perf_counter()
     running = []
     for part in range(processes):
@@ -253,9 +254,13 @@ def scrapy_floor(urls: list, tmp: Path, processes: int = 1) -> float:
         listing.write_text(json.dumps([list(pair) for pair in urls[part::processes]]), encoding="utf-8")
         running.append(subprocess.Popen([sys.executable, str(ROOT / "bench" / "scrapy_floor.py"), str(listing)],
                                         cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)}))
-    if any(process.wait() for process in running):
-        raise SystemExit("bench/scrapy_floor.py failed")
-    return time.perf_counter() - started
+    cpu = 0.0
+    for process in running:
+        _, status, usage = os.wait4(process.pid, 0)
+        if status != 0:
+            raise SystemExit("bench/scrapy_floor.py failed")
+        cpu += usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - started, cpu
 
 
 def main() -> None:
@@ -309,10 +314,11 @@ def main() -> None:
         baseline = min(plain)
         floors = {}  # Scrapy alone, by the number of processes the crawl ran in
         for processes in sorted({run[2] for run in runs}) if args.floor else ():
-            floors[processes] = floor = scrapy_floor(urls, Path(tmp), processes)
+            floor, cpu = scrapy_floor(urls, Path(tmp), processes)
+            floors[processes] = floor
             print(f"Scrapy alone (bench/scrapy_floor.py: the same URLs and Referers, callbacks that do nothing, no "
                   f"archive{f'; {processes} processes side by side, the URLs dealt out in turn' if processes > 1 else ''}"
-                  f"): {floor:.1f}s = {floor / baseline:.1f}x the plain download")
+                  f"): {floor:.1f}s = {floor / baseline:.1f}x the plain download, CPU {cpu:.1f}s")
         for name, (elapsed, engine, processes) in timings.items():
             floor = floors.get(processes)
             print(f"overhead, {name}: the crawl takes {elapsed / baseline:.1f}x the plain download of the same URLs "
