@@ -102,9 +102,21 @@ def test_the_same_payload_on_another_site_is_copied_not_read_again(tmp_path):
     assert extract_pending(archive).ok == 0  # nothing left unread at this parser version
 
 
+def test_a_process_that_meets_few_doc_files_starts_no_listening_libreoffice():
+    converter = doc_reader.PersistentConverter(start_after=2)
+    try:
+        for _ in range(2):  # each of the first two is left to a LibreOffice of its own, and nothing is started
+            assert converter.convert(b"not converted", "docx", 120) is None
+            assert converter.process is None and converter.tmp is None
+        assert converter.convert(b"not converted", "docx", 120) is None  # the third starts one, in the background
+        assert converter.process is not None or converter.broken
+    finally:
+        converter.stop()
+
+
 def test_doc_through_the_listening_libreoffice_reads_as_a_fresh_one():
     data = SAMPLE_DOC.read_bytes()
-    converter = doc_reader.PersistentConverter()
+    converter = doc_reader.PersistentConverter(start_after=0)
     try:
         assert converter.convert(data, "docx", 120) is None  # starting: this one gets a LibreOffice of its own
         if converter.broken:

@@ -7,8 +7,14 @@ Starting LibreOffice costs seconds; converting a report costs a fraction of one.
 process that reads many documents (an extraction worker) keeps one LibreOffice
 listening through unoserver (PyPI; its server runs under the system Python that has
 LibreOffice's ``uno`` module, python3-uno) and reuses it for every document. The
-interface stays bytes in, bytes out. The first .doc a process meets starts it in
-the background and is converted by a LibreOffice of its own. Where unoserver or
+interface stays bytes in, bytes out. Starting the listening one costs about four
+conversions by a LibreOffice of one's own (5 s against 1.3 s here), and a process
+cannot know how many .doc files are coming, so it rents before it buys (the ski-rental
+rule: never more than twice the cost of the best choice made knowing the future): its
+first ``START_AFTER`` .doc files each get a LibreOffice of their own, the next one
+starts the listening LibreOffice in the background and is converted by a LibreOffice
+of its own too. A nightly run that meets a few .doc files pays no start-up; a
+re-extraction of the archive pays it once per worker. Where unoserver or
 python3-uno is missing, or the persistent converter cannot start, each document gets a
 LibreOffice of its own, as before.
 A conversion over the timeout kills the listening LibreOffice; the next starts afresh.
@@ -32,6 +38,7 @@ from ..document import Document, UnreadableDocument
 
 CONVERT_TIMEOUT = 120
 START_TIMEOUT = 60
+START_AFTER = 4  # .doc files a process converts alone before it starts a listening LibreOffice (see above)
 PERSISTENT = os.environ.get("NIANBAO_PERSISTENT_CONVERTER", "1") != "0"
 
 
@@ -74,7 +81,8 @@ class _Transport(xmlrpc.client.Transport):
 class PersistentConverter:
     """One LibreOffice listening behind unoserver, owned by this process, started on first use."""
 
-    def __init__(self):
+    def __init__(self, start_after: int = START_AFTER):
+        self.start_after, self.met = start_after, 0  # documents met while no LibreOffice listened
         self.process: subprocess.Popen | None = None
         self.port = 0
         self.tmp: str | None = None
@@ -129,8 +137,10 @@ class PersistentConverter:
         if self.broken:
             return None
         if self.process is None or self.process.poll() is not None:
-            # it starts in the background; this document gets a LibreOffice of its own meanwhile (a worker
-            # that meets one .doc only pays no start-up, one that meets many pays it once)
+            self.met += 1
+            if self.met <= self.start_after:
+                return None  # too few .doc files yet to be worth a listening LibreOffice
+            # it starts in the background; this document gets a LibreOffice of its own meanwhile
             try:
                 self.stop()
                 self._launch()
