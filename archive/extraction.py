@@ -203,7 +203,7 @@ class _Worker:
     done: int = 0
     job: dict | None = None
     started: float = 0.0
-    converter: bool = False  # it has read a .doc/.wps: its LibreOffice is listening
+    converter: bool = False  # it has read a .doc/.wps: the next go to it, so one worker counts them and one LibreOffice listens
 
 
 CONVERTED = (".doc", ".wps")
