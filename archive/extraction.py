@@ -257,8 +257,8 @@ class WorkerPool:
         return any(worker.converter for worker in self.busy.values())
 
     def _idle_for(self, job: dict) -> _Worker:
-        """An idle worker, the one whose LibreOffice already listens for a .doc/.wps (and another for the rest,
-        so one LibreOffice serves them all); a new worker when none is idle."""
+        """An idle worker: for a .doc/.wps the one that took the earlier ones (its LibreOffice listens, or will once
+        worth it), another for the rest, so one LibreOffice serves them all; a new worker when none is idle."""
         wants = _wants_converter(job)
         for n, worker in enumerate(self.idle):
             if worker.converter == wants:
