@@ -23,7 +23,7 @@ def block_reason(response, request=None) -> str | None:
         return BLOCK_STATUSES[response.status]
     content_type = (response.headers.get("Content-Type") or b"").lower()
     if response.status != 200 or b"html" not in content_type:
-        return None  # a report file is never opened here (most spooled bodies are)
+        return None  # so a report file streamed to disk is never opened here
     body = spooled_head(response, STUB_MAX_BYTES + 1, request)
     if len(body) <= STUB_MAX_BYTES:
         text_free = re.sub(rb"<script.*?</script>|<[^>]+>|\s+", b"", body, flags=re.S)

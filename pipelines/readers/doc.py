@@ -10,7 +10,7 @@ LibreOffice's ``uno`` module, python3-uno) and reuses it for every document. The
 interface stays bytes in, bytes out. Starting the listening one costs about four
 conversions by a LibreOffice of one's own (5 s against 1.3 s here), and a process
 cannot know how many .doc files are coming, so it rents before it buys (the ski-rental
-rule: never more than twice the cost of the best choice made knowing the future): its
+rule: at most about twice the cost of the best choice made knowing the future): its
 first ``START_AFTER`` .doc files each get a LibreOffice of their own, the next one
 starts the listening LibreOffice in the background and is converted by a LibreOffice
 of its own too. A nightly run that meets a few .doc files pays no start-up; a
@@ -79,7 +79,8 @@ class _Transport(xmlrpc.client.Transport):
 
 
 class PersistentConverter:
-    """One LibreOffice listening behind unoserver, owned by this process, started on first use."""
+    """One LibreOffice listening behind unoserver, owned by this process, started once the process has met more
+    than ``start_after`` .doc files."""
 
     def __init__(self, start_after: int = START_AFTER):
         self.start_after, self.met = start_after, 0  # documents met while no LibreOffice listened
