@@ -25,6 +25,7 @@ class Column:
     pages_read: int = 0
     items: set = field(default_factory=set)
     bounded: str | None = None
+    unread_pager: str | None = None  # a pager the crawl could not follow, as the page wrote it
 
     @property
     def items_read(self) -> int:
@@ -41,6 +42,11 @@ class Column:
         self.items.add(url)
         return True
 
+    def pager_not_followed(self, pager: str | None) -> None:
+        """The column's first page shows a pager and nothing was asked for after it."""
+        if pager and not self.unread_pager:
+            self.unread_pager = pager
+
     def left_the_column(self, response) -> str | None:
         """A list page that redirected (HTTP or meta refresh) out of the column's folder: TRS and
         others answer a page past the last with a refresh to the home page. The column ends there."""
@@ -56,6 +62,11 @@ class Column:
 
     def shortfall(self) -> str | None:
         declared = self.declared
+        complete = declared is not None and declared.records is not None and self.items_read >= declared.records
+        if self.unread_pager and not complete and (declared is None or self.pages_read < (declared.pages or 2)):
+            said = f"; it declares {declared.records or declared.pages} ({declared.source})" if declared else ""
+            return (f"found {self.items_read} items on {self.pages_read} list page(s): the column's pager is not one"
+                    f" nianbao understands ({self.unread_pager}){said}")
         if declared is None:
             return None
         if declared.records is not None and self.items_read < declared.records:

@@ -103,6 +103,37 @@ def portal_hosts(urls, extra=()) -> set[str]:
     return {h for h in hosts if h}
 
 
+# A column's later list pages, as the platforms name them: TRS index_3.html / index_2.shtml (page 1 is
+# index.html or the folder), VSB ndbg/2.htm (page 1 is ndbg.htm), jcms/others ?page=2 / &pageNum=2.
+_TRS_LATER = re.compile(r"^(.*/)([\w-]+)_(\d{1,3})\.(s?html?)$")
+_VSB_LATER = re.compile(r"^(.*/[\w-]+)/(\d{1,3})\.htm$")
+_QUERY_LATER = re.compile(r"[?&](page|pageNum|pageNo|pageIndex|curpage|p)=(\d+)", re.I)
+
+
+def first_page(url: str) -> str:
+    """The first page of the column whose later page ``url`` is (``…/ndbg/2.htm`` → ``…/ndbg.htm``,
+    ``…/ndbg/index_3.html`` → ``…/ndbg/index.html``); ``url`` itself when it is no later page."""
+    url, _ = urldefrag(url)
+    trs = _TRS_LATER.match(url)
+    if trs and int(trs.group(3)) >= 1:
+        return f"{trs.group(1)}{trs.group(2)}.{trs.group(4)}"
+    vsb = _VSB_LATER.match(url)
+    if vsb:
+        return f"{vsb.group(1)}.htm"
+    query = _QUERY_LATER.search(url)
+    if query and int(query.group(2)) > 1:
+        return url[:query.start()] + ("?" if query.group(0).startswith("?") else "") + url[query.end():].lstrip("&")
+    return url
+
+
+def same_column(url: str, column: str) -> bool:
+    """A page of the column at ``column`` (its folder form and its index page are one column)."""
+    def forms(u):
+        u = first_page(u)
+        return {u, u.rsplit("/", 1)[0] + "/"} if u.rsplit("/", 1)[-1].startswith(("index.", "default.")) else {u}
+    return bool(forms(url) & forms(column))
+
+
 @dataclass(frozen=True)
 class ColumnVerdict:
     is_column: bool

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import zlib
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -16,7 +16,8 @@ from archive.store import ArchiveWriteError
 from .blocks import Blocked, block_reason
 from .downloads import SPOOLED, TooLarge, drop_spooled
 from .extension import ArchiveExtension, count
-from .hosts import refusal
+from .hosts import refusal, registrable_domain
+from .resolver import refused_name
 
 
 class ForbiddenByRobots(IgnoreRequest):
@@ -90,6 +91,8 @@ class HostGuardMiddleware(ArchiveBound):
         super().__init__(crawler, archive)
         self.requests = 0
         self.limit = crawler.settings.getint("NIANBAO_MAX_REQUESTS")
+        # CONCURRENT_REQUESTS_PER_IP: Scrapy keys its download slots by address; else by registrable domain
+        self.slot_by_domain = not crawler.settings.getint("CONCURRENT_REQUESTS_PER_IP")
 
     def refusal(self, request) -> str | None:
         return refusal(request.url, request.meta.get("site"))
@@ -100,6 +103,10 @@ class HostGuardMiddleware(ArchiveBound):
             self.record(request, "refused", reason=reason)
             self.count(request, "refused")
             raise IgnoreRequest(reason)
+        if self.slot_by_domain and "download_slot" not in request.meta:
+            # politeness per portal, the host policy's unit: www., files. and sixty department subdomains of
+            # one portal share one download slot (one request at a time, DOWNLOAD_DELAY between them)
+            request.meta["download_slot"] = registrable_domain(urlsplit(request.url).hostname or "")
         if request.meta.get("site") and not request.meta.get("redirect_times"):
             self.requests += 1
             if self.limit and self.requests > self.limit:
@@ -178,6 +185,8 @@ class FetchLogMiddleware(ArchiveBound):
                     etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"), reason=blocked)
         if outcome in ("blocked", "not_modified", "http_error"):
             self.count(request, outcome)
+        if outcome == "http_error":
+            self.count(request, f"failed_http_{response.status}")
         if outcome != "fetched" or 300 <= response.status < 400:
             drop_spooled(request)  # error pages, challenges and redirects are never archived
         if blocked:
@@ -191,18 +200,75 @@ class FetchLogMiddleware(ArchiveBound):
             return None
         if isinstance(exception, IgnoreRequest):
             return None  # refused or bounded on the way out: recorded where it was decided
-        outcome = _failure_outcome(exception)
-        self.record(request, outcome, reason=f"{type(exception).__name__}: {exception}")
-        self.count(request, "too_large" if outcome == "too_large" else "failed")
+        outcome, cause = _classified(exception)
+        detail = f" ({_type_name(cause)}: {cause})" if cause is not exception else ""
+        reason = f"{_type_name(exception)}: {exception}{detail}"
+        refused = refused_name(urlsplit(request.url).hostname) if outcome == "dns_error" else None
+        if refused:  # the address check at connect time (crawler/resolver.py), not a name that does not resolve
+            outcome, reason = "refused", refused
+        self.record(request, outcome, reason=reason)
+        if outcome in ("too_large", "refused"):
+            self.count(request, outcome)
+        else:
+            self.count(request, "failed")
+            self.count(request, f"failed_{outcome}")  # the summary's failures by kind
         return None
 
 
-def _failure_outcome(exception) -> str:
+# What failed, by the exception's type, as Scrapy's stats count them (downloader/exception_type_count/…); Scrapy
+# 2.19 wraps Twisted's exceptions in its own (CannotResolveHostError from DNSLookupError …), so the whole chain
+# (``__cause__``, and the failures a ResponseNeverReceived holds) is read. The first kind found wins.
+FAILURE_OUTCOMES = (
+    ("refused", ("crawler.resolver.AddressRefused",)),
+    ("tls_error", ("OpenSSL.SSL.Error", "twisted.internet._sslverify.VerificationError", "ssl.SSLError")),
+    ("dns_error", ("scrapy.exceptions.CannotResolveHostError", "twisted.internet.error.DNSLookupError")),
+    ("timeout", ("scrapy.exceptions.DownloadTimeoutError", "twisted.internet.error.TimeoutError",
+                 "twisted.internet.error.TCPTimedOutError", "twisted.internet.defer.TimeoutError", "builtins.TimeoutError")),
+    ("connection_refused", ("scrapy.exceptions.DownloadConnectionRefusedError",
+                            "twisted.internet.error.ConnectionRefusedError")),
+    ("connection_lost", ("scrapy.exceptions.DownloadFailedError", "scrapy.exceptions.ResponseDataLossError",
+                         "twisted.internet.error.ConnectionLost", "twisted.internet.error.ConnectionDone",
+                         "twisted.web._newclient.ResponseFailed", "twisted.web._newclient.ResponseNeverReceived",
+                         "twisted.web.client.PartialDownloadError")),
+)
+
+
+def _type_name(exception) -> str:
+    kind = type(exception)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _chain(exception) -> list:
+    """The exception, what it was raised from, and the failures it carries (ResponseNeverReceived.reasons)."""
+    seen, todo = [], [exception]
+    while todo and len(seen) < 20:
+        current = todo.pop(0)
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        todo += [current.__cause__, current.__context__]
+        todo += [getattr(r, "value", r) for r in (getattr(current, "reasons", None) or ()) if r is not None]
+    return seen
+
+
+def failure_outcome(exception) -> str:
+    """``fetches.outcome`` of a request that got no answer: refused (an address no entry points at), tls_error,
+    dns_error, timeout, connection_refused, connection_lost, too_large, store_failed, else error."""
+    return _classified(exception)[0]
+
+
+def _classified(exception):
+    """(outcome, the exception in the chain that decided it)."""
     if isinstance(exception, ArchiveWriteError):
-        return "store_failed"  # the disk refused the body as it streamed in
+        return "store_failed", exception  # the disk refused the body as it streamed in
     if isinstance(exception, TooLarge):
-        return "too_large"  # DOWNLOAD_MAXSIZE: cancelled once the size is known to be too large
-    return "error"
+        return "too_large", exception  # DOWNLOAD_MAXSIZE: cancelled once the size is known to be too large
+    chain = _chain(exception)
+    for outcome, kinds in FAILURE_OUTCOMES:
+        for link in chain:
+            if any(f"{k.__module__}.{k.__qualname__}" in kinds for k in type(link).__mro__):
+                return outcome, link
+    return "error", exception
 
 
 def _refused_redirect(request, response) -> str | None:

@@ -33,9 +33,20 @@ def site_stats(stats: dict) -> dict[str, dict]:
     return sites
 
 
+FAILED = "failed_"  # failed_dns_error, failed_timeout, failed_http_404 …: fetch failures by kind
+
+
+def failures(counts: dict, prefix: str = "") -> dict:
+    """Fetch failures by kind (dns_error, timeout, connection_refused, tls_error, connection_lost, http_404 …),
+    from counts named ``failed_KIND``."""
+    return {k[len(prefix + FAILED):]: v for k, v in sorted(counts.items()) if k.startswith(prefix + FAILED) and v}
+
+
 def per_site(stats: dict) -> dict:
-    """The crawl summary's sites: every count (0 when absent) and the coverage check."""
-    sites = {site: {**dict.fromkeys(SITE_COUNTS, 0), **counts} for site, counts in site_stats(stats).items()}
+    """The crawl summary's sites: every count (0 when absent), failures by kind and the coverage check."""
+    sites = {site: {**dict.fromkeys(SITE_COUNTS, 0), **{k: v for k, v in counts.items() if not k.startswith(FAILED)},
+                    "fetch_failures": failures(counts)}
+             for site, counts in site_stats(stats).items()}
     for counts in sites.values():
         if counts.get("declared"):  # the coverage check: what was read against what the columns declare
             counts["coverage"] = f"found {counts.get('listed', 0)} of {counts['declared']}"
@@ -58,6 +69,7 @@ def crawl_summary(stats: dict, extraction: dict, reports_in_archive: int) -> dic
         "too_large": stats.get("nianbao/too_large", 0),
         "failed_fetches": stats.get("nianbao/failed", 0),
         "http_errors": stats.get("nianbao/http_error", 0),
+        "fetch_failures": failures(stats, "nianbao/"),
         "skipped_links": stats.get("nianbao/skipped_links", 0),
         "bounds_hit": {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("nianbao/bound/")},
         "warnings": [w for w in str(stats.get("nianbao/warnings") or "").split("\n") if w],

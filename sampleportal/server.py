@@ -67,6 +67,20 @@ class PortalState:
     seed: int = 0
     attempts: dict = field(default_factory=dict)
     canonical_host: str | None = None  # e.g. www.nianbao-portal.test: other names of the portal redirect there
+    latency: float = 0.0  # seconds every GET/HEAD answer takes, as a loaded portal's do
+    in_flight: int = 0
+    max_in_flight: int = 0  # the most requests this server was answering at once
+    arrivals: list = field(default_factory=list)  # (monotonic time, Host header) of every GET/HEAD
+
+    def arrive(self, host: str | None) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self.arrivals.append((time.monotonic(), host))
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
     def fault_for(self, path: str) -> str | None:
         """Deterministic per (path, attempt): reruns see the same weather, retries a new draw."""
@@ -104,7 +118,8 @@ class PortalHandler(BaseHTTPRequestHandler):
     def do_POST(self):
         """The list endpoints real platforms page by POST: Hanweb's jpage dataproxy.jsp
         (startrecord/endrecord/perpage in the query, the column's form fields in the body) and the
-        Fujian platform's /fjdzapp/search (page/prepage in the body)."""
+        Fujian platform's /fjdzapp/search (page/prepage in the body; ``channelid``, the site's document
+        store, checked when the route names a ``store``)."""
         from urllib.parse import parse_qs
 
         parts = urlsplit(self.path)
@@ -112,7 +127,9 @@ class PortalHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8", "replace")).items()}
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        if not route or route.get("column") not in (form.get("columnid"), form.get("classsql")):
+        wrong_store = route and route.get("store") and route["store"] != form.get("channelid")
+        if not route or route.get("column") not in (form.get("columnid"), form.get("classsql")) or wrong_store:
+            # a column asked of another site's document store: the real platform answers nothing of it
             return self._send(HTTPStatus.NOT_FOUND, NOT_FOUND.encode(), "text/html; charset=utf-8", False)
         records = json.loads((self.state.site / route["file"]).read_text(encoding="utf-8"))
         if route["kind"] == "jpage":
@@ -128,6 +145,15 @@ class PortalHandler(BaseHTTPRequestHandler):
         return self._send(HTTPStatus.OK, body, "application/json;charset=utf-8", False)
 
     def _serve(self, head: bool) -> None:
+        self.state.arrive(self.headers.get("Host"))
+        try:
+            if self.state.latency:
+                time.sleep(self.state.latency)
+            return self._answer(head)
+        finally:
+            self.state.leave()
+
+    def _answer(self, head: bool) -> None:
         fault = self.state.fault_for(self.path)
         if fault:
             return self._fail(fault)

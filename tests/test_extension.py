@@ -13,10 +13,19 @@ from pathlib import Path
 import pytest
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import _ResponseReader, _ScrapyAgent
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    NotConfigured,
+)
 from scrapy.settings import Settings
 from scrapy.utils.reactor import install_reactor
 from scrapy.utils.test import get_crawler
+from twisted.internet.error import ConnectionLost, ConnectionRefusedError, DNSLookupError, TCPTimedOutError
 
 from archive.store import Archive
 from crawler import downloads
@@ -66,6 +75,42 @@ def _fetch_log(tmp_path, exception) -> list[tuple]:
 def test_failures_are_told_apart_by_their_type_not_their_words(tmp_path, exception, outcome):
     rows = _fetch_log(tmp_path, exception)
     assert [row[0] for row in rows] == [outcome]
+
+
+def _wrapped(outer, inner):
+    """As Scrapy 2.19's download handler raises them: its own exception, from Twisted's."""
+    try:
+        raise outer(str(inner)) from inner
+    except outer as exc:
+        return exc
+
+
+def _tls_failure():
+    from OpenSSL import SSL
+    from twisted.python.failure import Failure
+    from twisted.web._newclient import ResponseNeverReceived
+
+    try:
+        raise SSL.Error([("SSL routines", "", "wrong version number")])
+    except SSL.Error:
+        return _wrapped(DownloadFailedError, ResponseNeverReceived([Failure()]))
+
+
+@pytest.mark.parametrize("make, outcome", [
+    (lambda: _wrapped(CannotResolveHostError, DNSLookupError("no results for hostname lookup: x.gov.cn")), "dns_error"),
+    (lambda: DNSLookupError("x.gov.cn"), "dns_error"),
+    (lambda: DownloadTimeoutError("Getting http://x.gov.cn/ took longer than 60.0 seconds."), "timeout"),
+    (lambda: TCPTimedOutError(), "timeout"),
+    (lambda: _wrapped(DownloadConnectionRefusedError, ConnectionRefusedError()), "connection_refused"),
+    (_tls_failure, "tls_error"),
+    (lambda: _wrapped(DownloadFailedError, ConnectionLost()), "connection_lost"),
+    (lambda: ValueError("something else"), "error"),
+])
+def test_fetch_outcomes_by_the_exception_type_scrapy_names(tmp_path, make, outcome):
+    exception = make()
+    ((logged, reason),) = _fetch_log(tmp_path, exception)
+    assert logged == outcome
+    assert reason.startswith(f"{type(exception).__module__}.{type(exception).__qualname__}: ")
 
 
 def test_an_ignored_request_that_only_mentions_robots_txt_is_not_recorded_as_robots(tmp_path):

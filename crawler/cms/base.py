@@ -33,6 +33,11 @@ CHROME_XPATH = (
     "ancestor::*[contains(@class,'nav') or contains(@class,'header') or contains(@class,'footer') "
     "or contains(@class,'breadcrumb') or contains(@class,'crumb') or contains(@id,'nav')]"
 )
+# Item rows: the innermost ones (a menu's <li> holding a sub-list, a layout row holding the list table, are not items).
+_ITEM_ROWS = (f"//li[.//a][not(.//li)][not({CHROME_XPATH})] | //tr[td//a][not(.//tr)][not({CHROME_XPATH})] | "
+              f"//dd[.//a][not({CHROME_XPATH})]")
+# Containers that are menus by their own name (left-hand 政府信息公开 trees, side bars).
+_MENU_WORDS = ("menu", "sidebar", "side_nav", "leftnav", "left_nav", "tree", "lanmu", "subnav")
 META_LABELS = ("索引号", "发布机构", "发文机关", "公文生成日期", "生成日期", "发文日期", "成文日期", "发布日期", "文号",
                "主题分类", "体裁分类")
 _COMPACT = re.compile(r"[\s：:\u3000]+")
@@ -72,6 +77,29 @@ class Declared:
     records: int | None = None
     pages: int | None = None
     source: str = ""
+
+
+def _compact_title(text: str | None) -> str:
+    return re.sub(r"\s+", " ", (text or "").replace("\xa0", " ")).strip()
+
+
+def _menu(container) -> bool:
+    """A list container inside an element its page names a menu (class or id)."""
+    if not container:
+        return False
+    names = " ".join(container.xpath("ancestor-or-self::*/@class | ancestor-or-self::*/@id").getall()).lower()
+    return any(word in names for word in _MENU_WORDS)
+
+
+def list_area(groups: dict) -> list[ListItem]:
+    """The page's list, from its items grouped by container (ul/ol/table/dl): a column's list dates its
+    items, a navigation menu beside it (the left-hand 政府信息公开 tree, 机构职能, 政策文件 …) does not.
+    When some containers date their items, only those are the list; containers named as menus never are.
+    Counting a menu as items would hide a short crawl from the coverage check."""
+    kept = {key: rows for key, rows in groups.items() if not _menu(rows[0][1])}
+    dated = {key: rows for key, rows in kept.items() if any(item.date for item, _ in rows)}
+    chosen = dated or kept
+    return [item for rows in chosen.values() for item, _ in rows]
 
 
 def normalise_date(text: str | None) -> str | None:
@@ -141,19 +169,22 @@ class CmsFamily:
         return False
 
     def list_items(self, response: Response) -> list[ListItem]:
-        """Links in the page body (not its chrome) with their titles and dates. Links that cannot be
-        fetched are kept: the spider logs and skips them."""
-        items = []
-        rows = f"//li[.//a][not({CHROME_XPATH})] | //tr[td//a][not({CHROME_XPATH})] | //dd[.//a][not({CHROME_XPATH})]"
-        for link in response.xpath(rows):
-            anchor = link.xpath(".//a[@href][1]")
-            title = (anchor.xpath("@title").get() or "".join(anchor.xpath(".//text()").getall())).strip()
+        """The items of the page's list area: innermost ``<li>``, table rows and ``<dd>`` holding a link,
+        each titled by its own first link (its ``title`` attribute, else its text), outside the chrome
+        and outside navigation menus (see ``list_area``). Links that cannot be fetched are kept: the
+        spider logs and skips them."""
+        groups: dict = {}
+        for row in response.xpath(_ITEM_ROWS):
+            anchor = row.xpath("(.//a[@href])[1]")  # the row's own first link, never every row's first link
+            title = _compact_title(anchor.xpath("@title").get() or "".join(anchor.xpath(".//text()").getall()))
             href = anchor.xpath("@href").get()
             if title and href is not None and not href.strip().startswith("#"):
-                date = normalise_date(" ".join(link.xpath(".//text()").getall()))
+                date = normalise_date(" ".join(row.xpath(".//text()").getall()))
                 url = href if unfetchable(href) else response.urljoin(href.strip())
-                items.append(ListItem(title, url, date))
-        return items
+                container = row.xpath("ancestor::*[self::ul or self::ol or self::table or self::dl or self::tbody][1]")
+                key = container[0].root if container else None
+                groups.setdefault(key, []).append((ListItem(title, url, date), container))
+        return list_area(groups)
 
     def next_pages(self, response: Response) -> list[Next]:
         """The request(s) for the list page after this one."""

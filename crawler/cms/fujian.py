@@ -5,7 +5,8 @@ A column page prints about ten items statically
 column's size in its pager config (``recordCount: '23'``) and draws the rest from a templated list
 filled by the platform's search endpoint: ``POST /fjdzapp/search`` with ``channelid`` (the site's
 document store, 229105 on the provincial platform), ``classsql=chnlid=N`` (the column), ``page``,
-``prepage``, ``sortfield=-docorderpri,-docreltime``. It answers JSON
+``prepage``, ``sortfield=-docorderpri,-docreltime``. Many sites name the store instead of writing it:
+``channelid: SiteInfo.searchId`` with ``SiteInfo = {searchId: 200210, …}`` earlier on the page. It answers JSON
 ``{"data": [{"doctitle", "chnldocurl" | "docpuburl", "docreltime"}], "pageCount": N}``
 (public crawlers of sthjt/gxt/scjgj/yjj.fujian.gov.cn; see README "CMS families").
 """
@@ -18,10 +19,24 @@ from .base import CmsFamily, Declared, ListItem, Next, json_object, normalise_da
 
 _RECORD_COUNT = re.compile(r"recordCount\s*[:=]\s*['\"]?(\d+)", re.I)
 _CHNLID = re.compile(r"chnlid\s*[=:]\s*['\"]?(\d+)", re.I)
-_CHANNELID = re.compile(r"channelid\s*[=:]\s*['\"]?(\d+)", re.I)
+_CHANNELID = re.compile(r"channelid\s*[=:]\s*['\"]?(\d+|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)", re.I)
 _PREPAGE = re.compile(r"prepage\s*[=:]\s*['\"]?(\d+)", re.I)
 PROVINCIAL_STORE = "229105"
 SORT = "-docorderpri,-docreltime"
+
+
+def _store(text: str) -> str | None:
+    """The site's document store: ``channelid: 229105`` as digits, or a name the page defines
+    elsewhere (``channelid: SiteInfo.searchId`` with ``searchId: 200210`` in the site's config)."""
+    for match in _CHANNELID.finditer(text):
+        value = match.group(1)
+        if value.isdigit():
+            return value
+        field = value.rsplit(".", 1)[-1]
+        defined = re.search(rf"\b{re.escape(field)}[\"']?\s*[:=]\s*['\"]?(\d+)", text)
+        if defined:
+            return defined.group(1)
+    return None
 
 
 class FujianTrs(CmsFamily):
@@ -54,11 +69,11 @@ class FujianTrs(CmsFamily):
             column, total = _CHNLID.search(text), _RECORD_COUNT.search(text)
             if not column or not total:
                 return []
-            store = _CHANNELID.search(text)
+            store = _store(text)
             per_page = _PREPAGE.search(text)
             state = {"url": response.urljoin("/fjdzapp/search"), "page": 0, "total": int(total.group(1)),
                      "per_page": int(per_page.group(1)) if per_page else 20,
-                     "form": {"channelid": store.group(1) if store else PROVINCIAL_STORE, "sortfield": SORT,
+                     "form": {"channelid": store or PROVINCIAL_STORE, "sortfield": SORT,
                               "classsql": f"chnlid={column.group(1)}", "classcol": "publishyear", "classnum": "100",
                               "classsort": "0", "cache": "true"}}
         else:

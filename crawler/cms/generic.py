@@ -2,7 +2,13 @@
 
 Real pagers write it many ways: 下一页, 下一页>, 下一页>>, 下页, 后页, 下一頁, »,
 ›, >, next, Next; or mark it with ``rel="next"``, ``class="next"``, ``title="下一页"`` or an
-image whose alt says 下一页. Words win over symbols, because on some pagers » means 尾页 (last).
+image whose alt says 下一页. Words win over symbols, because on some pagers » means 尾页 (last);
+numbered page links (2, 3 …) beside the list are the last resort. This reading applies to every
+family's pages too (a TRS page's DOM may hold a literal ``<a href="index_1.html">下一页</a>``): a
+family's own pager adds to it, never replaces it.
+
+``unread_pager`` says when a page shows a pager that none of this could follow (``javascript:goPage(2)``
+with no URL behind it): the spider turns that into a coverage warning naming the column.
 """
 
 from __future__ import annotations
@@ -13,6 +19,9 @@ from .base import CHROME_XPATH, CmsFamily, Next, unfetchable
 
 _WORDS = re.compile(r"^(下一页|下页|后页|下一頁|next(\s*page)?)\s*[>›»＞]*$", re.I)
 _SYMBOLS = re.compile(r"^[>›»＞]$")
+_NUMBER = re.compile(r"^\[?(\d{1,4})\]?$")
+_PAGER_WORDS = re.compile(r"^(下一页|下页|后页|下一頁|尾页|末页|尾頁|末頁|最后一页|next(\s*page)?|last(\s*page)?)\s*[>›»＞]*$", re.I)
+_SCRIPT_PAGE = re.compile(r"\(\s*['\"]?([2-9]|\d{2,})['\"]?\s*[,)]")
 
 
 class Generic(CmsFamily):
@@ -23,7 +32,7 @@ class Generic(CmsFamily):
         return True
 
     def next_pages(self, response) -> list[Next]:
-        words, marked, symbols = [], [], []
+        words, marked, symbols, numbered = [], [], [], []
         for anchor in response.xpath(f"//a[@href][not({CHROME_XPATH}) or ancestor::*[contains(@class,'page')]]"):
             href = anchor.xpath("@href").get()
             if unfetchable(href):
@@ -39,5 +48,33 @@ class Generic(CmsFamily):
                 marked.append(url)
             elif _SYMBOLS.match(text):
                 symbols.append(url)
+            elif _NUMBER.match(text) and int(_NUMBER.match(text).group(1)) > 1 and _sibling(url, response.url):
+                numbered.append(url)
         chosen = words or marked or symbols
-        return [Next(chosen[0])] if chosen else []
+        if chosen:
+            return [Next(chosen[0])]
+        return [Next(url) for url in dict.fromkeys(numbered)]  # every numbered page: the dupefilter drops repeats
+
+
+def unread_pager(response) -> str | None:
+    """A pager link a crawler cannot follow on this page (下一页 / 尾页 / a page number to
+    ``javascript:goPage(2)``), as written; None when there is none."""
+    try:
+        anchors = response.xpath("//a")
+    except (AttributeError, NotImplementedError, ValueError):
+        return None  # not an HTML page (a JSON or XML answer)
+    for anchor in anchors:
+        text = re.sub(r"\s+", "", "".join(anchor.xpath(".//text() | .//img/@alt").getall()))
+        script = " ".join(anchor.xpath("@href | @onclick").getall())
+        pager_text = _PAGER_WORDS.match(text) or (_NUMBER.match(text) and int(_NUMBER.match(text).group(1)) > 1)
+        if pager_text and "javascript" in script.lower() and _SCRIPT_PAGE.search(script):
+            return f"{text}: {script.strip()[:120]}"
+    return None
+
+
+def _sibling(url: str, page: str) -> bool:
+    """A numbered link leads to a page of the same list: the same folder, or the folder named after the
+    page (VSB's ndbg.htm → ndbg/2.htm)."""
+    folder = page.rsplit("/", 1)[0] + "/"
+    stem = page.rsplit(".", 1)[0] + "/"
+    return url.startswith(folder) or url.startswith(stem)

@@ -21,11 +21,13 @@ from scrapy.http import HtmlResponse
 
 from .. import sites as registry
 from ..cms import FAMILIES, family_for, unfetchable
+from ..cms.generic import Generic, unread_pager
 from ..coverage import Column, check_coverage
 from ..downloads import SPOOLED, STREAM_TO_DISK, drop_spooled
 from ..extension import ArchiveExtension, count
 from ..files import identify
 from ..recognition import index_owner, recognise, resolve_agency, skip_reason, truncated
+from ..resolver import allow_entries
 from .discovery import DiscoveryMixin
 
 
@@ -40,6 +42,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         self.sites = sites if sites is not None else registry.select(
             [p for p in sites_files.split(",") if p], portals=portals, portal=portal, region=region, shard=shard)
         self._site_by_id = {site.id: site for site in self.sites}
+        allow_entries(self.sites)  # the addresses the registry's own hosts are may be private (crawler/resolver.py)
         self.allowed_domains = sorted({host for site in self.sites for host in (*site.hosts, *site.allowed_hosts)})
         self.columns: dict[str, Column] = {}
 
@@ -109,7 +112,10 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
                 self._bounded(site, column, "items per column", "NIANBAO_MAX_ITEMS_PER_COLUMN")
                 return
             yield from self._item(response, site, item, column.url)
-        for following in family.next_pages(response):
+        nexts = _next_pages(family, response)
+        if column.pages_read == 1 and not nexts:
+            column.pager_not_followed(unread_pager(response))
+        for following in nexts:
             if column.pages_read >= settings.getint("NIANBAO_MAX_LIST_PAGES_PER_COLUMN"):
                 self._bounded(site, column, "list pages per column", "NIANBAO_MAX_LIST_PAGES_PER_COLUMN")
                 return
@@ -262,6 +268,16 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
             "last_modified": (response.headers.get("Last-Modified") or b"").decode("latin-1") or None,
             "http": exchange(response),
         }
+
+
+def _next_pages(family, response) -> list:
+    """The family's own next page(s), then the generic next-link reading (下一页, numbered links): a
+    family's pager never stops the generic one from also applying. Same URL once."""
+    nexts = list(family.next_pages(response))
+    if family.name != "generic" and isinstance(response, HtmlResponse):
+        known = {n.url for n in nexts}
+        nexts += [n for n in Generic().next_pages(response) if n.url not in known]
+    return nexts
 
 
 def _charset(response) -> dict:

@@ -20,8 +20,8 @@ import scrapy
 from scrapy.http import TextResponse
 
 from ..blocks import Blocked
-from ..cms import family_for
-from ..discovery import Walk, agency_name, followable, judge_column, portal_hosts, score_link
+from ..cms import page_items
+from ..discovery import Walk, agency_name, first_page, followable, judge_column, portal_hosts, same_column, score_link
 
 
 class DiscoveryMixin:
@@ -127,10 +127,16 @@ class DiscoveryMixin:
             return
         if not walk.government:  # `nianbao discover` without --name: the portal says whose it is
             walk.government = _site_name(response)
-        verdict = judge_column([item.title for item in family_for(site.cms, response).list_items(response)])
+        if self._later_page(walk, response.url):
+            return  # a known column's own later page (…/ndbg/2.htm) is that column, not a new one
+        verdict = judge_column([item.title for item in page_items(site.cms, response)])
         if verdict.is_column:
             yield from self._found_column(site, walk, response, state, verdict)
-        yield from self._follow_navigation(site, walk, response, state)
+        yield from self._follow_navigation(site, walk, response, state, column=verdict.is_column)
+
+    @staticmethod
+    def _later_page(walk: Walk, url: str) -> bool:
+        return first_page(url) != url or any(same_column(url, known) and url != known for known in walk.columns)
 
     def _found_column(self, site, walk: Walk, response, state: dict, verdict):
         title = (response.xpath("//meta[@name='ColumnName']/@content").get()
@@ -162,12 +168,14 @@ class DiscoveryMixin:
         """Read a discovered column as a start URL is read (the column spider overrides this)."""
         return []
 
-    def _follow_navigation(self, site, walk: Walk, response, state: dict):
+    def _follow_navigation(self, site, walk: Walk, response, state: dict, column: bool = False):
         under_branch = any(step["kind"] in ("branch", "agency") for step in state["path"])
         links = []
         for anchor in response.xpath("//a[@href]"):
             walk.links_read += 1
             url = followable(response.urljoin(anchor.xpath("@href").get().strip()), walk.hosts)
+            if url and column and (same_column(url, response.url) or first_page(url) != url):
+                continue  # the column's own pager: its later pages are the column spider's to read
             text = "".join(anchor.xpath(".//text()").getall()) or anchor.xpath("@title").get() or ""
             scored = score_link(text, url, under_branch) if url else None
             if scored:
@@ -259,6 +267,9 @@ class DiscoverSpider(DiscoveryMixin, scrapy.Spider):
         self.site = Site(id="discover", name=government or "", start_urls=(), portal=url, hosts=(host,))
         self.sites = [self.site]
         self._site_by_id = {self.site.id: self.site}
+        from ..resolver import allow_entries
+
+        allow_entries(self.sites)
 
     async def start(self):
         for request in self.discovery_start(self.site, set()):
