@@ -160,6 +160,28 @@ def columns() -> list[Column]:
     ]
 
 
+def round_two_columns() -> list[Column]:
+    """Second dialects of issue 27 (pages.TrsCountPage, pages.FujianSearchId); each built with a random
+    generator of its own, so the columns above and their obstacles stay as they were."""
+    ds = "鄂尔多斯市东胜区"
+    return [
+        Column(
+            "dongsheng-zfxxgknb", "trs-countpage", f"{ds}人民政府", "政府信息公开年报", "/dsq/xxgk/zfxxgknb/",
+            f"{ds}人民政府办公室", "内蒙古自治区/鄂尔多斯市/东胜区",
+            _plan(f"{ds}人民政府", dict(zip(YEARS, ["html", "pdf", "html", "html", "docx", "html"]))),
+            [f"{ds}政府信息公开指南", "关于做好2023年政府信息公开工作年度报告编制发布工作的通知", f"{ds}政务公开工作要点"],
+            per_page=4,
+        ),
+        Column(
+            "fujian-gxt", "fujian-searchid", "福建省工业和信息化厅", "政府信息公开年报", "/fjgxt/zwgk/ndbg/",
+            "福建省工业和信息化厅", "福建省",
+            _plan("福建省工业和信息化厅", dict(zip(YEARS, ["html", "pdf", "html", "pdf", "html", "html"]))),
+            ["福建省工业和信息化厅政府信息公开指南"],
+            per_page=2,
+        ),
+    ]
+
+
 def _published(year: int, rng: random.Random) -> str:
     return f"{year + 1}-{rng.randint(1, 3):02d}-{rng.randint(5, 28):02d}"
 
@@ -254,6 +276,11 @@ def _generate(out: Path, cols: list[Column] | None, meta: Path, obstacles: bool,
     for column in cols:
         build_items(column, rng, expected, pool)
     found = add_obstacles({c.id: c for c in cols}, rng, Item) if obstacles else []
+    if with_front_door:
+        extra = round_two_columns()
+        for column in extra:
+            build_items(column, random.Random(column.id), expected, pool)
+        cols = cols + extra
     for column in cols:
         column.items.sort(key=lambda i: i.date, reverse=True)
     townships, township_reports = [], []

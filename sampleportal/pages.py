@@ -399,3 +399,95 @@ class TrsPageDiv(Trs):
 
 
 FAMILIES.update({"hanweb-jpage": HanwebJpage(), "trs-pagediv": TrsPageDiv()})
+
+
+# ----------------------------------------------------------------------------------------------
+# Round two (issue 27), from markup real portals served when replayed: the classic TRS WCM column
+# (static index.html, rows of table.gl_list, `var countPage = N//共多少页` and a pager written with
+# document.write, no createPageHTML) with the left-hand 政府信息公开 menu beside its list; and a site
+# on the Fujian provincial platform naming its document store `channelid: SiteInfo.searchId`.
+
+_GK_MENU = ("政府信息公开指南", "政府信息公开制度", "法定主动公开内容", "政府信息公开年报", "依申请公开", "机构职能",
+            "政策文件", "政策解读")
+
+
+class TrsCountPage(Trs):
+    """TRS WCM's classic column template: list rows in ``table.gl_list`` (a bullet image, the link, the date),
+    a layout table whose left cell is the 政府信息公开 menu, and the pager written inline by script from
+    ``currentPage`` / ``countPage`` (0-based: index.html, index_1.html …); articles ./YYYYMM/tYYYYMMDD_ID.html."""
+
+    def article_url(self, column, date, rng):
+        ymd = date.replace("-", "")
+        return f"{column.path}{ymd[:6]}/t{ymd}_{rng.randint(2_700_000, 2_799_999)}.html"
+
+    @staticmethod
+    def _pager(n: int, count: int) -> str:
+        return (
+            '<div class="page"><script language="JavaScript">\n'
+            f"var currentPage = {n};//所在页从0开始\nvar prevPage = currentPage-1//上一页\n"
+            f"var nextPage = currentPage+1//下一页\nvar countPage = {count}//共多少页\n"
+            'document.write("共"+countPage+"页&nbsp;&nbsp;");\n'
+            "if (countPage>1&&currentPage!=0)\n"
+            '\tdocument.write("<a href=\\""+"index"+"."+"html\\">首页</a>&nbsp;");\n'
+            "if (countPage>1&&currentPage!=(countPage-1))\n"
+            '\tdocument.write("<a href=\\""+"index" + "_" + nextPage + "." + "html"+"\\">&nbsp;<span class=\\"greyfont\\">下一页</span>&nbsp;</a>");\n'
+            "else\n\tdocument.write(\"下一页&nbsp;尾页\");\n</script></div>"
+        )
+
+    def write(self, column, out: Path):
+        pages = _pages(column)
+        menu = "".join(f'<li><a href="/zwgk/zfxxgkzl/">{html.escape(name)}</a></li>' for name in _GK_MENU)
+        for n, page in enumerate(pages):
+            name = "index.html" if n == 0 else f"index_{n}.html"
+            rows = "".join(
+                f'<tr><td width="20"><img src="/images/dot.gif" /></td><td><a href="./{html.escape(i.url[len(column.path):])}" '
+                f'target="_blank" title="{html.escape(i.title)}">{html.escape(i.title)}</a></td><td width="90">{i.date}</td></tr>'
+                for i in page
+            )
+            body = (
+                '<table width="100%" border="0" cellspacing="0" cellpadding="0"><tr>'
+                f'<td width="220" valign="top"><div class="xxgk_left"><div class="left_title">政府信息公开</div><ul>{menu}</ul></div></td>'
+                f'<td valign="top"><table width="100%" border="0" class="gl_list">{rows}</table>{self._pager(n, len(pages))}</td>'
+                "</tr></table>"
+            )
+            _put(column.path + name, chrome(column, column.column_name, body), column.encoding)
+        for item in column.items:
+            folder = item.url.rsplit("/", 1)[0] + "/"
+            _put(item.url, article_page(column, item, "TRS_Editor", relative_to=folder), column.encoding)
+
+
+class FujianSearchId(Trs):
+    """A site of the Fujian provincial platform: the column page prints its newest items as ``<dl><dd>``,
+    names its document store through the site's config (``channelid: SiteInfo.searchId`` with
+    ``SiteInfo = {searchId: 200210}`` in the head) and lists the whole column from
+    ``POST /fjdzapp/search`` (``channelid``, ``classsql=chnlid=N``, ``page``, ``prepage``)."""
+
+    STORE, CHANNEL = "200210", "37506"
+
+    def article_url(self, column, date, rng):
+        ymd = date.replace("-", "")
+        return f"{column.path}{ymd[:6]}/t{ymd}_{rng.randint(6_000_000, 6_999_999)}.htm"
+
+    def write(self, column, out: Path):
+        docs = [{"doctitle": i.title, "chnldocurl": i.url, "docreltime": f"{i.date} 09:00:00"} for i in column.items]
+        _put(f"fjdzapp/docs/{self.CHANNEL}.json", json.dumps(docs, ensure_ascii=False))
+        ROUTES["POST /fjdzapp/search"] = {"kind": "fjdzapp", "file": f"fjdzapp/docs/{self.CHANNEL}.json",
+                                          "column": f"chnlid={self.CHANNEL}", "store": self.STORE, "referer": None}
+        static = "".join(
+            f'<dd><a href="./{html.escape(i.url[len(column.path):])}" target="_blank" title="{html.escape(i.title)}">'
+            f"{html.escape(i.title)}</a><span>{i.date}</span></dd>" for i in column.items[: column.per_page]
+        )
+        body = (
+            f'<div class="gl_list"><dl>{static}</dl><div id="list_more"></div>'
+            "<script>var pageConfig = { url: '/fjdzapp/search', channelid: SiteInfo.searchId, "
+            f"chnlid: '{self.CHANNEL}', recordCount: '{len(column.items)}', pageSize: '{column.per_page}' }};</script></div>"
+        )
+        page = chrome(column, column.column_name, body).replace(
+            "</head>", f"<script>var SiteInfo = {{ siteId: '2', searchId: {self.STORE}, webUrl: '/' }};</script>\n</head>", 1)
+        _put(column.path + "index.htm", page, column.encoding)
+        for item in column.items:
+            folder = item.url.rsplit("/", 1)[0] + "/"
+            _put(item.url, article_page(column, item, "TRS_Editor", relative_to=folder), column.encoding)
+
+
+FAMILIES.update({"trs-countpage": TrsCountPage(), "fujian-searchid": FujianSearchId()})

@@ -29,7 +29,8 @@ def test_templates_years_and_formats(crawled):
         assert rec["template"] == e["template"], e["title"]
         assert rec["source"]["format"] == e["format"], e["title"]
     assert {e["format"] for e in EXPECTED} == {"html", "pdf", "docx", "doc"}
-    assert {e["family"] for e in EXPECTED} == {"trs", "hanweb", "vsb", "generic", "hanweb-jpage", "trs-pagediv"}
+    assert {e["family"] for e in EXPECTED} == {"trs", "hanweb", "vsb", "generic", "hanweb-jpage", "trs-pagediv",
+                                                 "trs-countpage", "fujian-searchid"}
 
 
 def test_checks_pass_except_the_reports_built_to_fail(crawled):

@@ -90,6 +90,23 @@ def test_a_pager_nianbao_cannot_follow_is_a_coverage_warning_naming_the_column(t
 # ---------------------------------------------------------------------------- list items
 
 
+def test_table_rows_are_items_titled_by_their_own_links_and_the_menu_is_not():
+    """The TRS table column: ten rows, each its own link's title and its date; not one glued layout row, not
+    the left-hand menu's eight links. Discovery reads the same items: 4 of 10 are reports."""
+    from scrapy.http import HtmlResponse
+
+    from crawler.cms import family_for, page_items
+    from crawler.discovery import judge_column
+
+    body = (CMS / "trs_countpage_table.html").read_bytes()
+    response = HtmlResponse(url="http://www.dongsheng.gov.cn/xxgk/zfxxgknb/index.html", body=body, encoding="utf-8")
+    items = family_for(None, response).list_items(response)
+    written = re.findall(r'<td><a href="\./([^"]+)" target="_blank" title="([^"]+)">\2</a></td><td width="90">([\d-]+)<', body.decode())
+    assert len(written) == 10
+    assert [(i.url.replace(response.url.rsplit("/", 1)[0] + "/", ""), i.title, i.date) for i in items] == written
+    assert judge_column([i.title for i in page_items("trs", response)]).reports == 4
+
+
 def test_the_menu_beside_the_list_does_not_count_toward_coverage(tmp_path):
     """Ten items declared as 20 (共20条), page 2 gone; the left-hand 政府信息公开 menu's eight links are not items."""
     column = "/zfxxgk/zfxxgknb/"
@@ -274,3 +291,24 @@ def test_fetch_failures_are_recorded_and_summed_by_kind(tmp_path):
     assert failures == dict(Counter(f"http_{status}" if outcome == "http_error" else outcome for outcome, status in logged))
     # run-wide, the closed port's robots.txt (a request of no site) is counted too
     assert summary["fetch_failures"] == {**failures, "connection_refused": 2}
+
+
+# ---------------------------------------------------------------------------- the sample portal's dialects
+
+
+def test_sample_portal_countpage_and_searchid_dialects_are_read_whole(crawled):
+    """The demo exercises both: the classic countPage column (table rows, menu beside) to its last page, and the
+    Fujian site's store named by SiteInfo.searchId (the portal answers nothing for another store)."""
+    from .conftest import EXPECTED
+
+    column = "/dsq/xxgk/zfxxgknb/"  # the registry's start URL: the folder, its index.html
+    trs_pages = sorted(h.path for h in crawled["hits"] if h.path == column or h.path.startswith(column + "index"))
+    assert trs_pages == [column, column + "index_1.html", column + "index_2.html"]
+    posts = [(h.path, h.status) for h in crawled["hits"] if h.method == "POST" and h.path == "/fjdzapp/search"]
+    assert posts and all(status == 200 for _, status in posts)
+    for column in ("dongsheng-zfxxgknb", "fujian-gxt"):
+        want = {(e["agency"], e["year"]) for e in EXPECTED if e["column"] == column}
+        got = {(r["agency"], r["year"]) for r in crawled["records"] if (r["agency"], r["year"]) in want}
+        assert len(want) == 6 and got == want
+        assert crawled["summary"]["sites"][column]["coverage"].startswith("found")
+    assert not [w for w in crawled["summary"]["warnings"] if "dsq/" in w or "fjgxt/" in w]
