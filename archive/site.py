@@ -16,7 +16,9 @@ from urllib.parse import unquote, urlsplit
 
 from pipelines.labels import APPLICANT_COLUMN_KEYS, OUTCOME_ROWS, REVIEW_COLUMNS
 
+from .gaps import gaps
 from .versions import report_versions_sql
+from .words import check_sentence, key_label
 
 # The main figures, in the order a reader compares them year by year.
 MAIN_FIGURES = (
@@ -70,6 +72,15 @@ def offending_keys(check: dict, template: str | None) -> list[str]:
     return []
 
 
+def suspects(marked: dict[str, list[str]]) -> list[str]:
+    """The cells most likely wrong: those in more failing checks than any other, when more than one.
+
+    A wrong 办理结果总计 breaks both the balance and the outcome sum of its column; the one cell the
+    failing checks share is the one to outline. A lone failing check cannot say which of its cells is wrong."""
+    most = max((len(v) for v in marked.values()), default=0)
+    return sorted(k for k, v in marked.items() if len(v) == most) if most > 1 else []
+
+
 # ------------------------------------------------------------------ figures over the years
 
 def with_changes(history: list[dict]) -> list[dict]:
@@ -115,11 +126,13 @@ def report(conn, report_id: int) -> dict | None:
     checks = _rows(conn, "SELECT check_id, scope, status, expected, actual, detail FROM checks WHERE version_id = ? "
                          "ORDER BY status != 'fail', status != 'not_assessable', check_id, scope",
                    [head["source_version_id"]])
+    for check in checks:
+        check["sentence"] = check_sentence(check, head["template"])
     marked = {}
     for check in checks:
         if check["status"] == "fail":
             for key in offending_keys(check, head["template"]):
-                marked.setdefault(key, []).append(f"{check['check_id']} ({check['scope']})")
+                marked.setdefault(key, []).append(check["sentence"])
     history = agency_history(conn, head["agency_id"])
     documents = report_documents(conn, report_id)
     return {
@@ -130,6 +143,8 @@ def report(conn, report_id: int) -> dict | None:
         "checks": checks,
         "failed": [c for c in checks if c["status"] == "fail"],
         "marked": marked,
+        "suspects": suspects(marked),
+        "gaps": gaps(record),
         "history": history,
         "this_year": next((h for h in history if h["report_id"] == report_id), None),
         "other_years": [h for h in history if h["report_id"] != report_id],
@@ -142,7 +157,7 @@ def report_documents(conn, report_id: int) -> list[dict]:
     documents = _rows(conn, "SELECT * FROM documents WHERE report_id = ? ORDER BY role DESC, id", [report_id])
     for document in documents:
         document["versions"] = _rows(conn, (
-            "SELECT v.id, v.sha256, v.first_seen, v.last_seen, v.extract_status, v.extract_error, b.size, "
+            "SELECT v.id, v.sha256, v.first_seen, v.last_seen, v.extract_status, v.extract_error, v.template, b.size, "
             "b.media_type, c.cells_changed, c.text_diff, c.previous_version_id, "
             "(SELECT w.filename FROM warc_records w WHERE w.payload_sha256 = v.sha256 AND w.record_type = 'response' "
             " ORDER BY w.id LIMIT 1) AS warc_file "
@@ -153,6 +168,9 @@ def report_documents(conn, report_id: int) -> list[dict]:
         for version in document["versions"]:
             version["cell_changes"] = _rows(conn, "SELECT report_table, row_key, column_key, old, new FROM cell_changes "
                                                   "WHERE version_id = ?", [version["id"]])
+            for change in version["cell_changes"]:
+                change["label"] = key_label(f"{change['report_table']}.{change['row_key']}.{change['column_key']}",
+                                            version.get("template"))
             version["diff_lines"] = diff_lines(version.get("text_diff"))
     return documents
 

@@ -6,6 +6,8 @@ Routes (HTML, and JSON where it says so; see "JSON API" in the README):
 - ``/-/agency/<id>`` (``.json``): one agency over the years, with carry-over continuity;
   ``/-/agency?q=…``: agencies whose name holds any part of ``q``;
 - ``/-/region`` (``.json``): province → city → county drill-down;
+- ``/-/tables`` (``.xlsx``, ``.csv``): the statutory table builder: 表二/三/四 of any set of reports in the printed
+  shape, one block per report or summed (``archive/statutory.py``);
 - ``/-/search`` (``.json``, ``.atom``): ranked Chinese search with filters, sorting and paging;
 - ``/-/feed.atom``: new and revised reports, one entry per report;
 - ``/-/blob/<sha256>``: an archived original, inline under its real file name (``?download=1`` to save);
@@ -81,7 +83,9 @@ async def report_page(datasette, request):
     record = context["record"]
     from archive.form import grids, rows_of
 
-    context["tables"] = ([(heading, rows_of(grid)) for heading, grid in grids(record)]
+    from pipelines.labels import TABLE_SECTIONS
+
+    context["tables"] = ([(table, heading, rows_of(grid)) for table, (heading, grid) in zip(TABLE_SECTIONS, grids(record))]
                          if record and record.get("template") in ("2019", "2021") else [])
     context["chart"] = agency_chart(context["history"])
     context["figures"] = site.MAIN_FIGURES
@@ -130,6 +134,80 @@ async def region_page(datasette, request):
         return _json(context)
     context["chart"] = agency_chart(context["history"])
     return await _html(datasette, request, "region.html", context)
+
+
+# ------------------------------------------------------------------ the statutory table builder
+
+def _selection(request):
+    from archive.statutory import TABLES, Selection
+
+    table = request.args.get("table") or "三"
+    table = TABLES.get(table, table if table in TABLES.values() else "applications")
+    reports = [n for n in (_int(v) for v in request.args.getlist("report")) if n is not None][:5000]
+    return Selection(province=_arg(request, "province"), city=_arg(request, "city"), county=_arg(request, "county"),
+                     year=_int(request.args.get("year")), agency=_int(request.args.get("agency")),
+                     template=_arg(request, "template"), check_status=_arg(request, "check_status"),
+                     reports=reports, table=table, summed=request.args.get("sum") in ("1", "on", "true"))
+
+
+def _searched(conn, q: str, selection) -> list[int]:
+    """The report ids a search finds (every page of it, up to the search's own cap)."""
+    found = search_page(conn, q, Filters(year=selection.year, province=selection.province, city=selection.city,
+                                         template=selection.template, check_status=selection.check_status),
+                        "newest", 1, 5000)
+    return [row["report_id"] for row in found.rows if not row.get("earlier_version")] or [-1]
+
+
+def _table_options(conn, selection) -> dict:
+    def column(sql, params=()):
+        return [r[0] for r in conn.execute(sql, params)]
+
+    region = [(level, getattr(selection, level)) for level in site.LEVELS if getattr(selection, level)]
+    where = " AND ".join(f"{level} = ?" for level, _ in region) or "1"
+    return {
+        "provinces": column("SELECT DISTINCT province FROM agencies WHERE province IS NOT NULL ORDER BY 1"),
+        "cities": column("SELECT DISTINCT city FROM agencies WHERE city IS NOT NULL AND (province = ? OR ? IS NULL) "
+                         "ORDER BY 1", [selection.province, selection.province]),
+        "counties": column("SELECT DISTINCT county FROM agencies WHERE county IS NOT NULL AND (city = ? OR ? IS NULL) "
+                           "AND (province = ? OR ? IS NULL) ORDER BY 1",
+                           [selection.city, selection.city, selection.province, selection.province]),
+        "years": column("SELECT DISTINCT year FROM reports ORDER BY year DESC"),
+        "agencies": [dict(zip(("id", "name"), r)) for r in conn.execute(
+            f"SELECT id, name FROM agencies WHERE {where} ORDER BY name LIMIT 500", [v for _, v in region])],
+    }
+
+
+async def tables_page(datasette, request):
+    from archive import statutory
+    from archive.form import rows_of
+
+    selection = _selection(request)
+    q = _arg(request, "q", 200)
+    db = _db(datasette)
+
+    def work(conn):
+        if q:
+            selection.reports = _searched(conn, q, selection)
+        return statutory.build(conn, selection), _table_options(conn, selection)
+
+    built, options = await db.execute_fn(work)
+    fmt = request.url_vars.get("format")
+    name = f"{built['number']}_{selection.description().replace(' ', '_')}"
+    if fmt == "xlsx":
+        return Response(statutory.xlsx(built, public),
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f"attachment; filename=\"tables.xlsx\"; "
+                                                        f"filename*=UTF-8''{quote(name)}.xlsx"})
+    if fmt == "csv":
+        return Response("\ufeff" + statutory.csv_text(built, public), content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename=\"tables.csv\"; "
+                                                        f"filename*=UTF-8''{quote(name)}.csv"})
+    args = selection.args() | ({"q": q} if q else {})
+    shown = [(block, rows_of(block.grid())) for block in built["blocks"][:statutory.HTML_BLOCKS]]
+    return await _html(datasette, request, "tables.html", {
+        **built, **options, "shown": shown, "q": q, "limit": statutory.HTML_BLOCKS,
+        "download": lambda fmt: f"/-/tables.{fmt}?" + urlencode(args),
+        "with_table": lambda key: "/-/tables?" + urlencode(args | {"table": key})})
 
 
 # ------------------------------------------------------------------ search
@@ -294,6 +372,7 @@ def register_routes():
         (r"^/-/agency(/(?P<id>\d+))?(\.(?P<format>json))?$", agency_page),
         (r"^/-/blob/(?P<sha256>[0-9a-f]{64})$", blob),
         (r"^/-/region(\.(?P<format>json))?$", region_page),
+        (r"^/-/tables(\.(?P<format>xlsx|csv))?$", tables_page),
         (r"^/-/feed\.atom$", feed_route),
         (r"^/-/nianbao\.css$", stylesheet),
     ]
@@ -429,4 +508,6 @@ def extra_css_urls():
 
 @hookimpl
 def extra_template_vars(template, datasette, request):
-    return {"nianbao_db": DB, "zh_label": label, "LABELS": LABELS}
+    from archive.words import status_word
+
+    return {"nianbao_db": DB, "zh_label": label, "LABELS": LABELS, "status_word": status_word}
