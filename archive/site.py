@@ -33,7 +33,8 @@ MAIN_FIGURES = (
 SECTIONS = (("overall", "一、总体情况 Overview"), ("problems", "五、存在的主要问题及改进情况 Problems and improvements"),
             ("other", "六、其他需要报告的事项 Other matters"))
 _FIGURES_SQL = ("SELECT f.report_id, f.year, f.applications_received, f.carried_over, f.granted, f.total_processed, "
-                "f.carried_forward, f.review_total, "
+                "f.carried_forward, f.review_total, (SELECT v.extract_status FROM versions v WHERE v.id = r.source_version_id) "
+                "AS extract_status, "
                 "coalesce(f.litigation_direct_total, 0) + coalesce(f.litigation_after_review_total, 0) "
                 "  + CASE WHEN f.litigation_direct_total IS NULL AND f.litigation_after_review_total IS NULL "
                 "    THEN NULL ELSE 0 END AS litigation_total, f.check_status, "
@@ -226,7 +227,9 @@ def agency(conn, agency_id: int) -> dict | None:
         return None
     history = agency_history(conn, agency_id)
     return {"agency": head, "history": history,
-            "breaks": [h["year"] for h in history if h["continuity"] == "broken"]}
+            "breaks": [h["year"] for h in history if h["continuity"] == "broken"],
+            "incomplete": incomplete(conn, f"FROM report_figures f {_SOURCE_VERSION} WHERE r.agency_id = :agency",
+                                     {"agency": agency_id})}
 
 
 def agency_lookup(conn, q: str, limit: int = 100) -> list[dict]:
@@ -248,11 +251,14 @@ def region(conn, province: str | None, city: str | None, county: str | None) -> 
     """A region's figures over the years and the regions one level down, for drilling in."""
     chosen = {"province": province, "city": city, "county": county}
     where = " AND ".join(f"({level} = :{level} OR :{level} IS NULL)" for level in LEVELS)
+    of_figures = " AND ".join(f"(f.{level} = :{level} OR :{level} IS NULL)" for level in LEVELS)
     history = _rows(conn, (
-        "SELECT year, count(*) AS reports, sum(applications_received) AS applications_received, "
+        "SELECT f.year, count(*) AS reports, sum(applications_received) AS applications_received, "
         "sum(granted) AS granted, sum(total_processed) AS total_processed, sum(review_total) AS review_total, "
-        "sum(coalesce(litigation_direct_total, 0) + coalesce(litigation_after_review_total, 0)) AS litigation_total "
-        f"FROM report_figures WHERE {where} GROUP BY year ORDER BY year"), chosen)
+        "sum(coalesce(litigation_direct_total, 0) + coalesce(litigation_after_review_total, 0)) AS litigation_total, "
+        "sum(applications_received IS NULL) AS unread, sum(v.extract_status = 'partial') AS partial, "
+        "sum(f.check_status = 'not_assessable') AS not_assessable "
+        f"FROM report_figures f {_SOURCE_VERSION} WHERE {of_figures} GROUP BY f.year ORDER BY f.year"), chosen)
     depth = next((i for i, level in enumerate(LEVELS) if not chosen[level]), len(LEVELS))
     below = []
     if depth < len(LEVELS):
@@ -266,7 +272,23 @@ def region(conn, province: str | None, city: str | None, county: str | None) -> 
                      chosen)
     trail = [(level, chosen[level]) for level in LEVELS if chosen[level]]
     return {**chosen, "history": history, "below": below, "below_level": LEVELS[depth] if depth < 3 else None,
-            "agencies": agencies, "trail": trail}
+            "agencies": agencies, "trail": trail,
+            "incomplete": incomplete(conn, f"FROM report_figures f {_SOURCE_VERSION} WHERE {of_figures}", chosen)}
+
+
+# a report's figures and the version they come from (its extract_status says 'partial' when rows were left out)
+_SOURCE_VERSION = "JOIN reports r ON r.id = f.report_id LEFT JOIN versions v ON v.id = r.source_version_id"
+
+
+def incomplete(conn, source: str, params) -> dict:
+    """How many reports lack part of their tables: read in part (`partial`) or not checkable, and which."""
+    gap = "(v.extract_status = 'partial' OR f.check_status = 'not_assessable' OR v.extract_status IS NOT 'ok')"
+    counts = _row(conn, f"SELECT count(*) AS reports, sum(v.extract_status = 'partial') AS partial, "
+                        f"sum(f.check_status = 'not_assessable') AS not_assessable, sum({gap}) AS incomplete {source}",
+                  params)
+    listed = _rows(conn, f"SELECT f.report_id, f.agency, f.year, v.extract_status, f.check_status {source} AND {gap} "
+                         "ORDER BY f.year DESC, f.agency LIMIT 100", params)
+    return {**{k: v or 0 for k, v in counts.items()}, "listed": listed}
 
 
 # ------------------------------------------------------------------ home
@@ -287,6 +309,10 @@ def home(conn) -> dict:
                                  "FROM agencies a JOIN reports r ON r.agency_id = a.id WHERE province IS NOT NULL "
                                  "GROUP BY province ORDER BY province"),
         "recently_added": _rows(conn, recent.format(when="r.first_seen", where="")),
+        # a worked starting point from what the archive holds: the county with most reports in one year
+        "example": _row(conn, "SELECT a.province, a.city, a.county, r.year, count(*) AS reports FROM reports r "
+                              "JOIN agencies a ON a.id = r.agency_id WHERE a.county IS NOT NULL "
+                              "GROUP BY a.county, r.year ORDER BY reports DESC, r.year DESC LIMIT 1"),
         "recently_revised": _rows(conn, recent.format(
             when="(SELECT max(v.first_seen) FROM version_changes c JOIN versions v ON v.id = c.version_id "
                  "JOIN documents d ON d.id = v.document_id WHERE d.report_id = r.id)",

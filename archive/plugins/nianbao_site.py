@@ -409,9 +409,35 @@ def render_cell(row, value, column, table, database, datasette):
     if column in ("archive_url", "存档副本 archive_url", "source_url", "url", "原文网址 source_url") \
             and str(value).startswith(("http://", "https://", "/-/")):
         return _link(str(value), str(value) if len(str(value)) < 60 else str(value)[:57] + "…")
+    words = people_words(row, keys, value, column, table)
+    if words is not None:
+        return words
     if (table, column) in SUMMARIES:
         return Markup(f'<span class="summary">{escape(summary(table, column, value))}</span>')
     return None
+
+
+def people_words(row, keys, value, column, table) -> Markup | None:
+    """Statuses, check ids and the form's keys as the form says them; the key stays in the title (and JSON/CSV)."""
+    from archive import words
+    from pipelines.labels import CHECK_WORDING
+
+    said = None
+    if column in ("check_status", "extract_status", "勾稽校验 check_status") or (table == "checks" and column == "status"):
+        said = words.STATUS_WORDS.get(str(value))
+    elif column == "check_id":
+        said = CHECK_WORDING.get(str(value))
+    elif column in ("row_key", "column_key") and "report_table" in keys:
+        name = words.row_label if column == "row_key" else words.column_label
+        said = name(row["report_table"], str(value))
+    elif column == "report_table":
+        said = words.TABLE_NUMBERS.get(str(value))
+    elif column == "proceeding" or (column == "outcome" and "proceeding" in keys):
+        name = words.row_label if column == "proceeding" else words.column_label
+        said = name("review_litigation", str(value))
+    if said is None or said == str(value):
+        return None
+    return Markup(f'<span class="said" title="{escape(value)}">{escape(said)}</span>')
 
 
 def summary(table: str, column: str, value) -> str:
@@ -467,7 +493,7 @@ def asgi_wrapper(datasette):
                     message = {**message, "headers": headers}
                 elif message["type"] == "http.response.body" and first["body"]:
                     first["body"] = False
-                    message = {**message, "body": b"\xef\xbb\xbf" + message.get("body", b"")}
+                    message = {**message, "body": b"\xef\xbb\xbf" + chinese_header(message.get("body", b""))}
                 await send(message)
 
             return await app(scope, receive, send_with_bom if bom else send)
@@ -475,6 +501,21 @@ def asgi_wrapper(datasette):
         return with_site
 
     return wrap
+
+
+def chinese_header(body: bytes) -> bytes:
+    """The CSV for Excel (``_bom=1``) heads its columns Chinese first, the key beside: 本年新收申请 applications_received."""
+    import csv
+    import io
+
+    head, newline, rest = body.partition(b"\n")
+    try:
+        names = next(csv.reader([head.decode("utf-8").rstrip("\r")]))
+    except (UnicodeDecodeError, StopIteration, csv.Error):
+        return body
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n" if head.endswith(b"\r") else "\n").writerow([label(n) for n in names])
+    return out.getvalue().encode("utf-8") + rest if newline else body
 
 
 @hookimpl
