@@ -212,5 +212,5 @@ CHECK_WORDING = {
     "applications.balance": "本年新收+上年结转=办理结果总计+结转下年度",
     "applications.outcomes_sum": "办理结果总计=各项办理结果之和",
     "applications.row_total": "总计=六类申请人之和",
-    "review_litigation.group_total": "结果维持+结果纠正+其他结果+尚未审结=总计",
+    "review_litigation.group_total": "总计=结果维持+结果纠正+其他结果+尚未审结",
 }
