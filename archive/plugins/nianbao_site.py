@@ -82,7 +82,6 @@ async def report_page(datasette, request):
         return _json(report_json(context))
     record = context["record"]
     from archive.form import grids, rows_of
-
     from pipelines.labels import TABLE_SECTIONS
 
     context["tables"] = ([(table, heading, rows_of(grid)) for table, (heading, grid) in zip(TABLE_SECTIONS, grids(record))]
