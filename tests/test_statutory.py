@@ -100,6 +100,12 @@ def test_builder_page_is_linked_and_names_its_reports(crawled):
     assert 'class="tables-link"' in region.text
     figures = get(crawled["data"], "/nianbao/report_figures?year=2023")
     assert 'class="tables-link" href="/-/tables?year=2023&amp;table=' in figures.text
+    agency = get(crawled["data"], "/-/agency/1").text
+    assert 'class="tables-link" href="/-/tables?agency=1&amp;table=' in agency
+    search = get(crawled["data"], "/-/search?q=" + quote("洛江区") + "&year=2023").text
+    link = search.split('class="tables-link" href="')[1].split('"')[0].replace("&amp;", "&")
+    found = get(crawled["data"], link).text  # the search's own reports, 表三 each
+    assert found.count('class="table-block"') == len(LUOJIANG_2023)
 
 
 def test_a_table_not_read_is_said_beside_it_in_chinese(with_pingtan):
@@ -165,3 +171,25 @@ def test_excel_csv_heads_columns_chinese_first(crawled):
     plain = get(crawled["data"], "/nianbao/report_figures.csv?_size=max").text
     assert next(csv.reader(io.StringIO(plain)))[0] in ("report_id", "rowid")  # machines keep the keys
     assert json.loads(json.dumps(header))  # plain strings
+
+
+def test_people_read_words_not_keys(crawled):
+    """Canned queries have a human title, mobile cards Chinese labels, review outcomes the form's names."""
+    page = get(crawled["data"], "/nianbao/most_requests?year=2021").text
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert "各机关某年度新收申请对比" in title and "select" not in title.lower()
+    review = get(crawled["data"], "/nianbao/review_by_region").text
+    assert 'title="litigation_after_review">复议后起诉<' in review and 'title="upheld">结果维持<' in review
+    figures = get(crawled["data"], "/nianbao/report_figures").text
+    assert 'content: "本年新收申请 applications_received"' in figures  # the card label on a phone
+    assert 'title="not_assessable">无法校验<' in figures or "not_assessable" not in figures.split("<tbody>")[1]
+
+
+def test_home_explains_what_a_report_is_and_where_to_start(crawled):
+    page = get(crawled["data"], "/").text
+    intro = page[page.index('<section class="intro"'):page.index("</section>", page.index('<section class="intro"'))]
+    for words in ("表二 主动公开", "表三 依申请公开", "表四 复议与诉讼", "open government information"):
+        assert words in intro
+    start = intro.split('class="start-tables" href="')[1].split('"')[0].replace("&amp;", "&")
+    built = get(crawled["data"], start).text
+    assert built.count('class="table-block"') >= 2  # a worked example that shows something
