@@ -211,3 +211,20 @@ def test_a_crawled_title_that_looks_like_a_formula_stays_text(crawled, tmp_path)
     text = get(data, "/-/tables.csv?" + query).content.decode("utf-8-sig")
     agencies = {r["发布机关 agency"] for r in csv.DictReader(io.StringIO(text))}
     assert "'" + hostile in agencies and hostile not in agencies
+
+
+def test_a_revisions_cell_diff_names_the_cell_as_the_form_does(crawled, tmp_path):
+    """A real revision (seed 003, 规范性文件 对外公开总数量 3 → 2): the diff says which cell in the form's words."""
+    from .test_browser import revise
+
+    data = tmp_path / "archive"
+    shutil.copytree(crawled["data"], data)
+    revise(data, tmp_path)
+    (report_id,) = sqlite3.connect(data / "nianbao.db").execute(
+        "SELECT r.id FROM reports r JOIN agencies a ON a.id = r.agency_id "
+        "WHERE a.name = '泉州市洛江区科学技术局' AND r.year = 2020").fetchone()
+    page = get(data, f"/-/report/{report_id}").text
+    diff = page[page.index('<table class="data cell-diff">'):]
+    diff = diff[:diff.index("</table>")]
+    assert "表二 规范性文件 · 对外公开总数量" in diff
+    assert ">active_disclosure.normative_documents.total_published<" not in diff  # the key only in the title
