@@ -228,3 +228,20 @@ def test_a_revisions_cell_diff_names_the_cell_as_the_form_does(crawled, tmp_path
     diff = diff[:diff.index("</table>")]
     assert "表二 规范性文件 · 对外公开总数量" in diff
     assert ">active_disclosure.normative_documents.total_published<" not in diff  # the key only in the title
+
+
+def test_gaps_follow_the_partial_contract():
+    """A record stored as partial carries coverage per table (COMMON.md); the notice says what it counts."""
+    from archive.gaps import gaps
+
+    record = {"template": "2021", "applications": {"new_received": {"total": 3}},
+              "review_litigation": {"review": {"total": 0}, "litigation_direct": {"total": 0},
+                                    "litigation_after_review": {"total": 0}},
+              "active_disclosure": {"regulations": {"made": 1}},
+              "coverage": {"applications": {"rows_read": 20, "rows_expected": 25},
+                           "active_disclosure": {"rows_read": 6, "rows_expected": 6}},
+              "warnings": ["applications.granted: 5 cells for 7 columns; row not read"]}
+    found = gaps(record)
+    assert set(found) == {"applications"}  # 表二 is whole by its coverage, 表四 by its rows
+    assert found["applications"]["summary"].startswith("表三只读出 20 / 25 行")
+    assert found["applications"]["reasons"] == ["（一）予以公开：读出的格数（5）与表格列数（7）不符"]
