@@ -182,6 +182,9 @@ def test_people_read_words_not_keys(crawled):
     assert 'title="litigation_after_review">复议后起诉<' in review and 'title="upheld">结果维持<' in review
     figures = get(crawled["data"], "/nianbao/report_figures").text
     assert 'content: "本年新收申请 applications_received"' in figures  # the card label on a phone
+    failing = get(crawled["data"], "/nianbao/failing_checks").text
+    assert "本年新收+上年结转=办理结果总计+结转下年度（自然人）：应为45，实为46" in failing
+    assert 'title="natural_person">自然人<' in failing
     assert 'title="not_assessable">无法校验<' in figures or "not_assessable" not in figures.split("<tbody>")[1]
 
 
