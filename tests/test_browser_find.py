@@ -4,14 +4,16 @@ each task starts at the home page and goes by clicking."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
 from .conftest import EXPECTED
-from .test_browser import browser, home, served  # noqa: F401 - the fixtures: one served archive, one Chromium
+from .test_browser import CHROMIUM, browser, home, served  # noqa: F401 - the fixtures: one served archive, one Chromium
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
 
 ATOM = {"a": "http://www.w3.org/2005/Atom"}
 PHRASE = "需要另行制作"  # in the 2021 template's 表三 only: in some reports of each kind of agency, not all

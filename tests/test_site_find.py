@@ -69,6 +69,13 @@ def test_agency_filter_finds_short_and_official_names_alike(crawled):
     assert "“科学技术局”" in page and 'id="agency-filter"' in page  # says which names it looked for
 
 
+def test_a_search_for_a_short_name_offers_the_official_one(crawled):
+    page = get(crawled["data"], "/-/search?q=" + quote("洛江区科技局")).text
+    link = re.search(r'class="alternative" href="([^"]+)">洛江区科学技术局<', page).group(1).replace("&amp;", "&")
+    _, body = get_json(crawled["data"], link.replace("/-/search?", "/-/search.json?"))
+    assert body["total"] == sum(1 for e in EXPECTED if e["agency"] == "泉州市洛江区科学技术局")
+
+
 def test_agency_lookup_by_abbreviation(crawled):
     data = crawled["data"]
     for typed in SCIENCE:

@@ -187,6 +187,20 @@ def paging(total: int, capped: bool, page: int, size: int) -> dict:
     return {"pages": pages, "out_of_range": page > max(pages, 1)}
 
 
+def other_names(q: str) -> list[str]:
+    """The query with an agency's short name made official, or the other way round (科技局 → 科学技术局):
+    the text is searched as written, and an agency signs with one form or the other."""
+    from archive.agency_names import name_variants
+
+    terms = terms_of(q)
+    queries = []
+    for i, term in enumerate(terms):
+        for variant in name_variants(term)[1:]:
+            changed = [f"“{t}”" if " " in t else t for t in terms[:i] + [variant] + terms[i + 1:]]
+            queries.append(" ".join(changed))
+    return queries[:5]
+
+
 async def search_route(datasette, request):
     q = _arg(request, "q", 200) or ""
     filters, sort = _filters(request), request.args.get("sort") if request.args.get("sort") in SORTS else "relevance"
@@ -217,6 +231,7 @@ async def search_route(datasette, request):
         "q": q, "terms": terms_of(q), "results": results, "filters": vars(filters), "sort": sort, "page": page,
         **paged, "page_url": page_url, "sort_url": lambda s: page_url(1, sort=s), "size": size, "sizes": PAGE_SIZES,
         "size_url": lambda n: page_url(1, size=n), "agency_names": filters.agency_names(),
+        "alternatives": [(alternative, page_url(1, q=alternative)) for alternative in other_names(q)],
         "bad_dates": [name for name in ("published_from", "published_to")
                       if request.args.get(name) and getattr(filters, name) is None],
         "atom_url": "/-/search.atom?" + saved, "feed_page": "/-/search/feed?" + saved,
