@@ -6,6 +6,8 @@ Routes (HTML, and JSON where it says so; see "JSON API" in the README):
 - ``/-/agency/<id>`` (``.json``): one agency over the years, with carry-over continuity;
   ``/-/agency?q=…``: agencies whose name holds any part of ``q``;
 - ``/-/region`` (``.json``): province → city → county drill-down;
+- ``/-/tables`` (``.xlsx``, ``.csv``): the statutory table builder: 表二/三/四 of any set of reports in the printed
+  shape, one block per report or summed (``archive/statutory.py``);
 - ``/-/search`` (``.json``, ``.atom``): ranked Chinese search with filters, sorting and paging;
 - ``/-/feed.atom``: new and revised reports, one entry per report; ``/-/agency/<id>.atom`` and
   ``/-/region.atom?province=…`` the same for one agency or region; ``/-/feed``, ``/-/agency/<id>/feed``,
@@ -83,8 +85,9 @@ async def report_page(datasette, request):
         return _json(report_json(context))
     record = context["record"]
     from archive.form import grids, rows_of
+    from pipelines.labels import TABLE_SECTIONS
 
-    context["tables"] = ([(heading, rows_of(grid)) for heading, grid in grids(record)]
+    context["tables"] = ([(table, heading, rows_of(grid)) for table, (heading, grid) in zip(TABLE_SECTIONS, grids(record))]
                          if record and record.get("template") in ("2019", "2021") else [])
     context["chart"] = agency_chart(context["history"])
     context["figures"] = site.MAIN_FIGURES
@@ -149,6 +152,89 @@ async def region_page(datasette, request):
 def region_query(chosen) -> str:
     """The region's own query string (province, city, county), kept by every link that stays in it."""
     return urlencode({level: name for level, name in zip(site.LEVELS, chosen) if name})
+
+
+# ------------------------------------------------------------------ the statutory table builder
+
+def _selection(request):
+    from archive.statutory import TABLES, Selection
+
+    table = request.args.get("table") or "三"
+    table = TABLES.get(table, table if table in TABLES.values() else "applications")
+    reports = [n for n in (_int(v) for v in request.args.getlist("report")) if n is not None][:5000]
+    return Selection(province=_arg(request, "province"), city=_arg(request, "city"), county=_arg(request, "county"),
+                     year=_int(request.args.get("year")), agency=_int(request.args.get("agency")),
+                     template=_arg(request, "template"), check_status=_arg(request, "check_status"),
+                     reports=reports, table=table, summed=request.args.get("sum") in ("1", "on", "true"))
+
+
+SEARCH_ONLY = ("agency_name", "published_from", "published_to")  # the search's filters the builder has no field for
+
+
+def _searched(conn, q: str, selection, searched: dict | None = None) -> list[int]:
+    """The report ids a search finds (every page of it, up to the search's own cap), with the search's own
+    filters kept (an agency by any part of its name, a published-date range)."""
+    searched = searched or {}
+    found = search_page(conn, q, Filters(year=selection.year, province=selection.province, city=selection.city,
+                                         county=selection.county, template=selection.template,
+                                         check_status=selection.check_status, agency=searched.get("agency_name"),
+                                         published_from=_date(searched.get("published_from")),
+                                         published_to=_date(searched.get("published_to"), end=True)),
+                        "newest", 1, 5000)
+    return [row["report_id"] for row in found.rows if not row.get("earlier_version")] or [-1]
+
+
+def _table_options(conn, selection) -> dict:
+    def column(sql, params=()):
+        return [r[0] for r in conn.execute(sql, params)]
+
+    region = [(level, getattr(selection, level)) for level in site.LEVELS if getattr(selection, level)]
+    where = " AND ".join(f"{level} = ?" for level, _ in region) or "1"
+    return {
+        "provinces": column("SELECT DISTINCT province FROM agencies WHERE province IS NOT NULL ORDER BY 1"),
+        "cities": column("SELECT DISTINCT city FROM agencies WHERE city IS NOT NULL AND (province = ? OR ? IS NULL) "
+                         "ORDER BY 1", [selection.province, selection.province]),
+        "counties": column("SELECT DISTINCT county FROM agencies WHERE county IS NOT NULL AND (city = ? OR ? IS NULL) "
+                           "AND (province = ? OR ? IS NULL) ORDER BY 1",
+                           [selection.city, selection.city, selection.province, selection.province]),
+        "years": column("SELECT DISTINCT year FROM reports ORDER BY year DESC"),
+        "agencies": [dict(zip(("id", "name"), r)) for r in conn.execute(
+            f"SELECT id, name FROM agencies WHERE {where} ORDER BY name LIMIT 500", [v for _, v in region])],
+    }
+
+
+async def tables_page(datasette, request):
+    from archive import statutory
+    from archive.form import rows_of
+
+    selection = _selection(request)
+    q = _arg(request, "q", 200)
+    searched = {name: value for name in SEARCH_ONLY if (value := _arg(request, name))} if q else {}
+    db = _db(datasette)
+
+    def work(conn):
+        if q:
+            selection.reports = _searched(conn, q, selection, searched)
+        return statutory.build(conn, selection), _table_options(conn, selection)
+
+    built, options = await db.execute_fn(work)
+    fmt = request.url_vars.get("format")
+    name = f"{built['number']}_{selection.description().replace(' ', '_')}"
+    if fmt == "xlsx":
+        return Response(statutory.xlsx(built, public),
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f"attachment; filename=\"tables.xlsx\"; "
+                                                        f"filename*=UTF-8''{quote(name)}.xlsx"})
+    if fmt == "csv":
+        return Response("\ufeff" + statutory.csv_text(built, public), content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename=\"tables.csv\"; "
+                                                        f"filename*=UTF-8''{quote(name)}.csv"})
+    args = selection.args() | ({"q": q} if q else {}) | searched
+    shown = [(block, rows_of(block.grid())) for block in built["blocks"][:statutory.HTML_BLOCKS]]
+    return await _html(datasette, request, "tables.html", {
+        **built, **options, "shown": shown, "q": q, "limit": statutory.HTML_BLOCKS,
+        "download": lambda fmt: f"/-/tables.{fmt}?" + urlencode(args),
+        "with_table": lambda key: "/-/tables?" + urlencode(args | {"table": key})})
 
 
 # ------------------------------------------------------------------ search
@@ -235,6 +321,10 @@ async def search_route(datasette, request):
         "bad_dates": [name for name in ("published_from", "published_to")
                       if request.args.get(name) and getattr(filters, name) is None],
         "atom_url": "/-/search.atom?" + saved, "feed_page": "/-/search/feed?" + saved,
+        "tables_url": "/-/tables?" + urlencode({"q": q, **{k: v for k, v in vars(filters).items()
+                                                          if v is not None and k != "agency"},
+                                               **({"agency_name": filters.agency} if filters.agency else {}),
+                                               "table": "三"}),
         **options})
 
 
@@ -446,6 +536,7 @@ def register_routes():
         (r"^/-/agency(/(?P<id>\d+))?(\.(?P<format>json))?$", agency_page),
         (r"^/-/blob/(?P<sha256>[0-9a-f]{64})$", blob),
         (r"^/-/region(\.(?P<format>json|atom))?$", region_page),
+        (r"^/-/tables(\.(?P<format>xlsx|csv))?$", tables_page),
         (r"^/-/feed\.atom$", feed_route),
         (r"^/-/(?P<kind>agency)/(?P<id>\d+)/feed$", feed_page),
         (r"^/-/(?P<kind>region|search)/feed$", feed_page),
@@ -485,9 +576,35 @@ def render_cell(row, value, column, table, database, datasette):
     if column in ("archive_url", "存档副本 archive_url", "source_url", "url", "原文网址 source_url") \
             and str(value).startswith(("http://", "https://", "/-/")):
         return _link(str(value), str(value) if len(str(value)) < 60 else str(value)[:57] + "…")
+    words = people_words(row, keys, value, column, table)
+    if words is not None:
+        return words
     if (table, column) in SUMMARIES:
         return Markup(f'<span class="summary">{escape(summary(table, column, value))}</span>')
     return None
+
+
+def people_words(row, keys, value, column, table) -> Markup | None:
+    """Statuses, check ids and the form's keys as the form says them; the key stays in the title (and JSON/CSV)."""
+    from archive import words
+    from pipelines.labels import CHECK_WORDING
+
+    said = None
+    if column in ("check_status", "extract_status", "勾稽校验 check_status") or (table == "checks" and column == "status"):
+        said = words.STATUS_WORDS.get(str(value))
+    elif column == "check_id":
+        said = CHECK_WORDING.get(str(value))
+    elif column in ("row_key", "column_key") and "report_table" in keys:
+        name = words.row_label if column == "row_key" else words.column_label
+        said = name(row["report_table"], str(value))
+    elif column == "report_table":
+        said = words.TABLE_NUMBERS.get(str(value))
+    elif column == "proceeding" or (column == "outcome" and "proceeding" in keys):
+        name = words.row_label if column == "proceeding" else words.column_label
+        said = name("review_litigation", str(value))
+    if said is None or said == str(value):
+        return None
+    return Markup(f'<span class="said" title="{escape(value)}">{escape(said)}</span>')
 
 
 def summary(table: str, column: str, value) -> str:
@@ -543,7 +660,7 @@ def asgi_wrapper(datasette):
                     message = {**message, "headers": headers}
                 elif message["type"] == "http.response.body" and first["body"]:
                     first["body"] = False
-                    message = {**message, "body": b"\xef\xbb\xbf" + message.get("body", b"")}
+                    message = {**message, "body": b"\xef\xbb\xbf" + chinese_header(message.get("body", b""))}
                 await send(message)
 
             return await app(scope, receive, send_with_bom if bom else send)
@@ -551,6 +668,21 @@ def asgi_wrapper(datasette):
         return with_site
 
     return wrap
+
+
+def chinese_header(body: bytes) -> bytes:
+    """The CSV for Excel (``_bom=1``) heads its columns Chinese first, the key beside: 本年新收申请 applications_received."""
+    import csv
+    import io
+
+    head, newline, rest = body.partition(b"\n")
+    try:
+        names = next(csv.reader([head.decode("utf-8").rstrip("\r")]))
+    except (UnicodeDecodeError, StopIteration, csv.Error):
+        return body
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n" if head.endswith(b"\r") else "\n").writerow([label(n) for n in names])
+    return out.getvalue().encode("utf-8") + rest if newline else body
 
 
 @hookimpl
@@ -622,4 +754,6 @@ def prepare_jinja2_environment(env, datasette):
 
 @hookimpl
 def extra_template_vars(template, datasette, request):
-    return {"nianbao_db": DB, "zh_label": label, "LABELS": LABELS}
+    from archive.words import status_word
+
+    return {"nianbao_db": DB, "zh_label": label, "LABELS": LABELS, "status_word": status_word}
