@@ -346,3 +346,18 @@ def test_identical_bytes_are_one_file_with_also_seen_at(crawled_twice):
         assert f'href="{url}"' in shown
     _, body = get_json(data, f"/-/report/{report_id}.json")
     assert len(body["documents"]) == 2 and all(len(d["also_seen_at"]) == 1 for d in body["documents"])
+
+
+def test_the_table_builder_reached_from_a_search_keeps_its_filters(crawled):
+    data = crawled["data"]
+    query = "q=复议&year=2023&agency=" + quote("科技局") + "&published_from=2023-01-01"
+    _, searched = get_json(data, "/-/search.json?size=100&" + query)
+    page = get(data, "/-/search?" + query).text
+    link = re.search(r'class="tables-link" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    args = parse_qs(urlsplit(link).query)
+    assert args["agency_name"] == ["科技局"] and args["published_from"] == ["2023-01-01"]
+    built = get(data, link).text
+    truth = {(e["agency"], e["year"]) for e in EXPECTED if e["year"] == 2023 and e["published"] >= "2023-01-01"
+             and any(s in e["agency"] for s in SCIENCE)}
+    assert truth and {(r["agency"], r["year"]) for r in searched["rows"]} == truth
+    assert built.count('class="table-block"') == len(truth)
