@@ -182,6 +182,9 @@ def test_people_read_words_not_keys(crawled):
     assert 'title="litigation_after_review">复议后起诉<' in review and 'title="upheld">结果维持<' in review
     figures = get(crawled["data"], "/nianbao/report_figures").text
     assert 'content: "本年新收申请 applications_received"' in figures  # the card label on a phone
+    failing = get(crawled["data"], "/nianbao/failing_checks").text
+    assert "本年新收+上年结转=办理结果总计+结转下年度（自然人）：应为45，实为46" in failing
+    assert 'title="natural_person">自然人<' in failing
     assert 'title="not_assessable">无法校验<' in figures or "not_assessable" not in figures.split("<tbody>")[1]
 
 
@@ -211,3 +214,37 @@ def test_a_crawled_title_that_looks_like_a_formula_stays_text(crawled, tmp_path)
     text = get(data, "/-/tables.csv?" + query).content.decode("utf-8-sig")
     agencies = {r["发布机关 agency"] for r in csv.DictReader(io.StringIO(text))}
     assert "'" + hostile in agencies and hostile not in agencies
+
+
+def test_a_revisions_cell_diff_names_the_cell_as_the_form_does(crawled, tmp_path):
+    """A real revision (seed 003, 规范性文件 对外公开总数量 3 → 2): the diff says which cell in the form's words."""
+    from .test_browser import revise
+
+    data = tmp_path / "archive"
+    shutil.copytree(crawled["data"], data)
+    revise(data, tmp_path)
+    (report_id,) = sqlite3.connect(data / "nianbao.db").execute(
+        "SELECT r.id FROM reports r JOIN agencies a ON a.id = r.agency_id "
+        "WHERE a.name = '泉州市洛江区科学技术局' AND r.year = 2020").fetchone()
+    page = get(data, f"/-/report/{report_id}").text
+    diff = page[page.index('<table class="data cell-diff">'):]
+    diff = diff[:diff.index("</table>")]
+    assert "表二 规范性文件 · 对外公开总数量" in diff
+    assert ">active_disclosure.normative_documents.total_published<" not in diff  # the key only in the title
+
+
+def test_gaps_follow_the_partial_contract():
+    """A record stored as partial carries coverage per table (COMMON.md); the notice says what it counts."""
+    from archive.gaps import gaps
+
+    record = {"template": "2021", "applications": {"new_received": {"total": 3}},
+              "review_litigation": {"review": {"total": 0}, "litigation_direct": {"total": 0},
+                                    "litigation_after_review": {"total": 0}},
+              "active_disclosure": {"regulations": {"made": 1}},
+              "coverage": {"applications": {"rows_read": 20, "rows_expected": 25},
+                           "active_disclosure": {"rows_read": 6, "rows_expected": 6}},
+              "warnings": ["applications.granted: 5 cells for 7 columns; row not read"]}
+    found = gaps(record)
+    assert set(found) == {"applications"}  # 表二 is whole by its coverage, 表四 by its rows
+    assert found["applications"]["summary"].startswith("表三只读出 20 / 25 行")
+    assert found["applications"]["reasons"] == ["（一）予以公开：读出的格数（5）与表格列数（7）不符"]

@@ -594,6 +594,13 @@ def people_words(row, keys, value, column, table) -> Markup | None:
         said = words.STATUS_WORDS.get(str(value))
     elif column == "check_id":
         said = CHECK_WORDING.get(str(value))
+    elif column == "scope" and "check_id" in keys:
+        said = words.check_scope(str(row["check_id"]), str(value))
+    elif column == "detail" and "check_id" in keys and "scope" in keys:
+        said = words.check_sentence({"check_id": row["check_id"], "scope": row["scope"],
+                                     "status": row["status"] if "status" in keys else "fail",
+                                     "expected": row["expected"] if "expected" in keys else None,
+                                     "actual": row["actual"] if "actual" in keys else None})
     elif column in ("row_key", "column_key") and "report_table" in keys:
         name = words.row_label if column == "row_key" else words.column_label
         said = name(row["report_table"], str(value))
