@@ -135,7 +135,8 @@ def report(conn, report_id: int) -> dict | None:
             for key in offending_keys(check, head["template"]):
                 marked.setdefault(key, []).append(check["sentence"])
     history = agency_history(conn, head["agency_id"])
-    documents = report_documents(conn, report_id)
+    every_document = report_documents(conn, report_id)
+    documents = fold_identical(conn, every_document)
     return {
         "report": head,
         "record": record,
@@ -150,7 +151,7 @@ def report(conn, report_id: int) -> dict | None:
         "this_year": next((h for h in history if h["report_id"] == report_id), None),
         "other_years": [h for h in history if h["report_id"] != report_id],
         "documents": documents,
-        "revisions": [v for d in documents for v in d["versions"] if v["cells_changed"] is not None],
+        "revisions": [v for d in every_document for v in d["versions"] if v["cells_changed"] is not None],
     }
 
 
@@ -174,6 +175,25 @@ def report_documents(conn, report_id: int) -> list[dict]:
                                             version.get("template"))
             version["diff_lines"] = diff_lines(version.get("text_diff"))
     return documents
+
+
+def fold_identical(conn, documents: list[dict]) -> list[dict]:
+    """One entry per distinct file: a document whose current bytes another one of the report already shows
+    (the same file fetched at a second URL) is folded into it, and every other address the same bytes were
+    fetched at, in this report or another, is listed under ``also_seen_at``."""
+    shown: dict[str, dict] = {}
+    for document in documents:
+        sha256 = document["versions"][0]["sha256"] if document["versions"] else None
+        if sha256 is None or sha256 not in shown:
+            document["also_seen_at"] = []
+            shown[sha256 or f"none-{document['id']}"] = document
+    for sha256, document in shown.items():
+        if document["versions"]:
+            document["also_seen_at"] = _rows(conn, (
+                "SELECT d.url, d.report_id, d.role, min(v.first_seen) AS first_seen, max(v.last_seen) AS last_seen "
+                "FROM versions v JOIN documents d ON d.id = v.document_id WHERE v.sha256 = ? AND d.id != ? "
+                "GROUP BY d.id ORDER BY first_seen, d.id"), [sha256, document["id"]])
+    return list(shown.values())
 
 
 def diff_lines(text_diff: str | None) -> list[tuple[str, str]]:
@@ -232,25 +252,36 @@ def agency(conn, agency_id: int) -> dict | None:
                                      {"agency": agency_id})}
 
 
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def agency_lookup(conn, q: str, limit: int = 100) -> list[dict]:
-    """Agencies whose name holds `q` anywhere (嘉兴 finds 嘉兴市科学技术局)."""
-    q = (q or "").strip()
-    if not q:
+    """Agencies whose name holds `q` anywhere (嘉兴 finds 嘉兴市科学技术局), short forms and official
+    names alike (科技局 finds 科学技术局 and the other way round: archive/agency_names.py)."""
+    from .agency_names import name_variants
+
+    names = name_variants(q)
+    if not names:
         return []
-    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    where = " OR ".join("a.name LIKE ? ESCAPE '\\'" for _ in names)
     return _rows(conn, "SELECT a.id, a.name, a.province, a.city, a.county, count(r.id) AS reports, "
                        "min(r.year) AS first_year, max(r.year) AS last_year FROM agencies a "
-                       "LEFT JOIN reports r ON r.agency_id = a.id WHERE a.name LIKE ? ESCAPE '\\' "
-                       "GROUP BY a.id ORDER BY a.name LIMIT ?", [like, limit])
+                       f"LEFT JOIN reports r ON r.agency_id = a.id WHERE {where} "
+                       "GROUP BY a.id ORDER BY a.name LIMIT ?", [*map(_like, names), limit])
 
 
 LEVELS = ("province", "city", "county")
 
 
-def region(conn, province: str | None, city: str | None, county: str | None) -> dict:
-    """A region's figures over the years and the regions one level down, for drilling in."""
+def region(conn, province: str | None, city: str | None, county: str | None) -> dict | None:
+    """A region's figures over the years and the regions one level down, for drilling in; None when no
+    agency of the archive is in the region named (火星, or a county under the wrong city)."""
     chosen = {"province": province, "city": city, "county": county}
     where = " AND ".join(f"({level} = :{level} OR :{level} IS NULL)" for level in LEVELS)
+    of_agency = " AND ".join(f"(a.{level} = :{level} OR :{level} IS NULL)" for level in LEVELS)
+    if any(chosen.values()) and _row(conn, f"SELECT 1 FROM agencies a WHERE {of_agency} LIMIT 1", chosen) is None:
+        return None
     of_figures = " AND ".join(f"(f.{level} = :{level} OR :{level} IS NULL)" for level in LEVELS)
     history = _rows(conn, (
         "SELECT f.year, count(*) AS reports, sum(applications_received) AS applications_received, "
@@ -266,7 +297,6 @@ def region(conn, province: str | None, city: str | None, county: str | None) -> 
         below = _rows(conn, (f"SELECT {level} AS name, count(DISTINCT agency) AS agencies, count(*) AS reports, "
                              f"min(year) AS first_year, max(year) AS last_year FROM report_figures "
                              f"WHERE {where} AND {level} IS NOT NULL GROUP BY {level} ORDER BY {level}"), chosen)
-    of_agency = " AND ".join(f"(a.{level} = :{level} OR :{level} IS NULL)" for level in LEVELS)
     agencies = _rows(conn, ("SELECT a.id, a.name, count(r.id) AS reports, max(r.year) AS last_year FROM agencies a "
                             f"JOIN reports r ON r.agency_id = a.id WHERE {of_agency} GROUP BY a.id ORDER BY a.name"),
                      chosen)
@@ -298,7 +328,8 @@ def home(conn) -> dict:
                           "(SELECT count(DISTINCT year) FROM reports) AS years, (SELECT min(year) FROM reports) AS first_year, "
                           "(SELECT max(year) FROM reports) AS last_year, "
                           "(SELECT count(DISTINCT province) FROM agencies) AS provinces, "
-                          "(SELECT count(*) FROM documents) AS documents, "
+                          "(SELECT count(DISTINCT sha256) FROM versions) AS documents, "
+                          "(SELECT count(*) FROM documents) AS addresses, "
                           "(SELECT count(*) FROM reports WHERE check_status = 'fail') AS failing")
     recent = ("SELECT r.id, r.title, a.name AS agency, r.year, {when} AS at FROM reports r "
               "JOIN agencies a ON a.id = r.agency_id {where} ORDER BY at DESC, r.id DESC LIMIT 8")
