@@ -71,7 +71,7 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except RegistryError as exc:
-            click.echo(f"error: bad registry: {exc}", err=True)
+            _registry_errors(exc, "bad registry: ")
             sys.exit(2)
         except CrawlPartFailed as exc:
             click.echo(f"error: a crawl process of the run failed: {exc}", err=True)
@@ -101,18 +101,26 @@ def portal(port, flaky, seed):
         pass
 
 
-def _registry(sites, portals, portal_url, region=None, shard=None) -> list:
-    """The registry a command works on; a bad file prints one line naming file and entry, and exits 2."""
+def _registry_errors(exc, prefix: str = "") -> None:
+    """A registry's refusals, one line each (a portals CSV names every bad row, not only the first)."""
+    for line in str(exc).splitlines():
+        click.echo(f"error: {prefix}{line}", err=True)
+
+
+def _registry(sites, portals, portal_url, region=None, shard=None, allow_any_host=False) -> list:
+    """The registry a command works on; a bad file prints one line per bad entry naming file and entry, and
+    exits 2."""
     from crawler import sites as registry
 
     if not sites and not portals:
         raise click.UsageError("give --sites FILE (YAML) or --portals FILE (CSV of portal roots), or both")
     try:
-        selected = registry.select(list(sites), portals=portals, portal=portal_url, region=region, shard=shard)
+        selected = registry.select(list(sites), portals=portals, portal=portal_url, region=region, shard=shard,
+                                   allow_any_host=allow_any_host)
     except registry.RegistryError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _registry_errors(exc)
         sys.exit(2)
-    if region and not selected:
+    if region is not None and not selected:
         click.echo(f"error: no registry entry lies in --region {region}", err=True)
         sys.exit(2)
     return selected
@@ -140,7 +148,10 @@ _REGISTRY_OPTIONS = [
     click.option("--portals", type=click.Path(exists=True, dir_okay=False),
                  help="CSV of portal roots (format of ../shared/registry/portals.csv): one portal: site per row."),
     click.option("--region", help="Only this part of the country: 福建省/泉州市 (leading region parts) or an adcode "
-                                  "prefix such as 3505."),
+                                  "prefix such as 3505; an empty or '/' region is refused."),
+    click.option("--allow-any-host", is_flag=True,
+                 help="Take --portals rows on private, loopback or link-local addresses or off gov.cn (a local test "
+                      "portal); refused otherwise."),
 ]
 
 
@@ -254,13 +265,14 @@ def _summary(stats: dict, extraction: dict, data: Path) -> dict:
 @click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
               help="Scrapy processes sharing the run (one core each), one writer; a host is crawled from one "
                    "process, or its per-host budget divided among those that share it.")
-def crawl(sites, portals, region, data, settings, portal_url, no_extract, shard, rediscover, processes):
+def crawl(sites, portals, region, allow_any_host, data, settings, portal_url, no_extract, shard, rediscover,
+          processes):
     """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract."""
     from archive.store import Archive
 
     from .summary import gone_quiet
 
-    loaded = _registry(sites, portals, portal_url, region, shard)
+    loaded = _registry(sites, portals, portal_url, region, shard, allow_any_host)
     site_ids = [s.id for s in loaded]
     overrides = {**({"NIANBAO_REDISCOVER": True} if rediscover else {}), **_parse_settings(settings)}
     with _writing(data, "crawl"):
@@ -300,8 +312,8 @@ def crawl(sites, portals, region, data, settings, portal_url, no_extract, shard,
               help="Walk a portal again when its last walk is this old (default: NIANBAO_REDISCOVER_DAYS, 30).")
 @click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
               help="Scrapy processes sharing the run, as `nianbao crawl --processes`.")
-def nightly(sites, portals, region, data, settings, portal_url, max_failure_rate, rediscover, rediscover_days,
-            processes):
+def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, max_failure_rate, rediscover,
+            rediscover_days, processes):
     """The scheduled run: lock, resumable incremental crawl, extraction, search index, atomic publish.
 
     Portal sites crawl their known columns; their navigation is walked again on its own schedule.
@@ -313,7 +325,7 @@ def nightly(sites, portals, region, data, settings, portal_url, max_failure_rate
 
     try:
         with night.exclusive(data):
-            loaded = _registry(sites, portals, portal_url, region)
+            loaded = _registry(sites, portals, portal_url, region, allow_any_host=allow_any_host)
             site_ids = [s.id for s in loaded]
             resumed = (data / night.JOBDIR_NAME).exists()
             overrides = {"JOBDIR": str(data / night.JOBDIR_NAME), "RETRY_TIMES": 3,
@@ -577,11 +589,11 @@ def discover(url, max_pages, name, settings):
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path),
               help="An archive: says which sites a crawl verified (found a report there).")
 @click.option("--list", "as_list", is_flag=True, help="List every entry (tab-separated) after the counts.")
-def sites_command(sites, portals, region, portal_url, data, as_list):
+def sites_command(sites, portals, region, allow_any_host, portal_url, data, as_list):
     """Validate the registry and count its entries by province and level; say which a crawl verified."""
     from .registry_report import counts_table, entry_lines, verified_ids
 
-    loaded = _registry(sites, portals, portal_url, region)
+    loaded = _registry(sites, portals, portal_url, region, allow_any_host=allow_any_host)
     verified = verified_ids(data) if data else set()
     click.echo(counts_table(loaded, verified))
     if as_list:

@@ -33,12 +33,15 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
     name = "columns"
 
     def __init__(self, sites_files: str = "", portal: str | None = None, shard: str | None = None,
-                 portals: str | None = None, region: str | None = None, sites: list | None = None, *args, **kwargs):
+                 portals: str | None = None, region: str | None = None, sites: list | None = None,
+                 allow_any_host: str = "", *args, **kwargs):
         """``sites``: the registry entries, already loaded (``nianbao crawl``); otherwise the spider loads them
-        from its arguments (a Scrapyd shard run, ``scrapy crawl columns -a sites_files=…``)."""
+        from its arguments (a Scrapyd shard run, ``scrapy crawl columns -a sites_files=…``; ``-a allow_any_host=1``
+        is ``--allow-any-host``)."""
         super().__init__(*args, **kwargs)
         self.sites = sites if sites is not None else registry.select(
-            [p for p in sites_files.split(",") if p], portals=portals, portal=portal, region=region, shard=shard)
+            [p for p in sites_files.split(",") if p], portals=portals, portal=portal, region=region, shard=shard,
+            allow_any_host=allow_any_host not in ("", "0", "false", "False"))
         self._site_by_id = {site.id: site for site in self.sites}
         self.allowed_domains = sorted({host for site in self.sites for host in (*site.hosts, *site.allowed_hosts)})
         self.columns: dict[str, Column] = {}
