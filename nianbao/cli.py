@@ -31,8 +31,9 @@ _CRAWL_EXITS = """
       process of a --processes run died (one line names it; the run is left to resume)
   2   bad usage or a bad registry (one line names the file, the entry and the problem)
   3   the crawl found no report at all
-  4   a site that yielded reports in an earlier run yielded none this time, or a portal: site whose
-      discovery found no 年报 column or was blocked
+  4   a site that yielded reports in an earlier run yielded none this time, a site whose columns all
+      failed (a list page script that could not be read, list pages that never answered), or a
+      portal: site whose discovery found no 年报 column or was blocked
 """
 _BUSY_EXIT = """  75  another writer (crawl, nightly, import, reextract, merge) holds the archive's lock DIR/writer.lock;
       nothing was done: try again later
@@ -185,7 +186,7 @@ def _extract_stage(data: Path, all_versions: bool = False, workers: int | None =
     from archive.extraction import configured_workers, extract_pending
     from archive.store import Archive
 
-    archive = Archive(data)
+    archive = Archive(data)  # this process's one Archive while it extracts; closed below
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn())
@@ -203,6 +204,7 @@ def _extract_stage(data: Path, all_versions: bool = False, workers: int | None =
                                 progress_factory=factory, retry_failed=retry_failed)
     archive.build_search()
     archive.checkpoint()
+    archive.db.conn.close()
     return {"extracted": stats.ok, "failed": stats.failed, "failures": stats.failures}
 
 
@@ -232,25 +234,38 @@ def _print_sites(sites: dict) -> None:
     console().print(table)
 
 
-def _record_sites(data: Path, stats: dict) -> None:
-    """runs.summary and run_sites, for every crawl, not only the nightly one."""
-    from archive.store import Archive
-
-    from .summary import record_run
-
-    if stats.get("nianbao/run_id"):
-        record_run(Archive(data), stats["nianbao/run_id"], stats)
-
-
-def _summary(stats: dict, extraction: dict, data: Path) -> dict:
-    from archive.runs import report_count
-    from archive.store import Archive
-
+def _summary(stats: dict, extraction: dict) -> dict:
+    """What the run recorded (crawler/extension.py's end_run put it in the stats), with the extraction after it."""
     from .summary import crawl_summary
 
-    archive = Archive(data)
-    archive.checkpoint()
-    return crawl_summary(stats, extraction, report_count(archive))
+    return crawl_summary(stats, extraction, stats.get("nianbao/reports_in_archive", 0))
+
+
+def _quiet_sites(stats: dict) -> list[str]:
+    return [site for site in str(stats.get("nianbao/gone_quiet") or "").split("\n") if site]
+
+
+def _problems_exit(sites: dict, quiet: list[str], nothing_found: bool) -> None:
+    """Every problem of the run, one line each, then the exit code of the first: 4 for a portal whose discovery
+    found no column or a site whose columns all failed, 3 for a crawl that found no report, 4 for sites gone
+    quiet."""
+    from .summary import all_columns_failed
+
+    problems = []
+    undiscovered = _discovery_lines(sites)
+    if undiscovered:
+        problems.append((EXIT_GONE_QUIET, f"discovery found no 年报 column on: {', '.join(undiscovered)}"))
+    failing = all_columns_failed(sites)
+    if failing:  # each column a page script that could not be read, or list pages that never answered
+        problems.append((EXIT_GONE_QUIET, f"every column failed on: {', '.join(failing)}"))
+    if nothing_found:
+        problems.append((EXIT_NOTHING_FOUND, "the crawl found no report at all"))
+    if quiet:
+        problems.append((EXIT_GONE_QUIET, f"these sites yielded reports before and none now: {', '.join(quiet)}"))
+    for _, line in problems:
+        click.echo(f"error: {line}", err=True)
+    if problems:
+        sys.exit(problems[0][0])
 
 
 @main.command(epilog=CRAWL_EPILOG)
@@ -268,36 +283,19 @@ def _summary(stats: dict, extraction: dict, data: Path) -> dict:
 def crawl(sites, portals, region, allow_any_host, data, settings, portal_url, no_extract, shard, rediscover,
           processes):
     """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract."""
-    from archive.store import Archive
-
-    from .summary import gone_quiet
-
     loaded = _registry(sites, portals, portal_url, region, shard, allow_any_host)
     site_ids = [s.id for s in loaded]
     overrides = {**({"NIANBAO_REDISCOVER": True} if rediscover else {}), **_parse_settings(settings)}
     with _writing(data, "crawl"):
-        stats = run_crawl(loaded, data, overrides, processes=processes)
-        _record_sites(data, stats)
+        stats = run_crawl(loaded, data, overrides, processes=processes)  # the extension records the run
         extraction = {} if no_extract else _extract_stage(data)
-        summary = _summary(stats, extraction, data)
-        from archive.warc import write_cdxj
-
-        write_cdxj(data / "warcs")
-        quiet = gone_quiet(Archive(data), site_ids, summary["sites"], stats.get("nianbao/run_id"))
+    summary = _summary(stats, extraction)
+    quiet = _quiet_sites(stats)
     _print_sites(summary["sites"])
     for warning in summary["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
-    undiscovered = _discovery_lines(summary["sites"])
-    if undiscovered:
-        click.echo(f"error: discovery found no 年报 column on: {', '.join(undiscovered)}", err=True)
-        sys.exit(EXIT_GONE_QUIET)
-    if summary["reports_found"] == 0 and site_ids:
-        click.echo("error: the crawl found no report at all", err=True)
-        sys.exit(EXIT_NOTHING_FOUND)
-    if quiet:
-        click.echo(f"error: these sites yielded reports before and none now: {', '.join(quiet)}", err=True)
-        sys.exit(EXIT_GONE_QUIET)
+    _problems_exit(summary["sites"], quiet, summary["reports_found"] == 0 and bool(site_ids))
 
 
 @main.command(epilog=NIGHTLY_EPILOG)
@@ -318,10 +316,8 @@ def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, 
 
     Portal sites crawl their known columns; their navigation is walked again on its own schedule.
     """
-    from archive.store import Archive
-
     from . import nightly as night
-    from .summary import gone_quiet, per_site, record_run
+    from .summary import per_site, stored_summary
 
     try:
         with night.exclusive(data):
@@ -333,9 +329,8 @@ def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, 
             stats = run_crawl(loaded, data, overrides, command="nightly", processes=processes)
             night.clear_jobdir(data, stats)
             extraction = _extract_stage(data)
-            archive = Archive(data)
-            summary = record_run(archive, stats["nianbao/run_id"], stats)
-            silent = gone_quiet(archive, site_ids, summary["sites"], stats["nianbao/run_id"])
+            summary = stored_summary(data, stats["nianbao/run_id"])  # what the extension recorded
+            silent = _quiet_sites(stats)
             # a site whose pages failed is unreachable tonight (it counts in the failure rate); one that
             # answered and listed nothing has moved or emptied its column, which needs a person
             unreachable = [s for s in silent if summary["sites"].get(s, {}).get("failed")]
@@ -351,16 +346,7 @@ def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, 
               "quiet_sites": quiet, "unreachable_sites": unreachable, "extracted": extraction["extracted"], "extraction_failed": extraction["failed"],
               "bytes": stats.get("downloader/response_bytes", 0)}
     click.echo(json.dumps(report, ensure_ascii=False, indent=1))
-    undiscovered = _discovery_lines(per_site(stats))
-    if undiscovered:
-        click.echo(f"error: discovery found no 年报 column on: {', '.join(undiscovered)}", err=True)
-        sys.exit(EXIT_GONE_QUIET)
-    if stats.get("nianbao/reports_found", 0) == 0 and site_ids:
-        click.echo("error: the crawl found no report at all", err=True)
-        sys.exit(EXIT_NOTHING_FOUND)
-    if quiet:
-        click.echo(f"error: these sites yielded reports before and none now: {', '.join(quiet)}", err=True)
-        sys.exit(EXIT_GONE_QUIET)
+    _problems_exit(per_site(stats), quiet, stats.get("nianbao/reports_found", 0) == 0 and bool(site_ids))
     if rate > max_failure_rate:
         click.echo(f"error: {rate:.1%} of requests failed for good (threshold {max_failure_rate:.1%})", err=True)
         sys.exit(EXIT_FAILURE_RATE)
@@ -534,11 +520,7 @@ def demo(data, no_serve, port):
             {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"},
             command="demo",
         )
-        _record_sites(data, stats)
-        summary = _summary(stats, _extract_stage(data), data)
-        from archive.warc import write_cdxj
-
-        write_cdxj(data / "warcs")
+        summary = _summary(stats, _extract_stage(data))
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
         _discovery_lines(summary["sites"])  # the front door's walk: columns found, in how many pages
         if no_serve:

@@ -14,7 +14,8 @@ from crawler import sites
 from crawler.sites import RegistryError
 from crawler.sites.national import load_csv
 
-from .conftest import FAST, ROOT, SAMPLE_SITES as SAMPLE_SITES_YML, nianbao
+from .conftest import FAST, ROOT, nianbao
+from .conftest import SAMPLE_SITES as SAMPLE_SITES_YML
 
 PORTALS_CSV = ROOT.parent / "shared" / "registry" / "portals.csv"
 HEADER = "adcode,province,city,county,level,name,portal_url,gk_url,nianbao_url,source\n"

@@ -98,10 +98,14 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         if stop:
             self._log(site, response.url, "column_end", stop, referer=column.url)
             return
-        family = FAMILIES[response.meta["cms"]]() if response.meta.get("cms") else family_for(site.get("cms"), response)
-        column.read_page(family.declared(response))
+        try:
+            family, declared, items, following_pages = read_list_page(site, response)
+        except Exception as exc:  # a hostile page script (a 5,000-deep _CONFIG, a datastore of junk) ends its column
+            self._column_failed(site, column, response, exc)
+            return
+        column.read_page(declared)
         settings = self.crawler.settings
-        for item in family.list_items(response):
+        for item in items:
             reason = unfetchable(item.url)
             if reason:
                 self._skip_link(site, item.url, reason, response.url)
@@ -112,7 +116,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
                 self._bounded(site, column, "items per column", "NIANBAO_MAX_ITEMS_PER_COLUMN")
                 return
             yield from self._item(response, site, item, column.url)
-        for following in family.next_pages(response):
+        for following in following_pages:
             if column.pages_read >= settings.getint("NIANBAO_MAX_LIST_PAGES_PER_COLUMN"):
                 self._bounded(site, column, "list pages per column", "NIANBAO_MAX_LIST_PAGES_PER_COLUMN")
                 return
@@ -136,6 +140,12 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         yield scrapy.Request(item.url, callback=self.parse_article, errback=self.failed,
                              headers={"Referer": response.url},
                              meta=self._page_meta(site=site, report=report, conditional=True, column=column_url))
+
+    def _column_failed(self, site: dict, column: Column, response, exc: Exception) -> None:
+        """A list page the column's CMS family could not read: a column failure, named in the summary."""
+        column.failed = f"its list page {response.url} could not be read: {type(exc).__name__}: {str(exc)[:200]}"
+        self.logger.warning("%s: column %s failed: %s", site["id"], column.url, column.failed)
+        self._log(site, response.url, "column_failed", column.failed, referer=column.url)
 
     def _bounded(self, site: dict, column: Column, what: str, setting: str) -> None:
         limit = self.crawler.settings.getint(setting)
@@ -265,6 +275,13 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
             "last_modified": (response.headers.get("Last-Modified") or b"").decode("latin-1") or None,
             "http": exchange(response),
         }
+
+
+def read_list_page(site: dict, response) -> tuple:
+    """Everything a list page says, read at once by its CMS family, so that a script the family cannot read
+    fails here, before any of the page is used: (family, declared size, items, next pages)."""
+    family = FAMILIES[response.meta["cms"]]() if response.meta.get("cms") else family_for(site.get("cms"), response)
+    return family, family.declared(response), list(family.list_items(response)), list(family.next_pages(response))
 
 
 def _charset(response) -> dict:
