@@ -41,6 +41,7 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from archive import settings as shared
 from archive.store import Archive, now
 
 from .writer import WriterClient, open_writer
@@ -177,8 +178,9 @@ class ArchiveExtension:
             await self._close(spider or self.crawler.spider)
 
     async def _close(self, spider) -> None:
-        """End the run; a Scrapyd shard run with NIANBAO_EXTRACT_WORKERS=N first extracts what it fetched, in N
-        limited workers driven from a thread (never the reactor), so a shard arrives at merge already read."""
+        """End the run; a Scrapyd shard run with NIANBAO_EXTRACT_IN_CRAWL first extracts what it fetched, in
+        NIANBAO_EXTRACT_WORKERS limited workers driven from a thread (never the reactor), so a shard arrives at merge
+        already read."""
         for hook in ("check_coverage", "finish_discovery"):  # their rows and stats belong to this run
             if hasattr(spider, hook):
                 getattr(spider, hook)()
@@ -191,10 +193,10 @@ class ArchiveExtension:
         if self.joined is not None:  # the process that started the run ends it, with every part's stats
             self.writer.close()
             return
-        workers = self.settings.getint("NIANBAO_EXTRACT_WORKERS")
-        if workers > 0 and not stopped:
+        if shared.value("NIANBAO_EXTRACT_IN_CRAWL", self.settings) and not stopped:
             try:
-                extracted = await asyncio.to_thread(_extract_shard, self._reader.dir, workers)
+                extracted = await asyncio.to_thread(_extract_shard, self._reader.dir,
+                                                    shared.extract_workers(self.settings))
                 self.crawler.stats.set_value("nianbao/extracted", extracted.ok)
                 self.crawler.stats.set_value("nianbao/extraction_failed", extracted.failed)
             except Exception as exc:  # the run is still finished and its fetches kept

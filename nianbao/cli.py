@@ -173,7 +173,9 @@ def _parse_settings(pairs) -> dict:
 
 
 def _extract_stage(data: Path, all_versions: bool = False, workers: int | None = None,
-                   retry_failed: bool = False) -> dict:
+                   retry_failed: bool = False, settings: dict | None = None) -> dict:
+    """Extraction after a command: ``workers``, else NIANBAO_EXTRACT_WORKERS from the command's ``-s`` pairs, the
+    environment or its default (archive/settings.py)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -200,7 +202,7 @@ def _extract_stage(data: Path, all_versions: bool = False, workers: int | None =
                 progress.update(task, rate=f"{speed:.1f} docs/s" if speed else "")
             return advance
 
-        stats = extract_pending(archive, all_versions=all_versions, workers=workers or configured_workers(),
+        stats = extract_pending(archive, all_versions=all_versions, workers=workers or configured_workers(settings),
                                 progress_factory=factory, retry_failed=retry_failed)
     archive.build_search()
     archive.checkpoint()
@@ -288,7 +290,7 @@ def crawl(sites, portals, region, allow_any_host, data, settings, portal_url, no
     overrides = {**({"NIANBAO_REDISCOVER": True} if rediscover else {}), **_parse_settings(settings)}
     with _writing(data, "crawl"):
         stats = run_crawl(loaded, data, overrides, processes=processes)  # the extension records the run
-        extraction = {} if no_extract else _extract_stage(data)
+        extraction = {} if no_extract else _extract_stage(data, settings=overrides)
     summary = _summary(stats, extraction)
     quiet = _quiet_sites(stats)
     _print_sites(summary["sites"])
@@ -328,7 +330,7 @@ def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, 
                          **night.discovery_settings(rediscover, rediscover_days), **_parse_settings(settings)}
             stats = run_crawl(loaded, data, overrides, command="nightly", processes=processes)
             night.clear_jobdir(data, stats)
-            extraction = _extract_stage(data)
+            extraction = _extract_stage(data, settings=overrides)
             summary = stored_summary(data, stats["nianbao/run_id"])  # what the extension recorded
             silent = _quiet_sites(stats)
             # a site whose pages failed is unreachable tonight (it counts in the failure rate); one that
