@@ -256,7 +256,11 @@ def end_run(archive: Archive, run_id: int, status: str, stats: dict, site_ids: l
     quiet = gone_quiet(archive, site_ids, per_site(stats), run_id)
     ended = {"nianbao/gone_quiet": "\n".join(quiet), "nianbao/reports_in_archive": report_count(archive)}
     record_run(archive, run_id, stats, gone_quiet=quiet)
-    write_cdxj(archive.dir / "warcs")  # while the run still holds the archive
+    try:
+        write_cdxj(archive.dir / "warcs")  # while the run still holds the archive
+    except (OSError, ValueError) as exc:  # an index can be made again from the WARCs; the run still ends
+        ended["nianbao/warnings"] = "\n".join(filter(None, [stats.get("nianbao/warnings"),
+                                                             f"the CDXJ index was not written: {exc}"]))
     archive.finish_run(run_id, status, {**stats, **ended})
     return ended
 

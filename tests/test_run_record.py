@@ -207,3 +207,19 @@ def open_log(data: Path, needle: str) -> str:
     """Lines of the crawl's Scrapy log holding ``needle``: a callback that crashed leaves a traceback there."""
     return "\n".join(line for log in (data / "logs").glob("*.log")
                      for line in log.read_text(encoding="utf-8", errors="replace").splitlines() if needle in line)
+
+
+def test_end_run_records_the_summary_and_ends_the_run_even_when_the_index_cannot_be_written(tmp_path):
+    from archive.store import Archive
+    from crawler.extension import end_run
+
+    archive = Archive(tmp_path)
+    run_id = archive.start_run("crawl", ["a", "b"])
+    (tmp_path / "warcs" / "index.cdxj.part").mkdir(parents=True)  # where the index is written: not writable as a file
+    stats = {"nianbao/site/a/reports_found": 2, "nianbao/site/a/failed": 1, "nianbao/site/b/reports_found": 0}
+    ended = end_run(archive, run_id, "finished", stats, ["a", "b"])
+    row = archive.db["runs"].get(run_id)
+    assert row["status"] == "finished" and "the CDXJ index was not written" in json.loads(row["stats"])["nianbao/warnings"]
+    assert ended["nianbao/gone_quiet"] == "" and ended["nianbao/reports_in_archive"] == 0
+    assert sorted(archive.db.execute("SELECT site_id, reports_found, failed FROM run_sites").fetchall()) == [
+        ("a", 2, 1), ("b", 0, 0)]
