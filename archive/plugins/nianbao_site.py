@@ -245,7 +245,7 @@ async def tables_page(datasette, request):
     args = selection.args() | ({"q": q} if q else {}) | searched
     shown = [(block, rows_of(block.grid())) for block in built["blocks"][:statutory.HTML_BLOCKS]]
     return await _html(datasette, request, "tables.html", {
-        **built, **options, "shown": shown, "q": q, "limit": statutory.HTML_BLOCKS,
+        **built, **options, "shown": shown, "q": q, "searched": searched, "limit": statutory.HTML_BLOCKS,
         "download": lambda fmt: f"/-/tables.{fmt}?" + urlencode(args),
         "with_table": lambda key: "/-/tables?" + urlencode(args | {"table": key})})
 
