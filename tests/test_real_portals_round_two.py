@@ -211,7 +211,9 @@ def test_subdomains_of_one_portal_share_one_slot_one_request_at_a_time_and_the_d
     assert len({host for _, host in server.state.arrivals}) == 13  # www. and the twelve subdomains
     assert most == 1
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
-    assert len(gaps) >= 13 and min(gaps) >= 0.4 - 0.05, gaps
+    # the delay runs from one request's sending to the next's; arrivals at a loaded server scatter around that,
+    # never by the whole delay (separate slots per subdomain sent these within milliseconds of each other)
+    assert len(gaps) >= 13 and min(gaps) >= 0.2 and sorted(gaps)[len(gaps) // 2] >= 0.35, gaps
 
 
 def test_a_name_resolving_to_a_private_address_is_refused_unless_the_entry_points_there(tmp_path):
