@@ -16,7 +16,7 @@ def write(tmp_path, text: str):
 
 def test_sample_registry_loads_with_portal_substituted():
     loaded = sites.load(SAMPLE_SITES, portal="http://127.0.0.1:9999")
-    assert len(loaded) == 10
+    assert len(loaded) == 12  # ten columns and the two round-two dialects (issue 27)
     assert {s.cms for s in loaded} == {"trs", "hanweb", "vsb", "generic", None}  # None: detected from the page
     assert all(u.startswith("http://127.0.0.1:9999/") for s in loaded for u in s.start_urls)
 

@@ -17,7 +17,7 @@ import yaml
 
 from nianbao.summary import per_site
 
-from .conftest import FAST, ROOT, SAMPLE_SITES, nianbao
+from .conftest import EXPECTED, FAST, ROOT, SAMPLE_SITES, nianbao
 from .test_hostile_inputs import HostileColumn
 
 
@@ -54,13 +54,13 @@ def test_scrapy_crawl_records_the_same_run_as_nianbao_crawl(portal, tmp_path):
             "--processes", "2", *FAST)
 
     scrapy_run, nianbao_run, parts_run = run_rows(by_scrapy), run_rows(by_nianbao), run_rows(in_parts)
-    assert scrapy_run["run_sites"] and len(scrapy_run["run_sites"]) == 10
+    assert scrapy_run["run_sites"] and len(scrapy_run["run_sites"]) == 12
     assert scrapy_run["run"] == nianbao_run["run"] == parts_run["run"]  # command, sites, status, summary
     assert scrapy_run["run_sites"] == nianbao_run["run_sites"] == parts_run["run_sites"]
-    assert scrapy_run["run"][3]["total"]["reports_found"] == 56 and scrapy_run["run"][3]["gone_quiet"] == []
+    assert scrapy_run["run"][3]["total"]["reports_found"] == len(EXPECTED) and scrapy_run["run"][3]["gone_quiet"] == []
     # the summary nianbao crawl prints is the one the stats of a scrapy crawl give
     assert per_site(scrapy_run["stats"]) == printed["sites"] == per_site(parts_run["stats"])
-    assert scrapy_run["stats"]["nianbao/reports_in_archive"] == printed["reports_in_archive"] == 56
+    assert scrapy_run["stats"]["nianbao/reports_in_archive"] == printed["reports_in_archive"] == len(EXPECTED)
     assert cdxj_lines(by_scrapy) == cdxj_lines(by_nianbao) == cdxj_lines(in_parts) > 0
 
 
@@ -175,7 +175,7 @@ def test_page_scripts_no_family_can_read_are_column_failures_that_fail_the_run(p
                      "--data", tmp_path / "data", "--no-extract", *FAST, check=False)
     assert "Traceback" not in result.stderr and "RecursionError" not in open_log(tmp_path / "data", "Traceback")
     summary = json.loads(result.stdout)
-    assert summary["reports_found"] == 56  # the good sites were crawled as ever
+    assert summary["reports_found"] == len(EXPECTED)  # the good sites were crawled as ever
     assert result.returncode == 4
     assert f"error: every column failed on: {', '.join(HOSTILE_SITES)}" in result.stderr
     assert summary["columns_failed"] == 4
