@@ -94,7 +94,7 @@ def _table(found, chars) -> Table:
     rows = [[_cell(t) for t in row] for row in _extract(found, groups, chars)]
     xs = sorted({cell[0] for cell in found.cells})
     tops = [group.bbox[1] for group in groups]
-    spans = set()
+    spans, origins = set(), {}
     for r, group in enumerate(groups):
         for c, box in enumerate(group.cells):
             if box is None:
@@ -109,8 +109,9 @@ def _table(found, chars) -> Table:
                         break
                     if (rr, cc) != (r, c) and groups[rr].cells[cc] is None:
                         rows[rr][cc] = rows[r][c]
+                        origins[(rr, cc)] = (r, c)
     columns = [(x, xs[i + 1] if i + 1 < len(xs) else found.bbox[2]) for i, x in enumerate(xs)]
-    return Table(rows=rows, spans=spans, columns=columns)
+    return Table(rows=rows, spans=spans, columns=columns, origins=origins)
 
 
 def _frame_rows(table: Table) -> tuple[list[Paragraph], Table | None]:
@@ -125,7 +126,8 @@ def _frame_rows(table: Table) -> tuple[list[Paragraph], Table | None]:
         return paragraphs, None
     if n == 0:
         return [], table
-    rest = Table(rows=table.rows[n:], spans={(r - n, c) for r, c in table.spans if r >= n}, columns=table.columns)
+    rest = Table(rows=table.rows[n:], spans={(r - n, c) for r, c in table.spans if r >= n}, columns=table.columns,
+                 origins={(r - n, c): (r0 - n, c0) for (r, c), (r0, c0) in table.origins.items() if r0 >= n})
     return paragraphs, rest
 
 
