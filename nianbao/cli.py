@@ -192,7 +192,7 @@ def _extract_stage(data: Path, all_versions: bool = False, workers: int | None =
                                 progress_factory=factory, retry_failed=retry_failed)
     archive.build_search()
     archive.checkpoint()
-    return {"extracted": stats.ok, "failed": stats.failed, "failures": stats.failures}
+    return {"extracted": stats.ok, "partial": stats.partial, "failed": stats.failed, "failures": stats.failures}
 
 
 # a table a person reads: past this many sites, only those that need a look are rows (the JSON has every site)
@@ -213,7 +213,7 @@ def _print_sites(sites: dict) -> None:
                    "a short column; every site is in the JSON summary")
     table = Table(title="crawl summary per site", caption=caption)
     table.add_column("site", no_wrap=True)
-    shown = (*SITE_COUNTS[:10], "coverage")
+    shown = (*SITE_COUNTS[:10], "coverage", "partial_reports")
     for name in shown:
         table.add_column(name.replace("_", " "), justify="right")
     for site, counts in rows:
@@ -239,7 +239,7 @@ def _summary(stats: dict, extraction: dict, data: Path) -> dict:
 
     archive = Archive(data)
     archive.checkpoint()
-    return crawl_summary(stats, extraction, report_count(archive))
+    return crawl_summary(stats, extraction, report_count(archive), archive.partial_reports_by_site())
 
 
 @main.command(epilog=CRAWL_EPILOG)
@@ -265,8 +265,8 @@ def crawl(sites, portals, region, data, settings, portal_url, no_extract, shard,
     overrides = {**({"NIANBAO_REDISCOVER": True} if rediscover else {}), **_parse_settings(settings)}
     with _writing(data, "crawl"):
         stats = run_crawl(loaded, data, overrides, processes=processes)
-        _record_sites(data, stats)
         extraction = {} if no_extract else _extract_stage(data)
+        _record_sites(data, stats)  # after extraction: it counts the partial reports
         summary = _summary(stats, extraction, data)
         from archive.warc import write_cdxj
 
@@ -522,8 +522,9 @@ def demo(data, no_serve, port):
             {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"},
             command="demo",
         )
-        _record_sites(data, stats)
-        summary = _summary(stats, _extract_stage(data), data)
+        extraction = _extract_stage(data)
+        _record_sites(data, stats)  # after extraction: it counts the partial reports
+        summary = _summary(stats, extraction, data)
         from archive.warc import write_cdxj
 
         write_cdxj(data / "warcs")

@@ -56,6 +56,7 @@ _ORDER = (
     "active_disclosure",
     "applications",
     "review_litigation",
+    "coverage",
     "checks",
     "warnings",
     "raw_cells",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..checks import keep_checked_ocr_rows, run_checks
+from ..coverage import coverage
 from ..document import Document, Paragraph, Table
 from ..labels import TEMPLATE_MARKERS, TEXT_SECTIONS
 from ..values import label_key, squash
@@ -108,6 +109,7 @@ def parse_document(doc: Document, hints: dict | None = None) -> dict:
         warnings.append("template not recognised from the table headers")
     if doc.meta.get("ocr"):
         keep_checked_ocr_rows(record, warnings)
+    record["coverage"] = coverage(record)
     record["checks"] = run_checks(record)
     record["warnings"] = warnings
     return record
