@@ -64,7 +64,8 @@ def _parse_glued(doc: Document, key: str, section, template: str, warnings: list
     if key == "active_disclosure":
         return parse_glued_active(text, template, warnings)
     if key == "applications":
-        return parse_glued_applications(text, template, warnings)
+        prose = "\n".join(b.text for b in doc.blocks[:section.start] if isinstance(b, Paragraph))
+        return parse_glued_applications(text, template, warnings, prose)
     return parse_glued_review(text, warnings)
 
 
