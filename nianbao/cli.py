@@ -403,8 +403,8 @@ def extract(file):
 def reextract(data, workers, all_versions):
     """Re-run extraction over the archived payloads, offline, with a progress bar and an ETA.
 
-    Reads every version this parser version has not read (or that failed); a payload already read with the
-    same inputs (same sha256 and hints, any site) is copied, never read twice. --all reads everything."""
+    Reads every version this parser version has not read, failed on or read only in part (partial: rows of
+    its template left out); a payload already read with the same inputs (same sha256 and hints, any site) is copied, never read twice. --all reads everything."""
     with _writing(data, "reextract"):
         result = _extract_stage(data, all_versions=all_versions, workers=workers, retry_failed=True)
     click.echo(json.dumps(result, ensure_ascii=False, indent=1))
