@@ -74,7 +74,9 @@ def _own_cells(table: Table, r: int, first: int) -> tuple[list[tuple[int, int]],
     cells, foreign = [], set()
     for c in range(first, len(table.rows[r])):
         r0, c0 = table.origins.get((r, c), (r, c))
-        if r0 != r or c0 < first:
+        if (r0, c0) == (r, c) and (r, c) in table.spans:  # a copy whose origin the reader did not say
+            foreign.add(c)
+        elif r0 != r or c0 < first:
             foreign.add(c)
         elif c0 == c:
             cells.append(table.extent(r, c))
