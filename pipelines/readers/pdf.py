@@ -212,16 +212,26 @@ def _band(chars: list[dict], top: float, bottom: float) -> list[Paragraph]:
     return _lines(extract_text(inside)) if inside else []
 
 
+def _dedupe(chars: list[dict]) -> list[dict]:
+    """A character drawn twice at the same place (fake bold) once, as pdfium's text page keeps it."""
+    seen, out = set(), []
+    for ch in chars:
+        key = (ch["text"], round(ch["x0"]), round(ch["top"]))
+        if key not in seen:
+            seen.add(key)
+            out.append(ch)
+    return out
+
+
 def _pdfminer_page(plumbed, page) -> list:
     """A page read from the file's own font metrics: pdfminer's characters (deduplicated, as
     pdfium's text page is), pdfplumber's table finder on them, text between the tables by band."""
-    plumbed = plumbed.dedupe_chars()
-    chars = plumbed.chars
+    chars = _dedupe(plumbed.chars)
     if not (_holds_table("".join(ch["text"] for ch in chars)) and _has_rulings(page)):
         return _band(chars, float("-inf"), float("inf"))
     blocks: list = []
     band_top = float("-inf")
-    for table in sorted(plumbed.find_tables(), key=lambda t: t.bbox[1]):
+    for table in sorted(plumbed.find_tables(), key=lambda t: t.bbox[1]):  # found by ruling lines alone
         _, top, _, bottom = table.bbox
         if top > band_top:
             blocks += _band(chars, band_top, top)
