@@ -32,14 +32,28 @@ def _base_name(font) -> str:
     return buffer.value.decode("utf-8", "replace")
 
 
+def _text_objects(container, count, get):
+    """Every text object of a page or form XObject, nested forms included (raw calls: this runs on every
+    page, and pypdfium2's object wrappers cost more than the check)."""
+    import pypdfium2.raw as pdfium_c
+
+    for i in range(count(container)):
+        obj = get(container, i)
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            yield obj
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            yield from _text_objects(obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject)
+
+
 def host_fonts(page) -> list[str]:
     """The names of the fonts a page's text uses that the file does not carry (sorted, unique):
     their geometry in pdfium depends on the machine. Empty when the file fixes every glyph."""
     import pypdfium2.raw as pdfium_c
 
     seen: dict[int, str | None] = {}
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT], max_depth=4):
-        font = pdfium_c.FPDFTextObj_GetFont(obj.raw)
+    for obj in _text_objects(page.raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject):
+        font = pdfium_c.FPDFTextObj_GetFont(obj)
         address = ctypes.cast(font, ctypes.c_void_p).value
         if not address or address in seen:
             continue
