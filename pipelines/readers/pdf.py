@@ -311,6 +311,7 @@ def _scanned(data: bytes, warnings: list[str]) -> Document:
     from .ocr import NEEDS_OCR, OCR_WARNING, ocr_pdf
 
     pdf = _open(data)
+    count = min(len(pdf), MAX_PAGES)
     try:
         blocks = ocr_pdf(pdf, MAX_PAGES)
     except UnreadableDocument as exc:  # no tesseract, or it timed out: a record that says so
@@ -320,4 +321,5 @@ def _scanned(data: bytes, warnings: list[str]) -> Document:
     if not blocks:
         return Document(blocks=[], format="pdf",
                         warnings=[*warnings, NEEDS_OCR.format(reason="PDF has no text layer and OCR found no text")])
-    return Document(blocks=blocks, format="pdf", warnings=[*warnings, OCR_WARNING], meta={"ocr": True})
+    pages = [{"pages": [1, count], "reader": "tesseract", "fonts": "no text layer"}]
+    return Document(blocks=blocks, format="pdf", warnings=[*warnings, OCR_WARNING], meta={"ocr": True, "pdf_pages": pages})
