@@ -225,7 +225,7 @@ def _dedupe(chars: list[dict]) -> list[dict]:
 
 def _pdfminer_page(plumbed, page) -> list:
     """A page read from the file's own font metrics: pdfminer's characters (deduplicated, as
-    pdfium's text page is), pdfplumber's table finder on them, text between the tables by band."""
+    pdfium's text page is), pdfplumber's table finder on its ruling lines, text between the tables by band."""
     chars = _dedupe(plumbed.chars)
     if not (_holds_table("".join(ch["text"] for ch in chars)) and _has_rulings(page)):
         return _band(chars, float("-inf"), float("inf"))
