@@ -7,7 +7,7 @@ import shutil
 
 from archive.extraction import extract_pending, extract_versions
 from archive.store import Archive
-from nianbao.summary import crawl_summary, needs_a_look, per_site
+from nianbao.summary import crawl_summary, needs_a_look, per_site, record_partial, record_run
 from pipelines.extract import PARSER_VERSION
 
 from .conftest import FILES, nianbao
@@ -27,7 +27,8 @@ def test_reextract_reruns_every_version_offline_and_records_the_parser_version(c
     summary = json.loads(nianbao("reextract", "--data", data).stdout)
     versions = archive.db.execute("SELECT count(*) FROM versions").fetchone()[0]
     partial = archive.db.execute("SELECT count(*) FROM versions WHERE extract_status = 'partial'").fetchone()[0]
-    assert summary == {"extracted": versions, "partial": partial, "failed": 0, "failures": []}
+    assert summary == {"extracted": versions, "partial": partial, "failed": 0, "failures": [],
+                       "partial_reports_by_site": archive.partial_reports_by_site()}
     assert {r[0] for r in archive.db.execute("SELECT DISTINCT parser_version FROM versions")} == {PARSER_VERSION}
     before = {(r["agency"], r["year"]): r["applications"] for r in crawled["records"]}
     after = [json.loads(line) for line in nianbao("export", "--data", data).stdout.splitlines()]
@@ -95,5 +96,13 @@ def test_a_record_that_left_rows_out_is_partial_and_reextract_reads_it_again(tmp
     archive.db.conn.commit()
     summary = json.loads(nianbao("reextract", "--data", data, "--workers", "1").stdout)
     assert (summary["extracted"], summary["partial"], summary["failed"]) == (1, 1, 0)
+    assert summary["partial_reports_by_site"] == {"shanghai": 1}
     read_again = dict(archive.db.execute("SELECT id, extracted_at != 'before' FROM versions").fetchall())
     assert read_again == {ok_id: 0, partial_id: 1}
+    # and the run's own record (run_sites) gains it once extraction is done
+    run_id = archive.start_run("crawl", ["shanghai"])
+    record_run(archive, run_id, stats_in)
+    record_partial(data, run_id, archive.partial_reports_by_site())
+    row = archive.db.execute("SELECT partial_reports FROM run_sites WHERE run_id = ? AND site_id = 'shanghai'",
+                             [run_id]).fetchone()
+    assert row == (1,)

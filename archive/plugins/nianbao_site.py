@@ -32,7 +32,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import AsgiFileDownload, NotFound, Response
 from markupsafe import Markup, escape
 
-from archive import site
+from archive import settings, site
 from archive.charts import agency_chart
 from archive.search import PAGE, SORTS, Filters, search_page, terms_of
 from archive.vocabulary import LABELS, label
@@ -41,9 +41,13 @@ DB = "nianbao"
 PAGE_SIZES = (10, 20, 50, 100)
 HERE = Path(__file__).resolve().parent
 CSS = (HERE.parent / "templates" / "nianbao.css").read_text("utf-8")
-# Where the site is reached from outside, for absolute links in feeds and exports. Set it behind a proxy;
-# otherwise the Host of the latest request is used.
-PUBLIC_URL = {"value": os.environ.get("NIANBAO_PUBLIC_URL", "").rstrip("/"), "fixed": bool(os.environ.get("NIANBAO_PUBLIC_URL"))}
+# Where the site is reached from outside, for absolute links in feeds and exports: NIANBAO_PUBLIC_URL (read when
+# needed, archive/settings.py), set behind a proxy; otherwise the Host of the latest request, kept here.
+SEEN_HOST = {"value": ""}
+
+
+def _public_url() -> str:
+    return settings.value("NIANBAO_PUBLIC_URL").rstrip("/")
 
 
 def _db(datasette):
@@ -71,7 +75,7 @@ def _json(data) -> Response:
 
 
 def public(path: str) -> str:
-    return PUBLIC_URL["value"] + path
+    return (_public_url() or SEEN_HOST["value"]) + path
 
 
 # ------------------------------------------------------------------ report, agency, region
@@ -666,10 +670,10 @@ def asgi_wrapper(datasette):
         async def with_site(scope, receive, send):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
-            if not PUBLIC_URL["fixed"]:
+            if not _public_url():
                 host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
                 if host:
-                    PUBLIC_URL["value"] = f"{scope.get('scheme', 'http')}://{host}"
+                    SEEN_HOST["value"] = f"{scope.get('scheme', 'http')}://{host}"
             bom = scope["path"].endswith(".csv") and b"_bom=1" in scope.get("query_string", b"")
             first = {"body": True}
 
