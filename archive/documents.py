@@ -17,6 +17,7 @@ import sqlite3
 from pathlib import Path
 
 from .blobs import SpooledPayload
+from .media import stored_media_type
 from .schema import INDEX_NUMBER
 from .warc import Exchange
 from .writer import DB_NAME, ArchiveWriteError, now, read_only
@@ -138,6 +139,7 @@ class DocumentStore:
     def _store_payload(self, report_id, url, role, data, media_type, fmt, title, referer, metadata, etag,
                        last_modified, exchange) -> tuple[int, bool]:
         sync = self._batch is None  # grouped: the batch syncs every file it touched before its commit
+        media_type = stored_media_type(media_type, fmt)  # only types on the allow-list are kept (archive/media.py)
         if isinstance(data, SpooledPayload):
             sha256, size = self.blobs.put_spooled(data, sync=sync), data.size
         else:

@@ -177,6 +177,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         published = family.published(metadata, page) or report.get("listed")
         if not unchanged:
             yield self._document(response, site, report, "page", {**metadata, **_charset(response)}, published)
+        texts = _link_texts(page)
         for url in family.attachments(page):
             reason = unfetchable(url)
             if reason:
@@ -188,7 +189,8 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
                 errback=self.failed,
                 # a compressed answer would have to be held in memory to be decompressed
                 headers={"Referer": response.url, "Accept-Encoding": "identity"},
-                meta=self._file_meta(site=site, report=report, published=published, conditional=True),
+                meta=self._file_meta(site=site, report=report, published=published, conditional=True,
+                                     link_text=texts.get(url)),
             )
 
     @staticmethod
@@ -216,8 +218,9 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
                       referer=(response.request.headers.get("Referer") or b"").decode("latin-1") or None)
             drop_spooled(response.request)
             return
+        named = {"filename": found.filename, "link_text": meta.get("link_text")}  # the site offers the file by them
         item = self._document(response, meta["site"], meta["report"], "attachment",
-                              {"filename": found.filename} if found.filename else {}, meta.get("published"))
+                              {k: v for k, v in named.items() if v}, meta.get("published"))
         item["format"], item["media_type"] = found.format, found.media_type or item["media_type"]
         yield item
 
@@ -262,6 +265,17 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
             "last_modified": (response.headers.get("Last-Modified") or b"").decode("latin-1") or None,
             "http": exchange(response),
         }
+
+
+def _link_texts(page) -> dict[str, str]:
+    """Each link's text by its absolute URL (the first link wins): the name a file is offered under when the
+    server gives none."""
+    texts: dict[str, str] = {}
+    for anchor in page.xpath("//a[@href]"):
+        text = " ".join("".join(anchor.xpath(".//text()").getall()).split())[:300]
+        if text:
+            texts.setdefault(page.urljoin(anchor.xpath("@href").get().strip()), text)
+    return texts
 
 
 def _charset(response) -> dict:
