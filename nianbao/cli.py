@@ -484,10 +484,15 @@ def export(data, fmt):
 @click.option("--port", default=8001, show_default=True)
 def serve(data, port):
     """Serve the archive with Datasette on 127.0.0.1 (read-only). This process becomes Datasette (exec):
-    stopping it stops the server."""
-    from archive.serve import datasette_command
+    stopping it stops the server. Set NIANBAO_PUBLIC_URL to the public address behind a proxy (warned
+    when unset)."""
+    from archive.serve import datasette_command, public_url_warning
     from archive.store import Archive
 
+    warning = public_url_warning(port)
+    if warning:
+        click.echo(warning, err=True)
+    os.environ["NIANBAO_SERVE_URL"] = f"http://127.0.0.1:{port}"  # links made without a request (CSV, SQL)
     published = data / "published" / "nianbao.db"
     if published.exists():  # what the last nightly run published, swapped in whole
         _become(datasette_command(published, port))
