@@ -135,7 +135,8 @@ EXPRESSION_INDEXES = {
 }
 
 # INTEGER affinity: whole figures stay integers, 13.75 stays a real.
-# One row per report with its main figures, from the version its figures came from.
+# One row per report with its main figures, from the version its figures came from; archive_url is the site's
+# path of that version's archived bytes (the site and exports make it absolute).
 _FIGURE = "(SELECT number FROM cells c WHERE c.version_id = r.source_version_id AND c.report_table = '{t}' " \
           "AND c.row_key = '{r}' AND c.column_key = '{c}')"
 _FIGURES = {
@@ -153,7 +154,8 @@ VIEWS = {
     "r.title, r.published, r.check_status, "
     + ", ".join(f"{_FIGURE.format(t=t, r=row, c=c)} AS {name}" for name, (t, row, c) in _FIGURES.items())
     + ", (SELECT url FROM documents d JOIN versions v ON v.document_id = d.id WHERE v.id = r.source_version_id) "
-    "AS source_url, r.first_seen, r.last_seen FROM reports r JOIN agencies a ON a.id = r.agency_id",
+    "AS source_url, (SELECT '/-/blob/' || v.sha256 FROM versions v WHERE v.id = r.source_version_id) AS archive_url, "
+    "r.first_seen, r.last_seen FROM reports r JOIN agencies a ON a.id = r.agency_id",
 }
 
 def _runs_summary(db) -> None:
