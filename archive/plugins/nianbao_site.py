@@ -8,7 +8,8 @@ Routes (HTML, and JSON where it says so; see "JSON API" in the README):
 - ``/-/region`` (``.json``): province → city → county drill-down;
 - ``/-/search`` (``.json``, ``.atom``): ranked Chinese search with filters, sorting and paging;
 - ``/-/feed.atom``: new and revised reports, one entry per report;
-- ``/-/blob/<sha256>``: an archived original, inline under its real file name (``?download=1`` to save);
+- ``/-/blob/<sha256>``: an archived original under its own cleaned name, inline only if it is a PDF, office file or
+  raster image (archive/media.py), always sandboxed (``?download=1`` to save);
 - ``/-/nianbao.css``: the site's stylesheet.
 
 Every cell that names a report anywhere in Datasette links to its page (``render_cell``).
