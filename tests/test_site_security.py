@@ -350,6 +350,9 @@ def test_formula_title_is_text_in_xlsx_and_guarded_in_csv(served, tmp_path):
     titles = [c for row in sheet.iter_rows(min_row=2) for c in row if str(c.value or "").startswith("=HYPERLINK")]
     assert titles and all(c.data_type == "s" for c in titles)  # text, not a live formula
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+    values = list(sheet.values)
+    column = values[0].index("存档副本 archive_url")  # absolute for this request, not for the sheet's own page reads
+    assert all(str(row[column]).startswith(url + "/-/blob/") for row in values[1:])
     for path in ("/nianbao/report_figures.csv", "/nianbao/reports.csv?_bom=1&_dl=1", "/nianbao/report_figures.csv?_size=max"):
         text = fetch(url + path)[2].decode("utf-8-sig")
         cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
@@ -423,3 +426,8 @@ def test_report_figures_rows_carry_archive_url_beside_source_url(crawled):
     assert all(str(r[column]).startswith("http://localhost/-/blob/") for r in sheet[1:])
     page = get(crawled["data"], "/nianbao/report_figures").text
     assert 'href="/-/blob/' in page
+    for shape in ("arrays", "objects", "array"):
+        body = get(crawled["data"], f"/nianbao/report_figures.json?_shape={shape}&_size=max").json()
+        rows = body if shape == "array" else body["rows"]
+        links = [r["archive_url"] if isinstance(r, dict) else r[body["columns"].index("archive_url")] for r in rows]
+        assert len(links) == len(EXPECTED) and all(link.startswith("http://localhost/-/blob/") for link in links)

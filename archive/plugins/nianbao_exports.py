@@ -6,7 +6,7 @@
   (``_stream=on`` unless the link asks for one page with ``_size=N`` or ``_next``); where it stops at
   ``max_csv_mb`` it says so in its last line, in Chinese and English. Cells that Excel would read as a
   formula get the usual guard (``archive.export.spreadsheet_safe``); relative ``archive_url`` cells are made
-  absolute.
+  absolute (so are they in a table's, view's or query's JSON).
 - XLSX: every row of a table or view (fetched page by page, written to a temporary file and streamed), up
   to ``XLSX_MAX_ROWS``; strings are written as text, never as formulas. Where a sheet stops short (the row
   cap, or an arbitrary query's ``max_returned_rows``), its last row says so and how to get the rest.
@@ -118,6 +118,33 @@ async def _guarded_csv(app, scope, receive, send):
     return await app(scope, receive, guarded)
 
 
+_BLOB_PATH = re.compile(rb'"(/-/blob/[0-9a-f]{64})"')
+_TABLE_JSON = re.compile(r"^/[^/]+/[^/]+\.json$")
+
+
+def _relative_wanted(scope) -> bool:
+    """The XLSX renderer's own page requests: it makes the paths absolute for its request's base."""
+    return any(k.lower() == b"x-nianbao-paths" and v == b"relative" for k, v in scope.get("headers") or [])
+
+
+async def _absolute_json(app, scope, receive, send):
+    """A table's, view's or query's JSON with the archive's own ``/-/blob/<sha256>`` paths made absolute."""
+    base, body, start = _base().encode(), [], {}
+
+    async def collected(message):
+        if message["type"] == "http.response.start":
+            start.update(message, headers=[(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-length"])
+            return
+        if message["type"] != "http.response.body":
+            return await send(message)
+        body.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            await send(start)
+            await send({"type": "http.response.body", "body": _BLOB_PATH.sub(b'"' + base + rb'\1"', b"".join(body))})
+
+    return await app(scope, receive, collected)
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
@@ -128,6 +155,8 @@ def asgi_wrapper(datasette):
             try:
                 if scope["path"].endswith(".csv"):
                     return await _guarded_csv(app, scope, receive, send)
+                if _TABLE_JSON.match(scope["path"]) and not _relative_wanted(scope):
+                    return await _absolute_json(app, scope, receive, send)
                 return await app(scope, receive, send)
             finally:
                 REQUEST_BASE.reset(token)
@@ -167,7 +196,8 @@ async def _table_pages(datasette, request, database: str, table: str):
     path = datasette.urls.table(database, table, format="json")
     following = None
     while True:
-        response = await datasette.client.get(path + "?" + urlencode(args + ([("_next", following)] if following else [])))
+        response = await datasette.client.get(path + "?" + urlencode(args + ([("_next", following)] if following else [])),
+                                              headers={"x-nianbao-paths": "relative"})  # made absolute for this request
         data = response.json()
         if response.status_code != 200 or "rows" not in data:
             raise ValueError(data.get("error") or f"HTTP {response.status_code}")
