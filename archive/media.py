@@ -94,7 +94,9 @@ _DROPPED = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 _RESERVED = re.compile(r'[:*?"<>|]')
 _ATTACHMENT_LABEL = re.compile(r"^\s*附\s*件\s*\d*\s*[:：.、．]?\s*")
 MAX_NAME_BYTES = 200  # UTF-8 bytes: file systems allow 255
-_SAFE_EXTENSIONS = set(STORED.values()) | {".wps", ".xls", ".jpeg", ".htm"}
+# what a file of unknown type may keep as its extension: documents, never a page, script or image a browser opens
+_SAFE_EXTENSIONS = {".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".ofd", ".zip",
+                    ".rar"}
 
 
 def clean_name(name: str | None) -> str | None:
@@ -119,7 +121,7 @@ def offered_name(candidates, media_type: str) -> str:
     capped at MAX_NAME_BYTES and ending in the extension of the type it is served as."""
     wanted = STORED.get(media_type, "")
     for candidate in candidates:
-        name = clean_name(_ATTACHMENT_LABEL.sub("", candidate or ""))
+        name = clean_name(_ATTACHMENT_LABEL.sub("", str(candidate or "")))
         if name:
             break
     else:

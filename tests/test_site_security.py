@@ -216,6 +216,19 @@ def test_each_attachment_offered_under_its_own_clean_name(served):
     assert listed == names
 
 
+def test_offered_name_rules():
+    from archive.media import offered_name
+
+    assert offered_name(["evil.html"], "application/octet-stream") == "evil.html.bin"  # never saved as a page
+    assert offered_name(["nb.ofd"], "application/octet-stream") == "nb.ofd"
+    assert offered_name(["setup.exe"], "application/pdf") == "setup.exe.pdf"  # the served type's extension
+    assert offered_name(["附件2：说明", "title"], "application/pdf") == "说明.pdf"
+    assert offered_name(["附件4", "..\\a/../年报.pdf"], "application/pdf") == "年报.pdf"
+    assert offered_name(["a\u202e\u2066b\x00\x1bc.pdf"], "application/pdf") == "abc.pdf"
+    assert len(offered_name(["长" * 5000 + ".pdf"], "application/pdf").encode()) <= 200
+    assert offered_name([None, "", " . "], "text/html") == "document.html"
+
+
 @pytest.mark.browser
 def test_svg_attachment_runs_no_script_in_chromium(served):
     from .test_browser import ARGS, CHROMIUM
