@@ -30,7 +30,7 @@ from archive.site_config import REQUEST_BASE, carries_sql, links_base, request_b
 from archive.vocabulary import label
 
 XLSX_MAX_ROWS = 100_000
-_TABLE_CSV = re.compile(r"^/[^/]+/[^/]+\.csv$")
+_TABLE_CSV = re.compile(r"^/(?!-/)[^/]+/[^/]+\.csv$")  # a database's table, view or query, not the site's own pages
 _LIMIT_NOTICE = re.compile(rb"CSV contains more than (\d+) bytes")
 ARCHIVE_COLUMNS = re.compile(r"(^|\s)archive_url$")
 
@@ -119,7 +119,7 @@ async def _guarded_csv(app, scope, receive, send):
 
 
 _BLOB_PATH = re.compile(rb'"(/-/blob/[0-9a-f]{64})"')
-_TABLE_JSON = re.compile(r"^/[^/]+/[^/]+\.json$")
+_TABLE_JSON = re.compile(r"^/(?!-/)[^/]+/[^/]+\.json$")
 
 
 def _relative_wanted(scope) -> bool:
