@@ -16,6 +16,7 @@ import json
 import re
 from typing import IO
 
+from .site_config import LOCAL_URL as LOCAL_SITE  # noqa: F401 - `nianbao serve`'s own address, when nothing is set
 from .site_config import links_base
 from .store import Archive
 from .versions import report_versions_sql

@@ -16,6 +16,10 @@ document that has since changed. Earlier versions have indexes of their own
 counts and rankings alone. A hit in an earlier version counts only when the report's current
 text does not match; such hits are marked and listed after the current ones.
 
+A query's terms are its words split at spaces, a phrase in quotes (“…”, "…", 「…」, 『…』) kept whole as one
+term; every term must appear. Filters narrow by region, year, template, check status, agency (any part of
+its name, short forms too: ``archive/agency_names.py``) and published date.
+
 Cost is bounded for terms found in nearly every report: the count stops at ``COUNT_CAP`` (10,000+),
 bm25 ranks the ``RANK_CAP`` (3,000) most recently archived matches, and sorting by year walks the year
 index, probing the full-text index row by row, until a page is full.

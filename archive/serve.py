@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .settings import value
 from .site_config import public_url, sql_limits
 
 HERE = Path(__file__).resolve().parent
@@ -67,5 +68,11 @@ def public_url_warning(port: int, host: str = "127.0.0.1") -> str | None:
 
 
 def start(db_path: Path, port: int, host: str = "127.0.0.1") -> subprocess.Popen:
-    served = os.environ.get("NIANBAO_SERVE_URL") or f"http://{host}:{port}"
+    served = value("NIANBAO_SERVE_URL") or f"http://{host}:{port}"
     return subprocess.Popen(datasette_command(db_path, port, host), env={**os.environ, "NIANBAO_SERVE_URL": served})
+
+
+def announce_address(port: int, host: str = "127.0.0.1") -> None:
+    """Tell the Datasette this process becomes (exec) the address it listens on: the base of links made without a
+    request when NIANBAO_PUBLIC_URL is unset."""
+    os.environ.update(NIANBAO_SERVE_URL=f"http://{host}:{port}")

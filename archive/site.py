@@ -280,13 +280,20 @@ def agency_lookup(conn, q: str, limit: int = 100) -> list[dict]:
 LEVELS = ("province", "city", "county")
 
 
+def region_known(conn, province: str | None, city: str | None, county: str | None) -> bool:
+    """Whether an agency of the archive is in the region named (every region, when none is named)."""
+    chosen = {"province": province, "city": city, "county": county}
+    of_agency = " AND ".join(f"(a.{level} = :{level} OR :{level} IS NULL)" for level in LEVELS)
+    return not any(chosen.values()) or _row(conn, f"SELECT 1 FROM agencies a WHERE {of_agency} LIMIT 1", chosen) is not None
+
+
 def region(conn, province: str | None, city: str | None, county: str | None) -> dict | None:
     """A region's figures over the years and the regions one level down, for drilling in; None when no
     agency of the archive is in the region named (火星, or a county under the wrong city)."""
     chosen = {"province": province, "city": city, "county": county}
     where = " AND ".join(f"({level} = :{level} OR :{level} IS NULL)" for level in LEVELS)
     of_agency = " AND ".join(f"(a.{level} = :{level} OR :{level} IS NULL)" for level in LEVELS)
-    if any(chosen.values()) and _row(conn, f"SELECT 1 FROM agencies a WHERE {of_agency} LIMIT 1", chosen) is None:
+    if not region_known(conn, province, city, county):
         return None
     of_figures = " AND ".join(f"(f.{level} = :{level} OR :{level} IS NULL)" for level in LEVELS)
     history = _rows(conn, (

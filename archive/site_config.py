@@ -1,4 +1,5 @@
-"""The public site's settings, read from the environment each time they are used (never at import), in one place.
+"""The public site's settings, read each time they are used (never at import) through archive/settings.py, where
+every nianbao setting is named once.
 
 - ``NIANBAO_PUBLIC_URL``: where the public reaches the site (``https://nianbao.example.org``). Every absolute
   link the site makes (feeds, JSON ``url``/``archive_url``, exports) starts with it. A public deployment must
@@ -11,11 +12,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
+
+from .settings import value
 
 # The base of the current request's absolute links, set by the site's ASGI wrapper (plugins/nianbao_exports.py)
 # in that request's own context: never shared between requests, unset in worker threads.
@@ -26,19 +28,18 @@ _HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-
                    r"[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
 
 
-def _env_url(name: str) -> str | None:
-    value = os.environ.get(name, "").strip().rstrip("/")
-    return value or None
+def _url(name: str) -> str | None:
+    return str(value(name) or "").strip().rstrip("/") or None
 
 
 def public_url() -> str | None:
     """The configured public address, or None when the deployment did not set one."""
-    return _env_url("NIANBAO_PUBLIC_URL")
+    return _url("NIANBAO_PUBLIC_URL")
 
 
 def links_base() -> str:
     """The base for absolute links made outside a request: the public URL, else the address serve listens on."""
-    return public_url() or _env_url("NIANBAO_SERVE_URL") or LOCAL_URL
+    return public_url() or _url("NIANBAO_SERVE_URL") or LOCAL_URL
 
 
 def request_base(scope: dict) -> str:
@@ -73,13 +74,6 @@ def carries_sql(query_string: bytes | str) -> bool:
     return bool(sql_parameters(query_string))
 
 
-def _int_env(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 @dataclass(frozen=True)
 class SqlLimits:
     max_length: int        # SQLITE_LIMIT_LENGTH: no string, blob or row longer (bytes)
@@ -92,10 +86,10 @@ class SqlLimits:
 
 def sql_limits() -> SqlLimits:
     return SqlLimits(
-        max_length=_int_env("NIANBAO_SQL_MAX_LENGTH", 4_000_000),
-        heap_bytes=_int_env("NIANBAO_SQL_HEAP_MB", 256) * 1024 * 1024,
-        max_result=_int_env("NIANBAO_SQL_MAX_RESULT_MB", 16) * 1024 * 1024,
-        at_once=max(1, _int_env("NIANBAO_SQL_AT_ONCE", 1)),
+        max_length=int(value("NIANBAO_SQL_MAX_LENGTH")),
+        heap_bytes=int(value("NIANBAO_SQL_HEAP_MB")) * 1024 * 1024,
+        max_result=int(value("NIANBAO_SQL_MAX_RESULT_MB")) * 1024 * 1024,
+        at_once=max(1, int(value("NIANBAO_SQL_AT_ONCE"))),
         wait_s=2.0,
-        time_limit_ms=max(1, _int_env("NIANBAO_SQL_TIME_LIMIT_MS", 1000)),
+        time_limit_ms=max(1, int(value("NIANBAO_SQL_TIME_LIMIT_MS"))),
     )

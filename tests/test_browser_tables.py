@@ -92,7 +92,7 @@ def test_luojiang_2023_table_three_as_xlsx_matches_the_report_pages(served_gaps,
 
     # truth: each report's own page, reached by clicking its block's heading
     for index in range(len(LUOJIANG_2023)):
-        heading = page.locator("section.table-block h2 a").nth(index)
+        heading = page.locator("section.table-block h2 > a").nth(index)
         agency = heading.inner_text().split(" · ")[0]
         heading.click()
         page.wait_for_selector("h1.report-title")

@@ -262,6 +262,8 @@ def test_search_feed_has_a_page_that_explains_it(crawled):
     ("/-/region?province=" + quote("浙江省") + "&city=" + quote("泉州市"), "档案中没有“浙江省泉州市”的机关"),
     ("/-/region/feed?province=" + quote("火星"), "档案中没有“火星”的机关"),
     ("/-/region.atom?province=" + quote("火星"), "档案中没有“火星”的机关"),
+    ("/-/tables?province=" + quote("火星"), "档案中没有“火星”的机关"),
+    ("/-/tables.xlsx?county=" + quote("火星区"), "档案中没有“火星区”的机关"),
     ("/-/agency/999999", "没有编号为 999999 的机关"),
     ("/-/agency/999999/feed", "没有编号为 999999 的机关"),
     ("/-/report/999999", "没有编号为 999999 的年报"),
@@ -274,6 +276,13 @@ def test_unknown_names_give_a_chinese_404(crawled, path, chinese):
     error = re.search(r'<div class="nianbao-error">(.*?)</div>', response.text, re.S).group(1)
     assert chinese in error
     assert re.sub(r"<[^>]+>", "", error).strip()[0] >= "\u3400"  # Chinese first, not "Database not found"
+
+
+def test_a_search_in_an_unknown_region_says_so(crawled):
+    page = get(crawled["data"], "/-/search?q=复议&province=" + quote("火星"))
+    assert page.status_code == 200 and "档案中没有“火星”的机关" in page.text
+    known = get(crawled["data"], "/-/search?q=复议&province=" + quote("浙江省")).text
+    assert "档案中没有" not in known
 
 
 def test_region_json_of_an_unknown_name_is_404_and_known_names_answer(crawled):

@@ -149,9 +149,7 @@ async def region_page(datasette, request):
     chosen = [_arg(request, level) for level in site.LEVELS]
     context = await _db(datasette).execute_fn(lambda conn: site.region(conn, *chosen))
     if context is None:
-        named = "".join(name for name in chosen if name)
-        raise NotFound(f"档案中没有“{named}”的机关：地区名称有误，或这一地区尚未收录 · No agency of the archive is in "
-                       f"{' / '.join(name for name in chosen if name)}")
+        raise NotFound(_unknown_region(chosen))
     fmt = request.url_vars.get("format")
     if fmt == "json":
         return _json(context)
@@ -161,6 +159,12 @@ async def region_page(datasette, request):
     context["chart"] = agency_chart(context["history"])
     context["query"] = query
     return await _html(datasette, request, "region.html", context)
+
+
+def _unknown_region(chosen) -> str:
+    named = [name for name in chosen if name]
+    return (f"档案中没有“{''.join(named)}”的机关：地区名称有误，或这一地区尚未收录 · No agency of the archive is in "
+            f"{' / '.join(named)}")
 
 
 def region_query(chosen) -> str:
@@ -227,11 +231,16 @@ async def tables_page(datasette, request):
     db = _db(datasette)
 
     def work(conn):
+        if not site.region_known(conn, selection.province, selection.city, selection.county):
+            return None
         if q:
             selection.reports = _searched(conn, q, selection, searched)
         return statutory.build(conn, selection), _table_options(conn, selection)
 
-    built, options = await db.execute_fn(work)
+    answer = await db.execute_fn(work)
+    if answer is None:
+        raise NotFound(_unknown_region([selection.province, selection.city, selection.county]))
+    built, options = answer
     fmt = request.url_vars.get("format")
     name = f"{built['number']}_{selection.description().replace(' ', '_')}"
     if fmt == "xlsx":
@@ -246,7 +255,7 @@ async def tables_page(datasette, request):
     args = selection.args() | ({"q": q} if q else {}) | searched
     shown = [(block, rows_of(block.grid())) for block in built["blocks"][:statutory.HTML_BLOCKS]]
     return await _html(datasette, request, "tables.html", {
-        **built, **options, "shown": shown, "q": q, "limit": statutory.HTML_BLOCKS,
+        **built, **options, "shown": shown, "q": q, "searched": searched, "limit": statutory.HTML_BLOCKS,
         "download": lambda fmt: f"/-/tables.{fmt}?" + urlencode(args),
         "with_table": lambda key: "/-/tables?" + urlencode(args | {"table": key})})
 
@@ -334,6 +343,9 @@ async def search_route(datasette, request):
         "alternatives": [(alternative, page_url(1, q=alternative)) for alternative in other_names(q)],
         "bad_dates": [name for name in ("published_from", "published_to")
                       if request.args.get(name) and getattr(filters, name) is None],
+        "unknown_region": "".join(n for n in (filters.province, filters.city, filters.county) if n)
+        if not await db.execute_fn(lambda conn: site.region_known(conn, filters.province, filters.city, filters.county))
+        else None,
         "atom_url": "/-/search.atom?" + saved, "feed_page": "/-/search/feed?" + saved,
         "tables_url": "/-/tables?" + urlencode({"q": q, **{k: v for k, v in vars(filters).items()
                                                           if v is not None and k != "agency"},
@@ -454,7 +466,7 @@ async def feed_page(datasette, request):
         chosen = [_arg(request, level) for level in site.LEVELS]
         context = await db.execute_fn(lambda conn: site.region(conn, *chosen))
         if context is None:
-            raise NotFound(f"档案中没有“{''.join(n for n in chosen if n)}”的机关 · No agency of the archive is there")
+            raise NotFound(_unknown_region(chosen))
         query = region_query(chosen)
         name = "".join(n for n in chosen if n) or "全部地区"
         back, xml = "/-/region" + (f"?{query}" if query else ""), "/-/region.atom" + (f"?{query}" if query else "")
