@@ -77,7 +77,7 @@ NOT_A_TITLE = re.compile(r"^(根据|按照|依据|依照|为了?|本报告|本�
 
 # The opening sentence that names the report: 现将 / 现公布 / 特编制 … AGENCY YEAR年 … 报告.
 _VERB = r"(?:现将|现予|现公布|现发布|现编制|予以公布|公布|发布|特编制|编制了?|制作|现向社会公开|向社会公开|向社会公布)"
-_NOUN = r"政府信息公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报)"
+_NOUN = r"(?:政府)?信息公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报)"
 OPENING = (
     # …现发布《临洮县新添镇2022年政府信息公开工作年度报告》 / 现公布广州市人民政府办公厅2023年…
     re.compile(_VERB + r"[“《「]?(?P<agency>[^，。；、：:“”《》「」\s（(]{2,40}?)(?P<year>20\d{2})\s*年度?(?P<noun>" + _NOUN + ")"),
@@ -87,6 +87,11 @@ OPENING = (
     re.compile(r"本(?:年度)?报告由(?P<agency>[^，。；、：:\s]{2,30}?)(?:根据|按照|依据|依照|结合|综合|汇总|编制|制作)"),
     re.compile(r"(?:^|[。，\n])(?P<agency>[^，。；、：:“”《》\s]{3,30}?)编制了?(?P<year>20\d{2})\s*年度?(?P<noun>" + _NOUN + ")"),
 )
+# An opening that says the document is the report (现公布…年度报告, 本报告由…).
+OPENING_REPORT = re.compile(_VERB + r"[^。]{0,40}?" + _NOUN + r"|本(?:年度)?报告(?:由|根据|依据|按照|是根据)")
+# A name that says whose only with a bare level (市政府办, 区人民政府办公室, 县信访局): no place, no agency.
+GENERIC_AGENCY = re.compile(r"^(市|区|县|镇|乡|旗|盟|州|省|自治区)?(人民)?政府|^(市|区|县|镇|乡|旗|盟)[^市区县旗盟]{1,6}$")
+
 # The year a report covers, said in its text.
 PERIOD = re.compile(r"统计(?:期限|时限|时间|期间)[^。]{0,12}?(20\d{2})\s*年")
 REPORT_YEAR_IN_TEXT = re.compile(r"(20\d{2})\s*年度?(?:本[乡镇县区市局委办])?(?:" + _NOUN + r"|政府信息公开年度报告|信息公开年度报告)")
@@ -98,7 +103,7 @@ CN_DATE = re.compile(rf"([{_CN_DIGIT}]{{4}})\s*年\s*([{_CN_DIGIT}]{{1,3}})\s*�
 # A page-top clock (2019年12月3日星期二) shows the day the page was rendered, frozen into a saved copy.
 CLOCK = re.compile(r"日\s*(星期|周|礼拜)[一二三四五六日天]|\d{1,2}:\d{2}:\d{2}\s*(星期|周)")
 
-_YEAR = re.compile(r"(20\d{2})\s*年度?|[（(](20\d{2})[）)]")
+_YEAR = re.compile(r"(20\d{2})\s*年度?|[（(](20\d{2})[）)]|(20\d{2})(?=政府信息公开|政务公开|信息公开)")
 _REPORT = re.compile(REPORT_NOUN)
 _REPORT_TAIL = re.compile(r"(年度)?(关于)?(" + REPORT_NOUN + r"|政府信息公开|信息公开|政务公开).*$")
 _TRUNCATED = re.compile(TRUNCATION)
@@ -135,6 +140,14 @@ def compact(text: str | None) -> str:
     return re.sub(r"[\s\u3000\u00a0]+", "", text or "")
 
 
+_FULL_WIDTH = str.maketrans({",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "！", "?": "？"})
+
+
+def _sentences(text: str) -> str:
+    """Text compacted with its ASCII punctuation (as many pages print it) in the full-width forms of Chinese."""
+    return simplified(compact(text)).translate(_FULL_WIDTH)
+
+
 # ----------------------------------------------------------------------------- titles
 
 def truncated(title: str | None) -> bool:
@@ -153,7 +166,7 @@ def could_be_title(text: str | None) -> bool:
 
 def title_year(title: str | None) -> int | None:
     match = _YEAR.search(compact(title))
-    return int(match.group(1) or match.group(2)) if match else None
+    return int(next(g for g in match.groups() if g)) if match else None
 
 
 def plausible_agency(name: str | None) -> str | None:
@@ -163,7 +176,8 @@ def plausible_agency(name: str | None) -> str | None:
     for prefix in AGENCY_PREFIXES:
         name = name.removeprefix(prefix)
     name = name.strip("《“")
-    if not (3 <= len(name) <= 30) or NOT_AGENCY.search(name) or re.search(r"\d|[，。；！？]", name):
+    if not (3 <= len(name) <= 30) or NOT_AGENCY.search(name) or GENERIC_AGENCY.search(name) \
+            or re.search(r"\d|[，。；！？:：、|｜《》“”,;!?]", name):
         return None
     return name if name.endswith(AGENCY_ENDINGS) else None
 
@@ -229,18 +243,22 @@ def skip_reason(title: str) -> str | None:
 
 
 def verdict(title: str | None, text: str = "") -> Verdict:
-    """The page's verdict from its title and, where it has none that names a report, its opening text."""
-    if title and (names_report(title) or _kind_by_words(simplified(compact(title)))):
-        found = title_verdict(title)
-        if found.reason != "report title names no year":
-            return found
+    """The page's verdict from its title and its opening text: a title that is not a report's decides; an opening
+    that says it explains a report (现就年报内容进行如下解读) or asks for one (通知如下) decides next, whatever
+    report it names; then a report's title, or a text that is a report's (its opening sentence, its sections)."""
+    said = title_verdict(title) if title and (names_report(title) or _kind_by_words(simplified(compact(title)))) \
+        else None
+    if said and not said.is_report:
+        return said
     head = simplified(text[:600])
     for kind, pattern in OPENING_KINDS:
-        if pattern.search(head):
-            return Verdict(kind, f"the opening says so ({pattern.search(head).group(0)})")
+        found = pattern.search(head)
+        if found and (kind != "rule_of_law" or said is None):
+            return Verdict(kind, f"the opening says so ({found.group(0)})")
+    if said and said.reason != "report title names no year":
+        return said
     body = simplified(text[:6000])
-    sections = sum(1 for s in REPORT_SECTIONS if s in body)
-    if opening_identity(head).get("year") or sections >= 2:
+    if OPENING_REPORT.search(_sentences(head)) or sum(1 for s in REPORT_SECTIONS if s in body) >= 2:
         return Verdict("report", "the text is an annual report's")
     return Verdict("other", "neither the title nor the text names an annual report")
 
@@ -250,7 +268,7 @@ def verdict(title: str | None, text: str = "") -> Verdict:
 def opening_identity(text: str) -> dict:
     """{agency, year, title} as the opening sentence names them: 现将某县人民政府2023年政府信息公开工作年度报告
     予以公布, 本报告由某乡人民政府编制, 某局编制了2023年度…报告."""
-    head = simplified(compact(text[:800]))
+    head = _sentences(text[:800])
     out: dict = {}
     for pattern in OPENING:
         for match in pattern.finditer(head):

@@ -22,7 +22,7 @@ _FIELD = re.compile(r"^(标题|题名|文章标题|名称|信息名称|称)\s*[:
 
 
 def normalise_title(text: str) -> str:
-    return _FIELD.sub("", squash(text))
+    return _FIELD.sub("", squash(text).strip(" |｜")).strip(" |｜")
 
 
 def is_breadcrumb(text: str) -> bool:

@@ -12,10 +12,11 @@ import re
 from ..recognition import METADATA_FIELDS, parse_date
 
 FIELDS = METADATA_FIELDS
-# A label starts a line, a cell or a phrase (never the tail of a longer word: 生效日期 is not 日期); its value
+# A short label starts a line, a cell or a phrase (never the tail of a longer word: 生效日期 is not 日期); a value
 # follows a colon, a cell border, a line break or spaces.
 _FIELD = re.compile(
-    r"(?<![\u4e00-\u9fff])(" + "|".join(r"[\s\u3000]*".join(name) for name in sorted(FIELDS, key=len, reverse=True))
+    r"(" + "|".join((r"(?<![\u4e00-\u9fff])" if len(name) <= 2 else "") + r"[\s\u3000]*".join(name)
+                    for name in sorted(FIELDS, key=len, reverse=True))
     + r")(?:[ \t\u3000]*[:：][ \t]*|[ \t\u3000]*[|｜][ \t\u3000|｜]*|[ \t\u3000]*\n[ \t\u3000]*|[ \t\u3000]+(?=\S))"
 )
 
