@@ -65,8 +65,8 @@ class DocumentStore:
                       page_url: str | None = None) -> int:
         """The report of (agency, year) that ``page_url`` (the article page the identity was read from) claims,
         created once: storing it again only moves last_seen. Two different article pages claiming one identity
-        are never folded into one record: the second is a report of its own, ``conflict_of`` the first, and both
-        are kept and exported. An agency is never None: without one the registry entry's name stands in."""
+        are never folded into one record: the second is a report of its own, each marked ``conflict_of`` the
+        other, and both are kept and exported. An agency is never None: without one the registry entry's name stands in."""
         site = site or {}
         agency = " ".join((agency or "").split()) or site.get("name") or site.get("id")
         if not agency:
@@ -84,9 +84,13 @@ class DocumentStore:
                     self._execute("UPDATE reports SET page_url = ? WHERE id = ?", [page_url, same[0]["id"]])
                 self._execute("UPDATE reports SET last_seen = ? WHERE id = ?", [seen, same[0]["id"]])
                 return same[0]["id"]
-            return self._insert("reports", {"agency_id": agency_id, "year": year, "title": title, "page_url": page_url,
-                                            "conflict_of": claims[0]["id"] if claims else None,
-                                            "first_seen": seen, "last_seen": seen})
+            report_id = self._insert("reports", {"agency_id": agency_id, "year": year, "title": title,
+                                                 "page_url": page_url, "conflict_of": claims[0]["id"] if claims else None,
+                                                 "first_seen": seen, "last_seen": seen})
+            if claims:  # the conflict is recorded on both sides, whichever article the crawl met first
+                self._execute("UPDATE reports SET conflict_of = ? WHERE id = ? AND conflict_of IS NULL",
+                              [report_id, claims[0]["id"]])
+            return report_id
 
     def _agency_id(self, name: str, site: dict) -> int:
         row = self._one("SELECT id FROM agencies WHERE name = ? LIMIT 1", [name])
