@@ -1,6 +1,6 @@
 """Sites, agencies, reports, documents, their versions and blobs: what the crawl keeps of each payload.
 
-Tables owned: sites, agencies, reports (one per agency and year), documents (one per URL), blobs (one per
+Tables owned: sites, agencies, reports (one per agency and year; two articles claiming one are two, marked conflict_of), documents (one per URL), blobs (one per
 sha256; the bytes themselves live in the BlobStore), versions (one per distinct content of a document).
 A version is created only when a document's bytes change; an unchanged fetch moves its ``last_seen``. The
 blob and the WARC records reach the disk before the rows that point at them are committed.

@@ -1,6 +1,6 @@
 """The database shape, declared once and applied idempotently (with numbered migrations).
 
-Tables: sites, agencies, reports (one per agency and year), documents (each URL that
+Tables: sites, agencies, reports (one per agency and year; two articles claiming one are two, marked conflict_of), documents (each URL that
 carries a report), blobs, versions (each distinct content of a document), cells (the
 parsed figures in long form), checks, version_changes and cell_changes (what a new
 version changed), warc_records (where each fetch sits in the WARC files), fetches

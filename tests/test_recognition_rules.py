@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,13 @@ def test_traditional_script_is_read():
     assert (record["title"], record["agency"], record["year"]) == ("西藏自治区人民政府2009年政府信息公开年度报告",
                                                                    "西藏自治区人民政府", 2009)
     assert any("traditional script" in w for w in record["warnings"])
+
+
+def test_import_refuses_a_look_alike(tmp_path):
+    notice = tmp_path / "notice.txt"
+    notice.write_text("关于做好2023年政府信息公开工作年度报告编制发布工作的通知\n各乡镇人民政府、县直各部门：\n"
+                      "现就有关事项通知如下：\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "nianbao.cli", "import", "--data", str(tmp_path / "data"), str(notice)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "not an annual report (notice)" in result.stderr
+    assert sqlite3.connect(tmp_path / "data" / "nianbao.db").execute("SELECT count(*) FROM reports").fetchone() == (0,)
