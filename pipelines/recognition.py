@@ -46,6 +46,9 @@ METADATA_FIELDS = {
     "来源": "source", "信息来源": "source", "来源单位": "source",
 }
 
+# Page chrome that names the column a report is filed in, never the report: 当前位置：首页 > 政务公开 > …
+BREADCRUMB = r"当前位置|您现在的位置|您的位置|所在位置|首页\s*[>»＞/]|[>»＞]\s*(政务公开|信息公开|政府信息公开)"
+
 # What a report calls itself.
 REPORT_NOUN = r"(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?(?:工作)?(?:报告|年报)|(?:政府)?信息公开年报"
 # A list title cut short.
@@ -73,7 +76,7 @@ OPENING_KINDS = (
 REPORT_SECTIONS = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况", "行政复议", "存在的主要问题")
 # A title that starts like a sentence, or is a metadata row, is never a title.
 NOT_A_TITLE = re.compile(r"^(根据|按照|依据|依照|为了?|本报告|本年度报告|现将|现就|我[局委办区县市镇乡])|条例》|[|｜]|"
-                         r"(文号|索引号|所属主题|发布机构|发文机关|成文日期|发布日期|主题分类|信息来源)\s*[:：]")
+                         r"[:：/\\]")  # a label's colon, a path: a metadata row, a file's place, never a title
 
 # The opening sentence that names the report: 现将 / 现公布 / 特编制 … AGENCY YEAR年 … 报告.
 _VERB = r"(?:现将|现予|现公布|现发布|现编制|予以公布|公布|发布|特编制|编制了?|制作|现向社会公开|向社会公开|向社会公布)"
@@ -101,7 +104,7 @@ _CN_DIGIT = "〇○零一二三四五六七八九十"
 DATE = re.compile(r"(20\d{2}|19\d{2})\s*(?:年|[-/.])\s*(\d{1,2})\s*(?:月|[-/.])\s*(\d{1,2})\s*日?")
 CN_DATE = re.compile(rf"([{_CN_DIGIT}]{{4}})\s*年\s*([{_CN_DIGIT}]{{1,3}})\s*月\s*([{_CN_DIGIT}]{{1,3}})\s*日")
 # A page-top clock (2019年12月3日星期二) shows the day the page was rendered, frozen into a saved copy.
-CLOCK = re.compile(r"日\s*(星期|周|礼拜)[一二三四五六日天]|\d{1,2}:\d{2}:\d{2}\s*(星期|周)")
+CLOCK = re.compile(r"[日\d]\s*(星期|周|礼拜)[一二三四五六日天]")
 
 _YEAR = re.compile(r"(20\d{2})\s*年度?|[（(](20\d{2})[）)]|(20\d{2})(?=政府信息公开|政务公开|信息公开)")
 _REPORT = re.compile(REPORT_NOUN)

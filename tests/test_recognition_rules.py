@@ -86,6 +86,7 @@ def test_an_effective_date_is_never_the_publication_date():
 
 def test_a_frozen_clock_is_no_date():
     assert recognition.parse_date("2019年12月3日星期二") is None
+    assert recognition.parse_date("2019-12-03 星期二") is None
     assert recognition.parse_date("二〇二四年一月二十日") == "2024-01-20"
     assert recognition.parse_date("2023/01/18 11:34:01") == "2023-01-18"
 

@@ -17,8 +17,8 @@ from ..recognition import parse_date, plausible_agency, text_year, title_agency,
 from ..values import squash
 
 _YEAR = re.compile(r"(20\d{2})\s*年")
-_BREADCRUMB = re.compile(r"当前位置|您现在的位置|您的位置|所在位置|首页\s*[>»＞/]|[>»＞]\s*(政务公开|信息公开|政府信息公开)")
-_FIELD = re.compile(r"^(标题|题名|文章标题|名称|信息名称|称)\s*[:：]\s*")
+_BREADCRUMB = re.compile(recognition.BREADCRUMB)
+_FIELD = re.compile(r"^(" + "|".join(k for k, v in recognition.METADATA_FIELDS.items() if v == "title") + r")\s*[:：]\s*")
 
 
 def normalise_title(text: str) -> str:
