@@ -12,7 +12,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipelines.recognition import plausible_agency, skip_reason, title_agency, title_verdict, title_year, truncated
+from pipelines.recognition import (
+    government_of,
+    plausible_agency,
+    skip_reason,
+    title_agency,
+    title_verdict,
+    title_year,
+    truncated,
+)
 
 __all__ = ["Recognised", "recognise", "skip_reason", "title_year", "title_agency", "plausible_agency", "truncated",
            "title_verdict", "index_owner", "resolve_agency"]
@@ -43,8 +51,8 @@ def resolve_agency(title: str | None, metadata: dict | None, site: dict | None,
     article's 索引号 owner, else the extraction record's (the report's own text), else the article's
     metadata (发布机构 / 发文机关, the ArticleTitle's, ContentSource), else the registry entry's name,
     else the entry's id."""
-    metadata = metadata or {}
-    for candidate in (
+    metadata, site = metadata or {}, site or {}
+    candidates = [
         title_agency(title),
         plausible_agency(indexed_agency),
         plausible_agency(record_agency),
@@ -53,8 +61,9 @@ def resolve_agency(title: str | None, metadata: dict | None, site: dict | None,
         title_agency(metadata.get("ArticleTitle")),
         title_agency(metadata.get("标题")),
         plausible_agency(metadata.get("ContentSource")),
-    ):
+    ]
+    for candidate in candidates:
         if candidate:
-            return candidate
-    site = site or {}
+            # a place named in the title is its government, as the page or the registry spells it
+            return government_of(candidate, [*candidates, site.get("name")])
     return str(site.get("name") or site.get("id") or "unknown agency")

@@ -185,6 +185,21 @@ def plausible_agency(name: str | None) -> str | None:
     return name if name.endswith(AGENCY_ENDINGS) else None
 
 
+PLACE_ENDINGS = ("省", "自治区", "自治州", "自治县", "自治旗", "市", "区", "县", "旗", "州", "盟", "镇", "乡", "苏木")
+GOVERNMENT = ("人民政府", "政府")
+
+
+def government_of(place: str | None, others) -> str | None:
+    """The place's government as the document or the registry spells it (乌审旗 → 乌审旗人民政府), so that one
+    government is one agency whether a title names the place or the government; else the place itself."""
+    if not place or not place.endswith(PLACE_ENDINGS):
+        return place
+    for other in others:
+        if other and compact(other) in (place + suffix for suffix in GOVERNMENT):
+            return compact(other)
+    return place
+
+
 def title_agency(title: str | None) -> str | None:
     """The agency a title names before its year, or between the year and 政府信息公开; None when it names none."""
     text = compact(title)

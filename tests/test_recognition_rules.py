@@ -123,3 +123,12 @@ def test_import_refuses_a_look_alike(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "not an annual report (notice)" in result.stderr
     assert sqlite3.connect(tmp_path / "data" / "nianbao.db").execute("SELECT count(*) FROM reports").fetchone() == (0,)
+
+
+def test_a_place_in_the_title_is_its_government_as_spelt_elsewhere():
+    site = {"id": "wsq", "name": "乌审旗人民政府"}
+    resolve = crawler_recognition.resolve_agency
+    assert resolve("乌审旗2018年政府信息公开工作年度报告", {}, site) == "乌审旗人民政府"  # one government, one agency
+    assert resolve("鄂尔多斯市2018年政府信息公开年度报告", {"发布机构": "鄂尔多斯市人民政府办公室"}, site) == "鄂尔多斯市"
+    assert resolve("鄂尔多斯市2019年政府信息公开年度报告", {"发布机构": "鄂尔多斯市人民政府"}, site) == "鄂尔多斯市人民政府"
+    assert resolve("2018年政府信息公开工作年度报告", {}, site) == "乌审旗人民政府"

@@ -103,7 +103,8 @@ def _subsequence(short: str, long: str) -> bool:
 def fullest_agency(named: str | None, others) -> str | None:
     """The fullest form the document gives of the agency its title names: 泉州市洛江区科学技术局
     over 洛江区科学技术局, 赣州市科学技术局 over 赣州市科技局; never a different agency."""
-    best = named
+    others = list(others)
+    best = recognition.government_of(named, others)
     for other in others:
         if not other or not looks_like_agency(other):
             continue
