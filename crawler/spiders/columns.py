@@ -163,8 +163,9 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         metadata = family.metadata(page) if page else {}
         own = metadata.get("ArticleTitle") or metadata.get("标题")
         if page is not None and (skip_reason(own or report["title"]) if truncated(report["title"]) else
-                                 own and not title_verdict(own).is_report):
-            # the article's own title is not a report's (a list title cut short, or 图解/解读 on the article only)
+                                 own and title_verdict(own).kind not in ("report", "other")):
+            # the article's own title is not a report's (a list title cut short), or names a look-alike (图解, 解读 …)
+            # on the article only; an own title that names nothing (a site's name) leaves the list title to decide
             self._stat(site, "skipped")
             return
         owner = index_owner(metadata)
