@@ -23,12 +23,12 @@ from .versions import report_versions_sql
 
 _REPORTS = f"""
 SELECT r.id, r.title, r.year, r.template, r.published, r.first_seen, r.last_seen, r.source_version_id,
-       r.source_reason, r.check_status, a.name AS agency, a.region,
+       r.source_reason, r.check_status, r.conflict_of, a.name AS agency, a.region,
        (SELECT d.url FROM documents d WHERE d.report_id = r.id ORDER BY d.role = 'page' DESC, d.id LIMIT 1) AS url,
        {report_versions_sql()} AS versions,
        (SELECT v.record FROM versions v WHERE v.id = r.source_version_id) AS record,
        (SELECT v.sha256 FROM versions v WHERE v.id = r.source_version_id) AS sha256
-FROM reports r JOIN agencies a ON a.id = r.agency_id ORDER BY a.name, r.year
+FROM reports r JOIN agencies a ON a.id = r.agency_id ORDER BY a.name, r.year, r.id
 """
 
 
@@ -67,6 +67,9 @@ def records(archive: Archive):
             "versions": row["versions"],
             "source_reason": row["source_reason"],
         })
+        if row["conflict_of"]:
+            # another document claims the same agency and year: both are kept, each its own record
+            record["conflict_of_report"] = row["conflict_of"]
         yield record
 
 

@@ -1,6 +1,6 @@
 """The database shape, declared once and applied idempotently (with numbered migrations).
 
-Tables: sites, agencies, reports (one per agency and year), documents (each URL that
+Tables: sites, agencies, reports (one per agency and year; two articles claiming one are two, marked conflict_of), documents (each URL that
 carries a report), blobs, versions (each distinct content of a document), cells (the
 parsed figures in long form), checks, version_changes and cell_changes (what a new
 version changed), warc_records (where each fetch sits in the WARC files), fetches
@@ -26,7 +26,8 @@ TABLES = {
     ),
     "reports": (
         {"id": int, "agency_id": int, "year": int, "title": str, "template": str, "published": str,
-         "source_version_id": int, "source_reason": str, "check_status": str, "first_seen": str, "last_seen": str},
+         "source_version_id": int, "source_reason": str, "check_status": str, "first_seen": str, "last_seen": str,
+         "page_url": str, "conflict_of": int},
         {"pk": "id", "foreign_keys": [("agency_id", "agencies", "id")]},
     ),
     "documents": (
@@ -96,8 +97,8 @@ TABLES = {
 }
 
 UNIQUE_INDEXES = [
-    ("agencies", ["name"]),
     ("reports", ["agency_id", "year"]),
+    ("agencies", ["name"]),
     ("documents", ["url"]),
     ("versions", ["document_id", "sha256"]),
     ("columns", ["url"]),
@@ -164,8 +165,20 @@ def _runs_summary(db) -> None:
         db["runs"].add_column("summary", str)
 
 
+def _reports_claimed_by_page(db) -> None:
+    """Two documents claiming one (agency, year) are two reports, the later one marked ``conflict_of`` the first:
+    the identity is no longer unique, and each report remembers the article page that claimed it."""
+    for column in ("page_url", "conflict_of"):
+        if column not in db["reports"].columns_dict:
+            db["reports"].add_column(column, int if column == "conflict_of" else str)
+    unique = [i for i in db["reports"].indexes if i.columns == ["agency_id", "year"] and i.unique]
+    for index in unique:
+        db.execute(f"DROP INDEX {index.name}")
+    db["reports"].create_index(["agency_id", "year"], if_not_exists=True)
+
+
 # Numbered, append-only: a migration runs once, on databases older than its number.
-MIGRATIONS: list = [_runs_summary]
+MIGRATIONS: list = [_runs_summary, _reports_claimed_by_page]
 
 
 def apply(db: sqlite_utils.Database) -> None:

@@ -434,7 +434,8 @@ def verify(data):
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_files(data, files):
-    """Add reports a researcher already holds (PDF, Word, HTML files) as local documents."""
+    """Add reports a researcher already holds (PDF, Word, HTML files) as local documents; a file that is not an
+    annual report (a notice, 解读, 图解 …) is refused."""
     from archive.extraction import extract_files
     from archive.store import Archive
 
@@ -446,6 +447,10 @@ def import_files(data, files):
         for path, (record, reason) in zip(files, results):
             if record is None:
                 click.echo(f"error: {path}: {reason}", err=True)
+                refused += 1
+                continue
+            if record.get("verdict", "report") != "report":
+                click.echo(f"error: {path}: not an annual report ({record['verdict']}); not imported", err=True)
                 refused += 1
                 continue
             if not (record.get("agency") and record.get("year")):

@@ -25,7 +25,7 @@ from ..coverage import Column, check_coverage
 from ..downloads import SPOOLED, STREAM_TO_DISK, drop_spooled
 from ..extension import ArchiveExtension, count
 from ..files import identify
-from ..recognition import index_owner, recognise, resolve_agency, skip_reason, truncated
+from ..recognition import index_owner, recognise, resolve_agency, skip_reason, title_verdict, truncated
 from .discovery import DiscoveryMixin
 
 
@@ -174,8 +174,12 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         page = self._archived(response) if unchanged else response
         family = family_for(site.get("cms") if site.get("cms") in FAMILIES else None, page) if page else None
         metadata = family.metadata(page) if page else {}
-        if page is not None and truncated(report["title"]) and skip_reason(metadata.get("ArticleTitle") or report["title"]):
-            self._stat(site, "skipped")  # the whole title, on the article, is not a report's
+        own = metadata.get("ArticleTitle") or metadata.get("标题")
+        if page is not None and (skip_reason(own or report["title"]) if truncated(report["title"]) else
+                                 own and title_verdict(own).kind not in ("report", "other")):
+            # the article's own title is not a report's (a list title cut short), or names a look-alike (图解, 解读 …)
+            # on the article only; an own title that names nothing (a site's name) leaves the list title to decide
+            self._stat(site, "skipped")
             return
         owner = index_owner(metadata)
         indexed = self.archive.reader.agency_of_index_owner(owner) if owner and self.archive else None
