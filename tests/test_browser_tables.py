@@ -133,3 +133,34 @@ def test_a_report_with_a_table_not_read_says_so_in_chinese(served_gaps, browser)
     page.locator("#table-review_litigation").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "table-not-read-390.png"))
     assert dialogs == []
+
+
+def fits_with_first_column_held(page, box: str, first: str, last: str) -> None:
+    """Nothing is cut off the page; the table scrolls inside its box to its last column; its first column stays."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    frame = page.locator(box).first.bounding_box()
+    assert frame["x"] >= 0 and frame["x"] + frame["width"] <= 1366
+    before = page.locator(first).first.bounding_box()["x"]
+    page.locator(box).first.evaluate("b => { b.scrollLeft = 100000; }")
+    end = page.locator(last).last.bounding_box()
+    assert end["x"] + end["width"] <= frame["x"] + frame["width"] + 1
+    assert page.locator(first).first.bounding_box()["x"] == before
+
+
+def test_wide_tables_fit_at_1366_with_their_first_column_held(served_gaps, browser):  # noqa: F811
+    url, data = served_gaps
+    page, dialogs = page_with_dialog_trap(browser)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(url + "/")
+    page.locator("a.year-link").first.click()  # a year's figures: report_figures, 21 columns
+    page.wait_for_selector("table.rows-and-columns")
+    assert page.locator("table.rows-and-columns").bounding_box()["width"] > 1366  # wide: it must scroll
+    fits_with_first_column_held(page, ".table-wrapper", "table.rows-and-columns tbody td",
+                                "table.rows-and-columns thead th")
+    page.goto(url + "/")
+    page.locator("a.region-link").first.click()
+    page.locator("a.agency-link").first.click()  # an agency's year table
+    page.wait_for_selector("table.data.history")
+    fits_with_first_column_held(page, ".scroll", "table.data.history td", "table.data.history th")
+    assert page.locator("p.legend").first.is_visible()  # colours explained where they mean something
+    assert dialogs == []
