@@ -25,8 +25,8 @@ def choose(db, report_id: int) -> dict | None:
         "SELECT v.id, v.record, d.role, d.format, d.url, "
         "(SELECT count(*) FROM cells c WHERE c.version_id = v.id AND c.number IS NOT NULL) AS cells "
         "FROM versions v JOIN documents d ON d.id = v.document_id "
-        "WHERE d.report_id = ? AND v.extract_status = 'ok' "
-        "AND v.id = (SELECT max(v2.id) FROM versions v2 WHERE v2.document_id = d.id AND v2.extract_status = 'ok')",
+        "WHERE d.report_id = ? AND v.extract_status IN ('ok', 'partial') "
+        "AND v.id = (SELECT max(v2.id) FROM versions v2 WHERE v2.document_id = d.id AND v2.extract_status IN ('ok', 'partial'))",
         [report_id]))
     if not rows:
         return None

@@ -206,8 +206,10 @@ def _extract_stage(data: Path, all_versions: bool = False, workers: int | None =
                                 progress_factory=factory, retry_failed=retry_failed)
     archive.build_search()
     archive.checkpoint()
+    partial = archive.partial_reports_by_site()
     archive.db.conn.close()
-    return {"extracted": stats.ok, "failed": stats.failed, "failures": stats.failures}
+    return {"extracted": stats.ok, "partial": stats.partial, "failed": stats.failed, "failures": stats.failures,
+            "partial_reports_by_site": partial}
 
 
 # a table a person reads: past this many sites, only those that need a look are rows (the JSON has every site)
@@ -228,7 +230,7 @@ def _print_sites(sites: dict) -> None:
                    "a short column; every site is in the JSON summary")
     table = Table(title="crawl summary per site", caption=caption)
     table.add_column("site", no_wrap=True)
-    shown = (*SITE_COUNTS[:10], "coverage")
+    shown = (*SITE_COUNTS[:10], "coverage", "partial_reports")
     for name in shown:
         table.add_column(name.replace("_", " "), justify="right")
     for site, counts in rows:
@@ -240,7 +242,8 @@ def _summary(stats: dict, extraction: dict) -> dict:
     """What the run recorded (crawler/extension.py's end_run put it in the stats), with the extraction after it."""
     from .summary import crawl_summary
 
-    return crawl_summary(stats, extraction, stats.get("nianbao/reports_in_archive", 0))
+    return crawl_summary(stats, extraction, stats.get("nianbao/reports_in_archive", 0),
+                         extraction.get("partial_reports_by_site"))
 
 
 def _quiet_sites(stats: dict) -> list[str]:
@@ -285,12 +288,16 @@ def _problems_exit(sites: dict, quiet: list[str], nothing_found: bool) -> None:
 def crawl(sites, portals, region, allow_any_host, data, settings, portal_url, no_extract, shard, rediscover,
           processes):
     """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract."""
+    from .summary import record_partial
+
     loaded = _registry(sites, portals, portal_url, region, shard, allow_any_host)
     site_ids = [s.id for s in loaded]
     overrides = {**({"NIANBAO_REDISCOVER": True} if rediscover else {}), **_parse_settings(settings)}
     with _writing(data, "crawl"):
         stats = run_crawl(loaded, data, overrides, processes=processes)  # the extension records the run
         extraction = {} if no_extract else _extract_stage(data, settings=overrides)
+        if extraction:  # the run's record gains the reports its extraction read only in part
+            record_partial(data, stats.get("nianbao/run_id"), extraction["partial_reports_by_site"])
     summary = _summary(stats, extraction)
     quiet = _quiet_sites(stats)
     _print_sites(summary["sites"])
@@ -319,7 +326,7 @@ def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, 
     Portal sites crawl their known columns; their navigation is walked again on its own schedule.
     """
     from . import nightly as night
-    from .summary import per_site, stored_summary
+    from .summary import per_site, record_partial
 
     try:
         with night.exclusive(data):
@@ -331,7 +338,8 @@ def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, 
             stats = run_crawl(loaded, data, overrides, command="nightly", processes=processes)
             night.clear_jobdir(data, stats)
             extraction = _extract_stage(data, settings=overrides)
-            summary = stored_summary(data, stats["nianbao/run_id"])  # what the extension recorded
+            # what the extension recorded, with the reports its extraction read only in part
+            summary = record_partial(data, stats["nianbao/run_id"], extraction["partial_reports_by_site"])
             silent = _quiet_sites(stats)
             # a site whose pages failed is unreachable tonight (it counts in the failure rate); one that
             # answered and listed nothing has moved or emptied its column, which needs a person
@@ -403,8 +411,8 @@ def extract(file):
 def reextract(data, workers, all_versions):
     """Re-run extraction over the archived payloads, offline, with a progress bar and an ETA.
 
-    Reads every version this parser version has not read (or that failed); a payload already read with the
-    same inputs (same sha256 and hints, any site) is copied, never read twice. --all reads everything."""
+    Reads every version this parser version has not read, failed on or read only in part (partial: rows of
+    its template left out); a payload already read with the same inputs (same sha256 and hints, any site) is copied, never read twice. --all reads everything."""
     with _writing(data, "reextract"):
         result = _extract_stage(data, all_versions=all_versions, workers=workers, retry_failed=True)
     click.echo(json.dumps(result, ensure_ascii=False, indent=1))
@@ -434,7 +442,8 @@ def verify(data):
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_files(data, files):
-    """Add reports a researcher already holds (PDF, Word, HTML files) as local documents."""
+    """Add reports a researcher already holds (PDF, Word, HTML files) as local documents; a file that is not an
+    annual report (a notice, 解读, 图解 …) is refused."""
     from archive.extraction import extract_files
     from archive.store import Archive
 
@@ -446,6 +455,10 @@ def import_files(data, files):
         for path, (record, reason) in zip(files, results):
             if record is None:
                 click.echo(f"error: {path}: {reason}", err=True)
+                refused += 1
+                continue
+            if record.get("verdict", "report") != "report":
+                click.echo(f"error: {path}: not an annual report ({record['verdict']}); not imported", err=True)
                 refused += 1
                 continue
             if not (record.get("agency") and record.get("year")):
@@ -484,10 +497,15 @@ def export(data, fmt):
 @click.option("--port", default=8001, show_default=True)
 def serve(data, port):
     """Serve the archive with Datasette on 127.0.0.1 (read-only). This process becomes Datasette (exec):
-    stopping it stops the server."""
-    from archive.serve import datasette_command
+    stopping it stops the server. Set NIANBAO_PUBLIC_URL to the public address behind a proxy (warned
+    when unset)."""
+    from archive.serve import announce_address, datasette_command, public_url_warning
     from archive.store import Archive
 
+    warning = public_url_warning(port)
+    if warning:
+        click.echo(warning, err=True)
+    announce_address(port)  # links made without a request (CSV, SQL functions)
     published = data / "published" / "nianbao.db"
     if published.exists():  # what the last nightly run published, swapped in whole
         _become(datasette_command(published, port))
@@ -515,6 +533,8 @@ def demo(data, no_serve, port):
     from archive.store import DB_NAME
     from sampleportal.server import Portal
 
+    from .summary import record_partial
+
     with Portal(port=_free_port()) as server, _writing(data, "demo"):
         click.echo(f"sample portal: {server.url}/")
         stats = run_crawl(
@@ -522,7 +542,9 @@ def demo(data, no_serve, port):
             {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"},
             command="demo",
         )
-        summary = _summary(stats, _extract_stage(data))
+        extraction = _extract_stage(data)
+        record_partial(data, stats.get("nianbao/run_id"), extraction["partial_reports_by_site"])
+        summary = _summary(stats, extraction)
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
         _discovery_lines(summary["sites"])  # the front door's walk: columns found, in how many pages
         if no_serve:
