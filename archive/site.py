@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from pipelines.labels import APPLICANT_COLUMN_KEYS, OUTCOME_ROWS, REVIEW_COLUMNS
 
-from .versions import report_versions_sql
+from .versions import CURRENT_ORDER, report_versions_sql
 
 # The main figures, in the order a reader compares them year by year.
 MAIN_FIGURES = (
@@ -147,7 +147,7 @@ def report_documents(conn, report_id: int) -> list[dict]:
             "(SELECT w.filename FROM warc_records w WHERE w.payload_sha256 = v.sha256 AND w.record_type = 'response' "
             " ORDER BY w.id LIMIT 1) AS warc_file "
             "FROM versions v JOIN blobs b ON b.sha256 = v.sha256 LEFT JOIN version_changes c ON c.version_id = v.id "
-            "WHERE v.document_id = ? ORDER BY v.id DESC"), [document["id"]])
+            f"WHERE v.document_id = ? ORDER BY v.{CURRENT_ORDER.replace(', ', ', v.')}"), [document["id"]])
         document["file_name"] = file_name(document["url"], document.get("title"), document["versions"][0]["media_type"]
                                           if document["versions"] else None)
         for version in document["versions"]:
