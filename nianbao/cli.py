@@ -505,6 +505,26 @@ def _become(command: list[str]) -> None:
     os.execv(command[0], command)
 
 
+DEMO_PORTAL = "demo-portal.json"  # in DATA: the address the archive's sample portal had, kept for the next demo
+
+
+def _demo_portal(data: Path):
+    """The sample portal at the address this archive crawled it on before (discovered columns and documents
+    are stored by their URLs), so a second demo is a quiet re-crawl; a new archive gets a free port."""
+    from sampleportal.server import Portal
+
+    remembered = data / DEMO_PORTAL
+    port = json.loads(remembered.read_text())["port"] if remembered.exists() else _free_port()
+    try:
+        server = Portal(port=port)
+    except OSError as exc:
+        click.echo(f"error: the sample portal of {data} listened on 127.0.0.1:{port}, which cannot be used now "
+                   f"({exc.strerror}); free that port or use another --data", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    remembered.write_text(json.dumps({"port": port}))
+    return server
+
+
 @main.command()
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=Path("data/demo"), show_default=True)
 @click.option("--no-serve", is_flag=True, help="Stop after the crawl instead of serving Datasette.")
@@ -513,9 +533,8 @@ def demo(data, no_serve, port):
     """Start the sample portal, crawl all of it, then serve Datasette and print both URLs."""
     from archive import serve as archive_serve
     from archive.store import DB_NAME
-    from sampleportal.server import Portal
 
-    with Portal(port=_free_port()) as server, _writing(data, "demo"):
+    with _writing(data, "demo"), _demo_portal(data) as server:
         click.echo(f"sample portal: {server.url}/")
         stats = run_crawl(
             _registry([str(SAMPLE_SITES), str(SAMPLE_PORTALS)], None, server.url), data,
