@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from pipelines.readers.children import preexec_die_with
 
 HERE = Path(__file__).resolve().parent
 METADATA = HERE / "metadata.yml"
@@ -32,7 +35,7 @@ def inspect_file(db_path: Path) -> Path:
     if db_path.parent.name == "published" and target.exists():
         return target  # written by the nightly run with the database it describes
     subprocess.run([sys.executable, "-m", "datasette", "inspect", str(db_path), "--inspect-file", str(target)],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, preexec_fn=preexec_die_with(os.getpid()))
     return target
 
 
@@ -50,4 +53,5 @@ def datasette_command(db_path: Path, port: int, host: str = "127.0.0.1") -> list
 
 
 def start(db_path: Path, port: int, host: str = "127.0.0.1") -> subprocess.Popen:
-    return subprocess.Popen(datasette_command(db_path, port, host))
+    """Datasette as a child that dies with this process (demo), however it dies."""
+    return subprocess.Popen(datasette_command(db_path, port, host), preexec_fn=preexec_die_with(os.getpid()))

@@ -201,14 +201,13 @@ def _sendable(exc: BaseException) -> BaseException:
 
 
 def _die_with_parent() -> None:
-    """The kernel kills this process when its parent dies; and top, ps and /proc/PID/comm show it by its role
-    (nianbao-writer, nianbao-crawl-N: multiprocessing's name for it), not as one more python."""
-    import ctypes
+    """The kernel kills this process when its parent dies (and it ends now if the parent died while it started);
+    top, ps and /proc/PID/comm show it by its role (nianbao-writer, nianbao-crawl-N: multiprocessing's name for
+    it), not as one more python. The one process model: pipelines/readers/children.py."""
+    from pipelines.readers.children import die_with_parent
 
-    PR_SET_NAME, PR_SET_PDEATHSIG = 15, 1
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    libc.prctl(PR_SET_NAME, multiprocessing.current_process().name.encode()[:15])
+    parent = multiprocessing.parent_process()
+    die_with_parent(parent.pid if parent else None, name=multiprocessing.current_process().name)
 
 
 def _pid(archive: Archive) -> int:
