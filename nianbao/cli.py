@@ -23,6 +23,7 @@ EXIT_UNREADABLE = 2  # also click's code for bad usage and a bad registry
 EXIT_NOTHING_FOUND = 3
 EXIT_GONE_QUIET = 4
 EXIT_FAILURE_RATE = 5
+EXIT_DAMAGED = 6  # the archive's database is damaged: one line, never a traceback (any command)
 EXIT_BUSY = 75  # EX_TEMPFAIL: another writer holds the archive; a scheduler may try again later
 
 _CRAWL_EXITS = """
@@ -34,7 +35,10 @@ _CRAWL_EXITS = """
   4   a site that yielded reports in an earlier run yielded none this time, or a portal: site whose
       discovery found no 年报 column or was blocked
 """
-_BUSY_EXIT = """  75  another writer (crawl, nightly, import, reextract, merge) holds the archive's lock DIR/writer.lock;
+_DAMAGED_EXIT = """  6   the archive's database DIR/nianbao.db is damaged (one line names the damage; `nianbao verify` lists it);
+      nothing was changed
+"""
+_BUSY_EXIT = _DAMAGED_EXIT + """  75  another writer (crawl, nightly, import, reextract, merge) holds the archive's lock DIR/writer.lock;
       nothing was done: try again later
 """
 CRAWL_EPILOG = "\b\nExit codes:" + _CRAWL_EXITS + _BUSY_EXIT
@@ -45,10 +49,11 @@ NIGHTLY_EPILOG = ("\b\nExit codes:" + _CRAWL_EXITS
 @contextmanager
 def _writing(data: Path, command: str):
     """Hold the archive's writer lock: one writer per archive; a second one exits 75 at once."""
-    from archive.store import ArchiveBusy, writer_lock
+    from archive.store import ArchiveBusy, check_intact, writer_lock
 
     try:
         with writer_lock(data, command):
+            check_intact(data)  # a damaged database is said in one line before anything is written to it
             yield
     except ArchiveBusy as exc:
         click.echo(f"error: {exc}", err=True)
@@ -76,9 +81,18 @@ class _Main(click.Group):
         except CrawlPartFailed as exc:
             click.echo(f"error: a crawl process of the run failed: {exc}", err=True)
             sys.exit(1)
+        except Exception as exc:
+            from archive.store import ArchiveDamaged, is_damage
+
+            if not is_damage(exc):
+                raise
+            line = str(exc) if isinstance(exc, ArchiveDamaged) else (
+                f"the archive's database is damaged ({exc}); `nianbao verify --data DIR` lists the damage")
+            click.echo(f"error: {line}", err=True)
+            sys.exit(EXIT_DAMAGED)
 
 
-@click.group(cls=_Main)
+@click.group(cls=_Main, epilog="\b\nExit codes of every command that opens an archive:\n" + _DAMAGED_EXIT)
 @click.version_option(package_name="nianbao")
 def main():
     """nianbao: the open archive of China's 政府信息公开工作年度报告."""
@@ -413,20 +427,23 @@ def reextract(data, workers, all_versions):
 @main.command()
 @click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
 def verify(data):
-    """Re-hash every blob and WARC payload, and look for anything in the archive that is not a regular file;
-    exit 1 and list them if any problem is found, 2 if DATA is not an archive at all."""
-    from archive.fixity import is_archive
-    from archive.fixity import verify as run_verify
-    from archive.store import Archive
+    """Check the database (SQLite's PRAGMA integrity_check), re-hash every blob and WARC payload, and look for
+    anything in the archive that is not a regular file; exit 1 and list them if any problem is found (a damaged
+    database first, named in the last line), 2 if DATA is not an archive at all."""
+    from archive.fixity import is_archive, verify_archive
+    from archive.store import DB_NAME, integrity_problems
 
-    if not is_archive(data):
-        click.echo(f"error: {data} is not a nianbao archive (no {data / 'nianbao.db'} with the archive's tables)",
-                   err=True)
+    database = data / DB_NAME
+    damaged = database.is_file() and not database.is_symlink() and integrity_problems(data, quick=True, limit=1)
+    if not is_archive(data) and not damaged:
+        click.echo(f"error: {data} is not a nianbao archive (no {database} with the archive's tables)", err=True)
         sys.exit(EXIT_UNREADABLE)
-    result = run_verify(Archive(data))
+    result = verify_archive(data)
     click.echo(json.dumps(result, ensure_ascii=False, indent=1))
     if result["problems"]:
-        click.echo(f"error: {len(result['problems'])} fixity problem(s)", err=True)
+        damage = [p["problem"] for p in result["problems"] if p["kind"] == "database"]
+        named = f": the database {database} is damaged ({'; '.join(damage[:2])})" if damage else ""
+        click.echo(f"error: {len(result['problems'])} fixity problem(s){named}", err=True)
         sys.exit(1)
 
 
@@ -467,8 +484,9 @@ def import_files(data, files):
 def export(data, fmt):
     """Write one record per report (its latest version) to stdout."""
     from archive.export import write_csv, write_jsonl
-    from archive.store import Archive
+    from archive.store import Archive, check_intact
 
+    check_intact(data)  # one line, before a line of output, rather than a stream that breaks off
     archive = Archive(data)
     try:
         (write_csv if fmt == "csv" else write_jsonl)(archive, sys.stdout)
@@ -598,9 +616,13 @@ def discover(url, max_pages, name, settings):
 @click.option("--list", "as_list", is_flag=True, help="List every entry (tab-separated) after the counts.")
 def sites_command(sites, portals, region, portal_url, data, as_list):
     """Validate the registry and count its entries by province and level; say which a crawl verified."""
+    from archive.store import check_intact
+
     from .registry_report import counts_table, entry_lines, verified_ids
 
     loaded = _registry(sites, portals, portal_url, region)
+    if data:
+        check_intact(data)
     verified = verified_ids(data) if data else set()
     click.echo(counts_table(loaded, verified))
     if as_list:
