@@ -7,6 +7,7 @@ its holder however it dies (flock).
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import sqlite3
@@ -20,6 +21,43 @@ LOCK_NAME = "writer.lock"
 
 class ArchiveWriteError(RuntimeError):
     """A write the archive could not make (disk full, database locked): nothing half-written remains."""
+
+
+class StorageFailed(ArchiveWriteError):
+    """The archive's storage refused a write (disk full, quota, read-only or failing disk): the run ends here,
+    marked failed; what the failing group had written is undone, so nothing half-written is referenced."""
+
+
+# errors of the storage, not of one file: each ends the run. EFBIG is one file over a size limit (that
+# download's failure: store_failed), not a storage that can take nothing more
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
+# SQLITE_IOERR, SQLITE_FULL (primary codes; sqlite_errorcode is the extended one); READONLY only in its IO sense
+_STORAGE_SQLITE = {10, 13}
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """Whether `exc` (or what it was raised from) says the archive's storage can take no more writes."""
+    while exc is not None:
+        if isinstance(exc, StorageFailed):
+            return True
+        if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
+            return True
+        if isinstance(exc, sqlite3.Error) and (
+                (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF in _STORAGE_SQLITE
+                or any(words in str(exc) for words in ("disk is full", "disk I/O error"))):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def storage_failure_line(reason: str | BaseException, data_dir=None, run: bool = False) -> str:
+    """The one line a command says when the archive's storage failed (`run`: a crawl's, which is marked failed)."""
+    if isinstance(reason, OSError) and reason.strerror:
+        reason = reason.strerror
+    where = f" under {data_dir}" if data_dir else ""
+    ended = "the run ended there, marked failed," if run else "the command stopped there"
+    return (f"the archive's storage failed{where} ({reason}); {ended} and nothing half-written is referenced by "
+            f"the database: free space and run the command again")
 
 
 class ArchiveDamaged(RuntimeError):

@@ -11,7 +11,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
-from archive.store import ArchiveWriteError
+from archive.store import ArchiveWriteError, StorageFailed
 
 from .blocks import Blocked, block_reason
 from .downloads import SPOOLED, TooLarge, drop_spooled
@@ -191,6 +191,9 @@ class FetchLogMiddleware(ArchiveBound):
             return None
         if isinstance(exception, IgnoreRequest):
             return None  # refused or bounded on the way out: recorded where it was decided
+        if isinstance(exception, StorageFailed):  # the crawl stops; the command says why, once
+            self.archive.storage_failed(exception)
+            return None
         outcome = _failure_outcome(exception)
         self.record(request, outcome, reason=f"{type(exception).__name__}: {exception}")
         self.count(request, "too_large" if outcome == "too_large" else "failed")

@@ -24,6 +24,7 @@ EXIT_NOTHING_FOUND = 3
 EXIT_GONE_QUIET = 4
 EXIT_FAILURE_RATE = 5
 EXIT_DAMAGED = 6  # the archive's database is damaged: one line, never a traceback (any command)
+EXIT_STORAGE = 7  # the archive's storage failed (disk full …): one line, the run marked failed (any command)
 EXIT_BUSY = 75  # EX_TEMPFAIL: another writer holds the archive; a scheduler may try again later
 
 _CRAWL_EXITS = """
@@ -37,6 +38,8 @@ _CRAWL_EXITS = """
 """
 _DAMAGED_EXIT = """  6   the archive's database DIR/nianbao.db is damaged (one line names the damage; `nianbao verify` lists it);
       nothing was changed
+  7   the archive's storage failed (disk full, quota, read-only or failing disk): one line says so, the run
+      stopped there and is marked failed, nothing half-written is referenced; free space and run it again
 """
 _BUSY_EXIT = _DAMAGED_EXIT + """  75  another writer (crawl, nightly, import, reextract, merge) holds the archive's lock DIR/writer.lock;
       nothing was done: try again later
@@ -82,14 +85,22 @@ class _Main(click.Group):
             click.echo(f"error: a crawl process of the run failed: {exc}", err=True)
             sys.exit(1)
         except Exception as exc:
-            from archive.store import ArchiveDamaged, is_damage
+            from archive.store import ArchiveDamaged, is_damage, is_storage_failure
 
+            if is_storage_failure(exc):
+                self._storage_failed(exc)
             if not is_damage(exc):
                 raise
             line = str(exc) if isinstance(exc, ArchiveDamaged) else (
                 f"the archive's database is damaged ({exc}); `nianbao verify --data DIR` lists the damage")
             click.echo(f"error: {line}", err=True)
             sys.exit(EXIT_DAMAGED)
+
+    def _storage_failed(self, exc: Exception) -> None:
+        from archive.store import storage_failure_line
+
+        click.echo(f"error: {storage_failure_line(exc)}", err=True)
+        sys.exit(EXIT_STORAGE)
 
 
 @click.group(cls=_Main, epilog="\b\nExit codes of every command that opens an archive:\n" + _DAMAGED_EXIT)
@@ -235,6 +246,15 @@ def _print_sites(sites: dict) -> None:
     console().print(table)
 
 
+def _stop_if_storage_failed(data: Path, stats: dict) -> None:
+    """A crawl whose storage failed stops here: one line, exit 7 (the writer marked the run failed)."""
+    from archive.store import storage_failure_line
+
+    if stats.get("nianbao/storage_failed"):
+        click.echo(f"error: {storage_failure_line(stats['nianbao/storage_failed'], data, run=True)}", err=True)
+        sys.exit(EXIT_STORAGE)
+
+
 def _record_sites(data: Path, stats: dict) -> None:
     """runs.summary and run_sites, for every crawl, not only the nightly one."""
     from archive.store import Archive
@@ -279,6 +299,7 @@ def crawl(sites, portals, region, data, settings, portal_url, no_extract, shard,
     overrides = {**({"NIANBAO_REDISCOVER": True} if rediscover else {}), **_parse_settings(settings)}
     with _writing(data, "crawl"):
         stats = run_crawl(loaded, data, overrides, processes=processes)
+        _stop_if_storage_failed(data, stats)
         _record_sites(data, stats)
         extraction = {} if no_extract else _extract_stage(data)
         summary = _summary(stats, extraction, data)
@@ -333,6 +354,7 @@ def nightly(sites, portals, region, data, settings, portal_url, max_failure_rate
             overrides = {"JOBDIR": str(data / night.JOBDIR_NAME), "RETRY_TIMES": 3,
                          **night.discovery_settings(rediscover, rediscover_days), **_parse_settings(settings)}
             stats = run_crawl(loaded, data, overrides, command="nightly", processes=processes)
+            _stop_if_storage_failed(data, stats)
             night.clear_jobdir(data, stats)
             extraction = _extract_stage(data)
             archive = Archive(data)
@@ -559,6 +581,7 @@ def demo(data, no_serve, port):
             {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"},
             command="demo",
         )
+        _stop_if_storage_failed(data, stats)
         _record_sites(data, stats)
         summary = _summary(stats, _extract_stage(data), data)
         from archive.warc import write_cdxj

@@ -69,6 +69,7 @@ def _crawl(loaded: list, merged, joined=None, live: bool = True) -> dict:
     from . import progress
 
     process = CrawlerProcess(merged)
+    progress.quiet_logging_on_full_disk()
     out = progress.console()
     handler = progress.console_warnings(merged.get("LOG_LEVEL"), out) if merged.get("LOG_FILE") else None
     crawler = process.create_crawler(ColumnSpider)
@@ -156,7 +157,7 @@ def plan(loaded: list, processes: int, settings) -> list[Part]:
 
 
 def _crawl_in_parts(parts: list[Part], data: Path, settings: dict, command: str) -> dict:
-    from archive.store import Archive
+    from archive.store import Archive, StorageFailed
     from crawler.extension import _start_run, run_arguments
     from crawler.writer import WriterProcess
 
@@ -192,9 +193,13 @@ def _crawl_in_parts(parts: list[Part], data: Path, settings: dict, command: str)
         _kill(processes, writer)
         raise CrawlPartFailed(f"{'; '.join(failed)} (logs: {Path(data) / 'logs'}); run {run_id} is left to resume")
     stats = merge_stats([stats for stats, _ in answers.values()])
-    # each part's extension said whether it was stopped (a part closed at its bound was not: it finished)
-    own.call(Archive.finish_run, run_id, "stopped" if stats.get("nianbao/stopped") else "finished",
-             {k: v for k, v in stats.items() if isinstance(v, (int, float, str))})
+    try:  # after a storage failure the writer has marked the run failed and writes nothing more
+        if not stats.get("nianbao/storage_failed"):
+            # each part's extension said whether it was stopped (a part closed at its bound was not: it finished)
+            own.call(Archive.finish_run, run_id, "stopped" if stats.get("nianbao/stopped") else "finished",
+                     {k: v for k, v in stats.items() if isinstance(v, (int, float, str))})
+    except StorageFailed as exc:
+        stats["nianbao/storage_failed"] = str(exc)
     own.close()
     writer.stop()
     return stats
