@@ -570,7 +570,8 @@ def _demo_portal(data: Path):
 @click.option("--no-serve", is_flag=True, help="Stop after the crawl instead of serving Datasette.")
 @click.option("--port", default=8001, show_default=True, help="Datasette port.")
 def demo(data, no_serve, port):
-    """Start the sample portal, crawl all of it, then serve Datasette and print both URLs."""
+    """Start the sample portal, crawl all of it, then serve Datasette and print both URLs. The portal keeps its
+    address in DATA/demo-portal.json, so a second demo on the same DATA is a quiet re-crawl."""
     from archive import serve as archive_serve
     from archive.store import DB_NAME
 
