@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from typing import IO
 
+from . import settings
 from .store import Archive
 from .versions import report_versions_sql
 
@@ -26,8 +26,11 @@ FROM reports r JOIN agencies a ON a.id = r.agency_id ORDER BY a.name, r.year
 """
 
 
+LOCAL_SITE = "http://127.0.0.1:8001"  # `nianbao serve`'s own address, when NIANBAO_PUBLIC_URL is unset
+
+
 def public_url() -> str:
-    return os.environ.get("NIANBAO_PUBLIC_URL", "http://127.0.0.1:8001").rstrip("/")
+    return (settings.value("NIANBAO_PUBLIC_URL") or LOCAL_SITE).rstrip("/")
 
 
 def archive_url(sha256: str | None) -> str | None:

@@ -12,7 +12,7 @@ extraction stage, ``reextract``, ``extract`` and ``import``. The crawl never doe
 work inside Scrapy's reactor.
 
 The limits can be set per machine: NIANBAO_EXTRACT_TIME_LIMIT (seconds) and
-NIANBAO_EXTRACT_MEMORY_LIMIT (MiB of address space per worker).
+NIANBAO_EXTRACT_MEMORY_LIMIT (MiB of address space per worker), settings read through archive/settings.py.
 """
 
 from __future__ import annotations
@@ -31,26 +31,26 @@ from pipelines.document import UnreadableDocument
 from pipelines.extract import PARSER_VERSION, extract_with_text
 from pipelines.readers.children import die_with_parent
 
+from . import settings
 from .changes import record_changes
 from .store import Archive, forget_inherited_locks
 
-TIME_LIMIT = 90  # seconds per document
-MEMORY_LIMIT = 4 * 1024**3  # address space per worker; LibreOffice needs a lot of it
+TIME_LIMIT = settings.DEFAULTS["NIANBAO_EXTRACT_TIME_LIMIT"]  # seconds per document
+MEMORY_LIMIT = int(settings.DEFAULTS["NIANBAO_EXTRACT_MEMORY_LIMIT"] * 1024**2)  # address space per worker
 RECYCLE_AFTER = 200  # documents a worker reads before it is replaced
 
 
-def configured_time_limit() -> float:
-    return float(os.environ.get("NIANBAO_EXTRACT_TIME_LIMIT") or TIME_LIMIT)
+def configured_time_limit(given=None) -> float:
+    return settings.value("NIANBAO_EXTRACT_TIME_LIMIT", given)
 
 
-def configured_workers() -> int:
-    """NIANBAO_EXTRACT_WORKERS, else one worker per core."""
-    return max(1, int(os.environ.get("NIANBAO_EXTRACT_WORKERS") or os.cpu_count() or 2))
+def configured_workers(given=None) -> int:
+    """NIANBAO_EXTRACT_WORKERS, 0 (the default) meaning one worker per core."""
+    return settings.extract_workers(given)
 
 
-def configured_memory_limit() -> int:
-    mib = os.environ.get("NIANBAO_EXTRACT_MEMORY_LIMIT")
-    return int(float(mib) * 1024**2) if mib else MEMORY_LIMIT
+def configured_memory_limit(given=None) -> int:
+    return int(settings.value("NIANBAO_EXTRACT_MEMORY_LIMIT", given) * 1024**2)
 
 
 @dataclass

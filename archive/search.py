@@ -16,6 +16,10 @@ document that has since changed. Earlier versions have indexes of their own
 counts and rankings alone. A hit in an earlier version counts only when the report's current
 text does not match; such hits are marked and listed after the current ones.
 
+A query's terms are its words split at spaces, a phrase in quotes (“…”, "…", 「…」, 『…』) kept whole as one
+term; every term must appear. Filters narrow by region, year, template, check status, agency (any part of
+its name, short forms too: ``archive/agency_names.py``) and published date.
+
 Cost is bounded for terms found in nearly every report: the count stops at ``COUNT_CAP`` (10,000+),
 bm25 ranks the ``RANK_CAP`` (3,000) most recently archived matches, and sorting by year walks the year
 index, probing the full-text index row by row, until a page is full.
@@ -137,8 +141,21 @@ def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+# A phrase in quotes is one term, as typed: “行政复议”, "行政复议", 「行政复议」, 『…』, ‘…’, ＂…＂.
+QUOTES = {"“": "”", '"': '"', "「": "」", "『": "』", "‘": "’", "＂": "＂", "«": "»"}
+_QUOTED = re.compile("|".join(f"{re.escape(o)}([^{re.escape(c)}]*){re.escape(c)}" for o, c in QUOTES.items()))
+_STRAY = "".join(QUOTES) + "".join(QUOTES.values())
+
+
 def terms_of(q: str) -> list[str]:
-    return [t for t in (q or "").split() if t][:10]
+    """The terms of a query: words split at spaces, a quoted phrase kept whole, stray quote marks dropped."""
+    terms, last = [], 0
+    for match in _QUOTED.finditer(q or ""):
+        terms += (q[last : match.start()]).split()
+        terms.append(" ".join(next(g for g in match.groups() if g is not None).split()))
+        last = match.end()
+    terms += (q or "")[last:].split()
+    return [t for t in (term.strip(_STRAY + " ") for term in terms) if t][:10]
 
 
 INDEXES = ("trigram", "pairs", "chars")  # the first with terms of the query drives it
@@ -160,14 +177,41 @@ class Filters:
     year: int | None = None
     province: str | None = None
     city: str | None = None
+    county: str | None = None
     template: str | None = None
     check_status: str | None = None
+    agency: str | None = None  # any part of the name, short forms included (科技局 finds 科学技术局)
+    published_from: str | None = None  # YYYY-MM-DD, inclusive
+    published_to: str | None = None
 
     def active(self) -> dict:
         return {k: v for k, v in vars(self).items() if v is not None}
 
+    def agency_names(self) -> list[str]:
+        from .agency_names import name_variants
+
+        return name_variants(self.agency) if self.agency else []
+
+    def params(self) -> dict:
+        """The SQL parameters of `sql()`."""
+        params = {k: v for k, v in self.active().items() if k != "agency"}
+        for i, name in enumerate(self.agency_names()):
+            params[f"agency_{i}"] = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return params
+
     def sql(self, alias: str = "s") -> str:
-        return " ".join(f"AND {alias}.{name} = :{name}" for name in self.active())
+        parts = [f"AND {alias}.{name} = :{name}" for name in self.active() if name in EXACT_FILTERS]
+        if self.agency:
+            parts.append("AND (" + " OR ".join(f"{alias}.agency LIKE :agency_{i} ESCAPE '\\'"
+                                                for i in range(len(self.agency_names()))) + ")")
+        bounds = [f"substr(r.published, 1, 10) {op} :{name}" for name, op in (("published_from", ">="), ("published_to", "<="))
+                  if getattr(self, name) is not None]
+        if bounds:  # a report whose date is unknown is outside any range
+            parts.append(f"AND {alias}.report_id IN (SELECT r.id FROM reports r WHERE {' AND '.join(bounds)})")
+        return " ".join(parts)
+
+
+EXACT_FILTERS = ("year", "province", "city", "county", "template", "check_status")
 
 
 @dataclass
@@ -237,7 +281,7 @@ def search_page(db, q: str, filters: Filters | None = None, sort: str = "relevan
     if not any(queries.values()):
         return Results(q, 0, False)
     sort = sort if sort in SORTS else "relevance"
-    params = {**queries, **filters.active()}
+    params = {**queries, **filters.params()}
     offset = max(page - 1, 0) * limit
     total, rowids = _current(db, params, filters, sort, limit, offset, queries)
     earlier = _earlier(db, params, filters, sort, queries)

@@ -25,6 +25,7 @@ class Column:
     pages_read: int = 0
     items: set = field(default_factory=set)
     bounded: str | None = None
+    failed: str | None = None  # why a list page of the column could not be read (a hostile script)
 
     @property
     def items_read(self) -> int:
@@ -66,11 +67,17 @@ class Column:
 
 
 def check_coverage(columns, sites: dict, stats, log) -> list[str]:
-    """Per column: stats for the summary (listed, declared) and a warning for each shortfall."""
+    """Per column: stats for the summary (listed, declared, columns, columns_failed) and a warning for each
+    shortfall and each failed column. A column failed when a list page could not be read or none was read."""
     warnings = []
     for column in columns:
         site = sites.get(column.site_id, {"id": column.site_id})
         prefix = f"nianbao/site/{column.site_id}"
+        stats.inc_value(f"{prefix}/columns")
+        if column.failed or not column.pages_read:
+            stats.inc_value(f"{prefix}/columns_failed")
+            stats.inc_value("nianbao/columns_failed")
+            warnings.append(f"{column.site_id}: {column.url}: column failed: {column.failed or 'no list page was read'}")
         stats.inc_value(f"{prefix}/listed", column.items_read)
         if column.declared and column.declared.records is not None:
             stats.inc_value(f"{prefix}/declared", column.declared.records)

@@ -1,11 +1,17 @@
 """The crawl's archive, as a Scrapy extension: its connections, the run record, the crawl's counters.
 
-``ArchiveExtension`` opens the archive when the spider opens (``spider_opened``): it marks a
-killed run interrupted, starts this run's record and WARC file, remembers what a killed run
-already archived (the resume set), records the registry entries and starts the timer that
-commits a group of writes when the crawl goes quiet. When the spider closes (``spider_closed``)
-it lets the spider record coverage and discovery, commits the last group, optionally extracts a
-shard, and finishes the run with the crawl's stats.
+The run belongs to this extension, whatever started the crawl: ``nianbao crawl``, ``scrapy crawl
+columns`` from the project root, or a Scrapyd job record the same run. ``from_crawler`` opens the
+process's one ``Archive`` (the reader below), closed on ``engine_stopped``. When the spider opens
+(``spider_opened``) the extension marks a killed run interrupted, starts this run's record and WARC
+file, remembers what a killed run already archived (the resume set), records the registry entries
+and starts the timer that commits a group of writes when the crawl goes quiet. When the spider
+closes (``spider_closed``) it lets the spider record coverage and discovery, commits the last
+group, optionally extracts a shard, and ends the run (``end_run``): the summary per site
+(``run_sites``, ``runs.summary``), the sites gone quiet, the CDXJ index, then the run's status and
+stats. The ``nianbao`` command only starts crawls and prints what the run recorded. With
+``--processes N`` the parts join one run and the command's process ends it with the same
+``end_run`` and the parts' stats added up: one run still.
 
 Writes never run on the reactor: the archive that writes lives in a process of its own
 (crawler/writer.py), which takes payloads, WARC records and fetch-log rows in the order they
@@ -35,6 +41,7 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from archive import settings as shared
 from archive.store import Archive, StorageFailed, now
 
 from .writer import WriterClient, fail_storage, open_writer
@@ -68,9 +75,12 @@ class ArchiveExtension:
         if not crawler.settings.get("NIANBAO_DATA"):
             raise NotConfigured("NIANBAO_DATA is empty: a crawl without an archive directory archives nothing")
         extension = cls(crawler)
+        # the process's one Archive; it applies the schema first, so the writer's own Archive() finds it in place
+        extension._reader = Archive(crawler.settings.get("NIANBAO_DATA"))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
     @staticmethod
@@ -90,7 +100,6 @@ class ArchiveExtension:
         if self.writer is not None:
             return
         data = self.settings.get("NIANBAO_DATA")
-        self._reader = Archive(data)  # applies the schema first, so the writer's own Archive() finds it in place
         self.joined = getattr(self.crawler.spider, "joined_run", None)
         if self.joined is not None:
             self.writer, self.run_id = self.joined.writer, self.joined.run_id
@@ -177,7 +186,6 @@ class ArchiveExtension:
         if self._flusher is not None and self._flusher.running:
             self._flusher.stop()
         self.writer.close()
-        self._reader.db.conn.close()
 
     def _writer_storage_failed(self, error: StorageFailed) -> None:
         from twisted.internet import reactor
@@ -198,8 +206,9 @@ class ArchiveExtension:
             asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="storage_failed"))
 
     async def _close(self, spider) -> None:
-        """End the run; a Scrapyd shard run with NIANBAO_EXTRACT_WORKERS=N first extracts what it fetched, in N
-        limited workers driven from a thread (never the reactor), so a shard arrives at merge already read."""
+        """End the run; a Scrapyd shard run with NIANBAO_EXTRACT_IN_CRAWL first extracts what it fetched, in
+        NIANBAO_EXTRACT_WORKERS limited workers driven from a thread (never the reactor), so a shard arrives at merge
+        already read."""
         for hook in ("check_coverage", "finish_discovery"):  # their rows and stats belong to this run
             if hasattr(spider, hook):
                 getattr(spider, hook)()
@@ -209,22 +218,28 @@ class ArchiveExtension:
         if stopped:  # said before the last awaits: a second Ctrl-C may end the reactor during them
             self.crawler.stats.set_value("nianbao/stopped", 1)
         await self.store(Archive.flush_writes)  # extraction reads the versions through another connection
-        if self.joined is not None:  # the process that started the run finishes it, with every part's stats
+        if self.joined is not None:  # the process that started the run ends it, with every part's stats
             self.writer.close()
-            self._reader.db.conn.close()
             return
-        workers = self.settings.getint("NIANBAO_EXTRACT_WORKERS")
-        if workers > 0 and not stopped:
+        if shared.value("NIANBAO_EXTRACT_IN_CRAWL", self.settings) and not stopped:
             try:
-                extracted = await asyncio.to_thread(_extract_shard, self._reader.dir, workers)
+                extracted = await asyncio.to_thread(_extract_shard, self._reader.dir,
+                                                    shared.extract_workers(self.settings))
                 self.crawler.stats.set_value("nianbao/extracted", extracted.ok)
                 self.crawler.stats.set_value("nianbao/extraction_failed", extracted.failed)
             except Exception as exc:  # the run is still finished and its fetches kept
                 logger.error("extraction failed: %s", exc)
         stats = {k: v for k, v in self.crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
-        await self.store(Archive.finish_run, self.run_id, "stopped" if stopped else "finished", stats)
+        ended = await self.store(end_run, self.run_id, "stopped" if stopped else "finished", stats,
+                                 [site.id for site in getattr(spider, "sites", [])])
+        for name, value in ended.items():
+            self.crawler.stats.set_value(name, value)
         self.writer.close()
-        self._reader.db.conn.close()
+
+    def engine_stopped(self) -> None:
+        if self._reader is not None:
+            self._reader.db.conn.close()
+            self._reader = None
 
 
 @dataclass
@@ -240,7 +255,7 @@ class JoinedRun:
 
 def run_arguments(settings, sites) -> tuple:
     """``_start_run``'s arguments, from a crawl's settings and registry entries."""
-    return (settings.get("NIANBAO_COMMAND", "crawl"), settings.getlist("NIANBAO_SITE_IDS"),
+    return (settings.get("NIANBAO_COMMAND", "crawl"), [site.id for site in sites],
             settings.getint("NIANBAO_WRITE_GROUP", 64), settings.getfloat("NIANBAO_WRITE_GROUP_SECONDS", 1.0),
             [site.as_dict() for site in sites])
 
@@ -255,6 +270,27 @@ def _start_run(archive: Archive, command: str, site_ids: list[str], group: int, 
     for site in sites:
         archive.ensure_site(site)
     return resume, run_id, archive.spool_dir()
+
+
+def end_run(archive: Archive, run_id: int, status: str, stats: dict, site_ids: list[str]) -> dict:
+    """The end of a run, in the writer: its summary per site (run_sites, runs.summary), the sites that yielded
+    reports before and none now, the CDXJ index of the WARC files, then the run's status and stats. Returns what
+    it adds to the stats: ``nianbao/gone_quiet`` (site ids, one a line) and ``nianbao/reports_in_archive``."""
+    from archive.runs import report_count
+    from archive.warc import write_cdxj
+    from nianbao.summary import gone_quiet, per_site, record_run
+
+    archive.flush_writes()
+    quiet = gone_quiet(archive, site_ids, per_site(stats), run_id)
+    ended = {"nianbao/gone_quiet": "\n".join(quiet), "nianbao/reports_in_archive": report_count(archive)}
+    record_run(archive, run_id, stats, gone_quiet=quiet)
+    try:
+        write_cdxj(archive.dir / "warcs")  # while the run still holds the archive
+    except (OSError, ValueError) as exc:  # an index can be made again from the WARCs; the run still ends
+        ended["nianbao/warnings"] = "\n".join(filter(None, [stats.get("nianbao/warnings"),
+                                                             f"the CDXJ index was not written: {exc}"]))
+    archive.finish_run(run_id, status, {**stats, **ended})
+    return ended
 
 
 def _log_fetches(archive: Archive, rows: list[dict]) -> None:

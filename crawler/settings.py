@@ -1,4 +1,11 @@
-"""Polite defaults; every one can be overridden with ``nianbao crawl -s NAME=VALUE``."""
+"""Polite defaults; every one can be overridden with ``nianbao crawl -s NAME=VALUE``.
+
+The nianbao settings that commands and the site read too (extraction, public address, SQL limits) take their
+defaults from archive/settings.py, the one place they are named; the crawl's components read every setting
+from the crawler's settings in ``from_crawler``.
+"""
+
+from archive import settings as shared
 
 BOT_NAME = "nianbao"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -60,9 +67,13 @@ ITEM_PIPELINES = {
     "crawler.item_pipelines.archive_payload.ArchivePayloadPipeline": 100,
 }
 
-# Extraction workers a run starts once it has fetched everything (a Scrapyd shard: -d setting=...=2); 0: leave it to
-# `nianbao crawl`'s own extraction stage, `merge` or `reextract --workers N`.
-NIANBAO_EXTRACT_WORKERS = 0
+# A run that extracts what it fetched before it ends (a Scrapyd shard: -d setting=NIANBAO_EXTRACT_IN_CRAWL=True), in
+# NIANBAO_EXTRACT_WORKERS workers (0: one per core); False leaves it to `nianbao crawl`'s own extraction stage,
+# `merge` or `reextract`.
+NIANBAO_EXTRACT_IN_CRAWL = shared.DEFAULTS["NIANBAO_EXTRACT_IN_CRAWL"]
+NIANBAO_EXTRACT_WORKERS = shared.DEFAULTS["NIANBAO_EXTRACT_WORKERS"]
+# The time and memory limits of one extraction are the machine's: NIANBAO_EXTRACT_TIME_LIMIT and
+# NIANBAO_EXTRACT_MEMORY_LIMIT, from the environment (archive/settings.py).
 
 # Archive writes committed in groups: one fsync per touched file and one commit per NIANBAO_WRITE_GROUP writes
 # or NIANBAO_WRITE_GROUP_SECONDS, whichever comes first (a kill loses at most that group; the next run refetches it).

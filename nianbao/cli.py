@@ -33,8 +33,9 @@ _CRAWL_EXITS = """
       process of a --processes run died (one line names it; the run is left to resume)
   2   bad usage or a bad registry (one line names the file, the entry and the problem)
   3   the crawl found no report at all
-  4   a site that yielded reports in an earlier run yielded none this time, or a portal: site whose
-      discovery found no 年报 column or was blocked
+  4   a site that yielded reports in an earlier run yielded none this time, a site whose columns all
+      failed (a list page script that could not be read, list pages that never answered), or a
+      portal: site whose discovery found no 年报 column or was blocked
 """
 _DAMAGED_EXIT = """  6   the archive's database DIR/nianbao.db is damaged (one line names the damage; `nianbao verify` lists it);
       nothing was changed
@@ -79,7 +80,7 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except RegistryError as exc:
-            click.echo(f"error: bad registry: {exc}", err=True)
+            _registry_errors(exc, "bad registry: ")
             sys.exit(2)
         except CrawlPartFailed as exc:
             click.echo(f"error: a crawl process of the run failed: {exc}", err=True)
@@ -126,18 +127,26 @@ def portal(port, flaky, seed):
         pass
 
 
-def _registry(sites, portals, portal_url, region=None, shard=None) -> list:
-    """The registry a command works on; a bad file prints one line naming file and entry, and exits 2."""
+def _registry_errors(exc, prefix: str = "") -> None:
+    """A registry's refusals, one line each (a portals CSV names every bad row, not only the first)."""
+    for line in str(exc).splitlines():
+        click.echo(f"error: {prefix}{line}", err=True)
+
+
+def _registry(sites, portals, portal_url, region=None, shard=None, allow_any_host=False) -> list:
+    """The registry a command works on; a bad file prints one line per bad entry naming file and entry, and
+    exits 2."""
     from crawler import sites as registry
 
     if not sites and not portals:
         raise click.UsageError("give --sites FILE (YAML) or --portals FILE (CSV of portal roots), or both")
     try:
-        selected = registry.select(list(sites), portals=portals, portal=portal_url, region=region, shard=shard)
+        selected = registry.select(list(sites), portals=portals, portal=portal_url, region=region, shard=shard,
+                                   allow_any_host=allow_any_host)
     except registry.RegistryError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _registry_errors(exc)
         sys.exit(2)
-    if region and not selected:
+    if region is not None and not selected:
         click.echo(f"error: no registry entry lies in --region {region}", err=True)
         sys.exit(2)
     return selected
@@ -165,7 +174,10 @@ _REGISTRY_OPTIONS = [
     click.option("--portals", type=click.Path(exists=True, dir_okay=False),
                  help="CSV of portal roots (format of ../shared/registry/portals.csv): one portal: site per row."),
     click.option("--region", help="Only this part of the country: 福建省/泉州市 (leading region parts) or an adcode "
-                                  "prefix such as 3505."),
+                                  "prefix such as 3505; an empty or '/' region is refused."),
+    click.option("--allow-any-host", is_flag=True,
+                 help="Take --portals rows on private, loopback or link-local addresses or off gov.cn (a local test "
+                      "portal); refused otherwise."),
 ]
 
 
@@ -186,7 +198,9 @@ def _parse_settings(pairs) -> dict:
 
 
 def _extract_stage(data: Path, all_versions: bool = False, workers: int | None = None,
-                   retry_failed: bool = False) -> dict:
+                   retry_failed: bool = False, settings: dict | None = None) -> dict:
+    """Extraction after a command: ``workers``, else NIANBAO_EXTRACT_WORKERS from the command's ``-s`` pairs, the
+    environment or its default (archive/settings.py)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -199,7 +213,7 @@ def _extract_stage(data: Path, all_versions: bool = False, workers: int | None =
     from archive.extraction import configured_workers, extract_pending
     from archive.store import Archive
 
-    archive = Archive(data)
+    archive = Archive(data)  # this process's one Archive while it extracts; closed below
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn())
@@ -213,10 +227,11 @@ def _extract_stage(data: Path, all_versions: bool = False, workers: int | None =
                 progress.update(task, rate=f"{speed:.1f} docs/s" if speed else "")
             return advance
 
-        stats = extract_pending(archive, all_versions=all_versions, workers=workers or configured_workers(),
+        stats = extract_pending(archive, all_versions=all_versions, workers=workers or configured_workers(settings),
                                 progress_factory=factory, retry_failed=retry_failed)
     archive.build_search()
     archive.checkpoint()
+    archive.db.conn.close()
     return {"extracted": stats.ok, "failed": stats.failed, "failures": stats.failures}
 
 
@@ -255,25 +270,38 @@ def _stop_if_storage_failed(data: Path, stats: dict) -> None:
         sys.exit(EXIT_STORAGE)
 
 
-def _record_sites(data: Path, stats: dict) -> None:
-    """runs.summary and run_sites, for every crawl, not only the nightly one."""
-    from archive.store import Archive
-
-    from .summary import record_run
-
-    if stats.get("nianbao/run_id"):
-        record_run(Archive(data), stats["nianbao/run_id"], stats)
-
-
-def _summary(stats: dict, extraction: dict, data: Path) -> dict:
-    from archive.runs import report_count
-    from archive.store import Archive
-
+def _summary(stats: dict, extraction: dict) -> dict:
+    """What the run recorded (crawler/extension.py's end_run put it in the stats), with the extraction after it."""
     from .summary import crawl_summary
 
-    archive = Archive(data)
-    archive.checkpoint()
-    return crawl_summary(stats, extraction, report_count(archive))
+    return crawl_summary(stats, extraction, stats.get("nianbao/reports_in_archive", 0))
+
+
+def _quiet_sites(stats: dict) -> list[str]:
+    return [site for site in str(stats.get("nianbao/gone_quiet") or "").split("\n") if site]
+
+
+def _problems_exit(sites: dict, quiet: list[str], nothing_found: bool) -> None:
+    """Every problem of the run, one line each, then the exit code of the first: 4 for a portal whose discovery
+    found no column or a site whose columns all failed, 3 for a crawl that found no report, 4 for sites gone
+    quiet."""
+    from .summary import all_columns_failed
+
+    problems = []
+    undiscovered = _discovery_lines(sites)
+    if undiscovered:
+        problems.append((EXIT_GONE_QUIET, f"discovery found no 年报 column on: {', '.join(undiscovered)}"))
+    failing = all_columns_failed(sites)
+    if failing:  # each column a page script that could not be read, or list pages that never answered
+        problems.append((EXIT_GONE_QUIET, f"every column failed on: {', '.join(failing)}"))
+    if nothing_found:
+        problems.append((EXIT_NOTHING_FOUND, "the crawl found no report at all"))
+    if quiet:
+        problems.append((EXIT_GONE_QUIET, f"these sites yielded reports before and none now: {', '.join(quiet)}"))
+    for _, line in problems:
+        click.echo(f"error: {line}", err=True)
+    if problems:
+        sys.exit(problems[0][0])
 
 
 @main.command(epilog=CRAWL_EPILOG)
@@ -288,39 +316,23 @@ def _summary(stats: dict, extraction: dict, data: Path) -> dict:
 @click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
               help="Scrapy processes sharing the run (one core each), one writer; a host is crawled from one "
                    "process, or its per-host budget divided among those that share it.")
-def crawl(sites, portals, region, data, settings, portal_url, no_extract, shard, rediscover, processes):
+def crawl(sites, portals, region, allow_any_host, data, settings, portal_url, no_extract, shard, rediscover,
+          processes):
     """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract."""
-    from archive.store import Archive
-
-    from .summary import gone_quiet
-
-    loaded = _registry(sites, portals, portal_url, region, shard)
+    loaded = _registry(sites, portals, portal_url, region, shard, allow_any_host)
     site_ids = [s.id for s in loaded]
     overrides = {**({"NIANBAO_REDISCOVER": True} if rediscover else {}), **_parse_settings(settings)}
     with _writing(data, "crawl"):
-        stats = run_crawl(loaded, data, overrides, processes=processes)
+        stats = run_crawl(loaded, data, overrides, processes=processes)  # the extension records the run
         _stop_if_storage_failed(data, stats)
-        _record_sites(data, stats)
-        extraction = {} if no_extract else _extract_stage(data)
-        summary = _summary(stats, extraction, data)
-        from archive.warc import write_cdxj
-
-        write_cdxj(data / "warcs")
-        quiet = gone_quiet(Archive(data), site_ids, summary["sites"], stats.get("nianbao/run_id"))
+        extraction = {} if no_extract else _extract_stage(data, settings=overrides)
+    summary = _summary(stats, extraction)
+    quiet = _quiet_sites(stats)
     _print_sites(summary["sites"])
     for warning in summary["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
-    undiscovered = _discovery_lines(summary["sites"])
-    if undiscovered:
-        click.echo(f"error: discovery found no 年报 column on: {', '.join(undiscovered)}", err=True)
-        sys.exit(EXIT_GONE_QUIET)
-    if summary["reports_found"] == 0 and site_ids:
-        click.echo("error: the crawl found no report at all", err=True)
-        sys.exit(EXIT_NOTHING_FOUND)
-    if quiet:
-        click.echo(f"error: these sites yielded reports before and none now: {', '.join(quiet)}", err=True)
-        sys.exit(EXIT_GONE_QUIET)
+    _problems_exit(summary["sites"], quiet, summary["reports_found"] == 0 and bool(site_ids))
 
 
 @main.command(epilog=NIGHTLY_EPILOG)
@@ -335,20 +347,18 @@ def crawl(sites, portals, region, data, settings, portal_url, no_extract, shard,
               help="Walk a portal again when its last walk is this old (default: NIANBAO_REDISCOVER_DAYS, 30).")
 @click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
               help="Scrapy processes sharing the run, as `nianbao crawl --processes`.")
-def nightly(sites, portals, region, data, settings, portal_url, max_failure_rate, rediscover, rediscover_days,
-            processes):
+def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, max_failure_rate, rediscover,
+            rediscover_days, processes):
     """The scheduled run: lock, resumable incremental crawl, extraction, search index, atomic publish.
 
     Portal sites crawl their known columns; their navigation is walked again on its own schedule.
     """
-    from archive.store import Archive
-
     from . import nightly as night
-    from .summary import gone_quiet, per_site, record_run
+    from .summary import per_site, stored_summary
 
     try:
         with night.exclusive(data):
-            loaded = _registry(sites, portals, portal_url, region)
+            loaded = _registry(sites, portals, portal_url, region, allow_any_host=allow_any_host)
             site_ids = [s.id for s in loaded]
             resumed = (data / night.JOBDIR_NAME).exists()
             overrides = {"JOBDIR": str(data / night.JOBDIR_NAME), "RETRY_TIMES": 3,
@@ -356,10 +366,9 @@ def nightly(sites, portals, region, data, settings, portal_url, max_failure_rate
             stats = run_crawl(loaded, data, overrides, command="nightly", processes=processes)
             _stop_if_storage_failed(data, stats)
             night.clear_jobdir(data, stats)
-            extraction = _extract_stage(data)
-            archive = Archive(data)
-            summary = record_run(archive, stats["nianbao/run_id"], stats)
-            silent = gone_quiet(archive, site_ids, summary["sites"], stats["nianbao/run_id"])
+            extraction = _extract_stage(data, settings=overrides)
+            summary = stored_summary(data, stats["nianbao/run_id"])  # what the extension recorded
+            silent = _quiet_sites(stats)
             # a site whose pages failed is unreachable tonight (it counts in the failure rate); one that
             # answered and listed nothing has moved or emptied its column, which needs a person
             unreachable = [s for s in silent if summary["sites"].get(s, {}).get("failed")]
@@ -375,16 +384,7 @@ def nightly(sites, portals, region, data, settings, portal_url, max_failure_rate
               "quiet_sites": quiet, "unreachable_sites": unreachable, "extracted": extraction["extracted"], "extraction_failed": extraction["failed"],
               "bytes": stats.get("downloader/response_bytes", 0)}
     click.echo(json.dumps(report, ensure_ascii=False, indent=1))
-    undiscovered = _discovery_lines(per_site(stats))
-    if undiscovered:
-        click.echo(f"error: discovery found no 年报 column on: {', '.join(undiscovered)}", err=True)
-        sys.exit(EXIT_GONE_QUIET)
-    if stats.get("nianbao/reports_found", 0) == 0 and site_ids:
-        click.echo("error: the crawl found no report at all", err=True)
-        sys.exit(EXIT_NOTHING_FOUND)
-    if quiet:
-        click.echo(f"error: these sites yielded reports before and none now: {', '.join(quiet)}", err=True)
-        sys.exit(EXIT_GONE_QUIET)
+    _problems_exit(per_site(stats), quiet, stats.get("nianbao/reports_found", 0) == 0 and bool(site_ids))
     if rate > max_failure_rate:
         click.echo(f"error: {rate:.1%} of requests failed for good (threshold {max_failure_rate:.1%})", err=True)
         sys.exit(EXIT_FAILURE_RATE)
@@ -583,11 +583,7 @@ def demo(data, no_serve, port):
             command="demo",
         )
         _stop_if_storage_failed(data, stats)
-        _record_sites(data, stats)
-        summary = _summary(stats, _extract_stage(data), data)
-        from archive.warc import write_cdxj
-
-        write_cdxj(data / "warcs")
+        summary = _summary(stats, _extract_stage(data))
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
         _discovery_lines(summary["sites"])  # the front door's walk: columns found, in how many pages
         if no_serve:
@@ -638,13 +634,13 @@ def discover(url, max_pages, name, settings):
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path),
               help="An archive: says which sites a crawl verified (found a report there).")
 @click.option("--list", "as_list", is_flag=True, help="List every entry (tab-separated) after the counts.")
-def sites_command(sites, portals, region, portal_url, data, as_list):
+def sites_command(sites, portals, region, allow_any_host, portal_url, data, as_list):
     """Validate the registry and count its entries by province and level; say which a crawl verified."""
     from archive.store import check_intact
 
     from .registry_report import counts_table, entry_lines, verified_ids
 
-    loaded = _registry(sites, portals, portal_url, region)
+    loaded = _registry(sites, portals, portal_url, region, allow_any_host=allow_any_host)
     if data:
         check_intact(data)
     verified = verified_ids(data) if data else set()

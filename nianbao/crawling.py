@@ -3,8 +3,9 @@
 A Scrapy crawl is one reactor on one core; on a portal that answers fast, that core is the limit. With
 ``--processes N`` the run's registry entries are dealt to N crawl processes, each its own Scrapy engine,
 all writing through the run's one writer process (crawler/writer.py): one run record, one WARC file,
-one fetch log. This process starts the run, waits for the parts, and finishes the run with their
-stats added up; the commands after it (summary, coverage, gone quiet) read one run, as before.
+one fetch log. This process starts the run, waits for the parts, and ends the run with their stats added
+up, through the extension's own ``end_run`` (crawler/extension.py): summary per site, gone quiet, CDXJ,
+status. One run, recorded as a crawl in one process records it.
 
 Politeness is kept per host, not per process: entries that may fetch from a common registrable domain (a
 portal's www. and bare names, a files. host, an allowed_hosts server) are crawled from one process, so a host
@@ -47,7 +48,7 @@ def run_crawl(loaded: list, data: Path, settings: dict, command: str = "crawl", 
                 "LOG_FILE": str(progress.log_file(data, command)), **settings}
     parts = plan(loaded, processes, _settings(settings)) if processes > 1 else []
     if len(parts) > 1:
-        return _crawl_in_parts(parts, data, settings, command)
+        return _crawl_in_parts(loaded, parts, data, settings, command)
     return _crawl(loaded, _settings(settings))
 
 
@@ -156,9 +157,9 @@ def plan(loaded: list, processes: int, settings) -> list[Part]:
 # ---------------------------------------------------------------------- the run, in parts
 
 
-def _crawl_in_parts(parts: list[Part], data: Path, settings: dict, command: str) -> dict:
-    from archive.store import Archive, StorageFailed
-    from crawler.extension import _start_run, run_arguments
+def _crawl_in_parts(loaded: list, parts: list[Part], data: Path, settings: dict, command: str) -> dict:
+    from archive.store import StorageFailed
+    from crawler.extension import _start_run, end_run, run_arguments
     from crawler.writer import WriterProcess
 
     writer = WriterProcess(data, clients=len(parts) + 1)
@@ -175,7 +176,7 @@ def _crawl_in_parts(parts: list[Part], data: Path, settings: dict, command: str)
         for process in processes:
             process.start()
         # the parts import Scrapy while the writer opens the archive and the run starts
-        resume, run_id, spool = own.call(_start_run, *run_arguments(_settings(settings), _sites(parts)))
+        resume, run_id, spool = own.call(_start_run, *run_arguments(_settings(settings), loaded))
         for _ in processes:
             runs.put((run_id, resume, spool))
         answers = _answers(processes, results)
@@ -196,8 +197,9 @@ def _crawl_in_parts(parts: list[Part], data: Path, settings: dict, command: str)
     try:  # after a storage failure the writer has marked the run failed and writes nothing more
         if not stats.get("nianbao/storage_failed"):
             # each part's extension said whether it was stopped (a part closed at its bound was not: it finished)
-            own.call(Archive.finish_run, run_id, "stopped" if stats.get("nianbao/stopped") else "finished",
-                     {k: v for k, v in stats.items() if isinstance(v, (int, float, str))})
+            stats.update(own.call(end_run, run_id, "stopped" if stats.get("nianbao/stopped") else "finished",
+                                  {k: v for k, v in stats.items() if isinstance(v, (int, float, str))},
+                                  [site.id for site in loaded]))
     except StorageFailed as exc:
         stats["nianbao/storage_failed"] = str(exc)
     own.close()

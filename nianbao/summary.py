@@ -11,9 +11,11 @@ from archive.store import Archive
 SITE_PREFIX = "nianbao/site/"
 # what the crawl summary shows per site (the first ten are the printed table's columns)
 SITE_COUNTS = ("reports_found", "new_versions", "unchanged", "skipped", "blocked", "refused", "robots", "too_large",
-               "failed", "http_error", "skipped_links", "not_a_file", "bounded", "listed", "declared", "coverage_short")
+               "failed", "http_error", "skipped_links", "not_a_file", "bounded", "listed", "declared", "coverage_short",
+               "columns", "columns_failed")
 # the per-site counts that mean a site needs a person's look, beside finding no report at all
-TROUBLE_COUNTS = ("blocked", "refused", "robots", "too_large", "failed", "http_error", "coverage_short")
+TROUBLE_COUNTS = ("blocked", "refused", "robots", "too_large", "failed", "http_error", "coverage_short",
+                  "columns_failed")
 # what a run stores per site (run_sites) and totals (runs.summary)
 RUN_COUNTS = ("reports_found", "new_reports", "new_versions", "unchanged", "failed", "blocked", "skipped")
 
@@ -59,6 +61,7 @@ def crawl_summary(stats: dict, extraction: dict, reports_in_archive: int) -> dic
         "failed_fetches": stats.get("nianbao/failed", 0),
         "http_errors": stats.get("nianbao/http_error", 0),
         "skipped_links": stats.get("nianbao/skipped_links", 0),
+        "columns_failed": stats.get("nianbao/columns_failed", 0),
         "bounds_hit": {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("nianbao/bound/")},
         "warnings": [w for w in str(stats.get("nianbao/warnings") or "").split("\n") if w],
         **{k: v for k, v in extraction.items() if k != "failures"},
@@ -66,15 +69,34 @@ def crawl_summary(stats: dict, extraction: dict, reports_in_archive: int) -> dic
     }
 
 
-def record_run(archive: Archive, run_id: int, stats: dict) -> dict:
-    """Per site and in total, with the reports new since the run started; stored in run_sites and runs.summary."""
+def record_run(archive: Archive, run_id: int, stats: dict, gone_quiet: list[str] = ()) -> dict:
+    """Per site and in total, with the reports new since the run started, and the sites gone quiet; stored in
+    run_sites and runs.summary (crawler/extension.py's ``end_run``, at the end of every run)."""
     sites = {site: {name: counts.get(name, 0) for name in RUN_COUNTS} for site, counts in site_stats(stats).items()}
     for site_id, new in runs.new_reports_by_site(archive, runs.started(archive, run_id)).items():
         sites.setdefault(site_id, dict.fromkeys(RUN_COUNTS, 0))["new_reports"] = new
     total = {name: sum(s[name] for s in sites.values()) for name in RUN_COUNTS}
-    summary = {"total": total, "sites": sites}
+    summary = {"total": total, "sites": sites, "gone_quiet": list(gone_quiet)}
     runs.save_summary(archive, run_id, summary)
     return summary
+
+
+def stored_summary(data, run_id: int) -> dict:
+    """The summary a run recorded (runs.summary), read once by the command that printed it."""
+    import json
+
+    archive = Archive(data)
+    try:
+        row = archive.db["runs"].get(run_id)
+    finally:
+        archive.db.conn.close()
+    return json.loads(row["summary"] or "{}")
+
+
+def all_columns_failed(sites: dict) -> list[str]:
+    """Sites (``per_site``) that have columns and read none of them: each failed or never answered."""
+    return sorted(site for site, counts in sites.items()
+                  if counts.get("columns") and counts.get("columns_failed", 0) >= counts["columns"])
 
 
 def gone_quiet(archive: Archive, site_ids: list[str], now: dict, run_id: int | None) -> list[str]:

@@ -199,3 +199,18 @@ TABLE_PAGE_MARKERS = (
     "自然人", "予以公开", "不予公开", "无法提供", "不予处理", "其他处理", "总计", "结转",
     "结果维持", "结果纠正", "尚未审结", "行政复议",
 )
+
+# The three tables as the printed form numbers them (spec: 二、三、四), for people.
+TABLE_NUMBERS = {"active_disclosure": "表二", "applications": "表三", "review_litigation": "表四"}
+TABLE_TITLES = {
+    "active_disclosure": "主动公开政府信息情况",
+    "applications": "收到和处理政府信息公开申请情况",
+    "review_litigation": "政府信息公开行政复议、行政诉讼情况",
+}
+# The four hard checks in the form's own words (what a reader of the printed table would add up).
+CHECK_WORDING = {
+    "applications.balance": "本年新收+上年结转=办理结果总计+结转下年度",
+    "applications.outcomes_sum": "办理结果总计=各项办理结果之和",
+    "applications.row_total": "总计=六类申请人之和",
+    "review_litigation.group_total": "总计=结果维持+结果纠正+其他结果+尚未审结",
+}

@@ -95,7 +95,7 @@ def test_search_page_and_report_page_render(crawled):
     report_id = next(r["report_id"] for r in body["rows"] if r["year"] == 2020)
     html = get(crawled["data"], f"/-/report/{report_id}").text
     assert 'data-key="applications.granted.natural_person">3<' in html
-    assert "applications.balance" in html and "/-/blob/" in html and "<svg" in html
+    assert "本年新收+上年结转=办理结果总计+结转下年度（自然人）" in html and "applications.balance" not in html and "/-/blob/" in html and "<svg" in html
 
 
 def test_blob_served_byte_for_byte(crawled):

@@ -15,6 +15,7 @@ from crawler.sites import RegistryError
 from crawler.sites.national import load_csv
 
 from .conftest import FAST, ROOT, nianbao
+from .conftest import SAMPLE_SITES as SAMPLE_SITES_YML
 
 PORTALS_CSV = ROOT.parent / "shared" / "registry" / "portals.csv"
 HEADER = "adcode,province,city,county,level,name,portal_url,gk_url,nianbao_url,source\n"
@@ -121,11 +122,12 @@ def test_crawl_from_a_portals_csv_with_region(portal, tmp_path):
                     + "350505,福建省,泉州市,泉港区,county,泉州市泉港区人民政府,http://192.0.2.1/,,,test\n",
                     encoding="utf-8")
     data = tmp_path / "data"
-    result = nianbao("crawl", "--portals", path, "--region", "福建省/泉州市/洛江区", "--data", data, *FAST)
+    result = nianbao("crawl", "--portals", path, "--allow-any-host", "--region", "福建省/泉州市/洛江区", "--data", data,
+                     *FAST)
     summary = json.loads(result.stdout)
     assert list(summary["sites"]) == ["350504"] and summary["reports_found"] == 30
     assert summary["sites"]["350504"]["columns_found"] == 7
-    listed = nianbao("sites", "--portals", path, "--data", data, "--list").stdout
+    listed = nianbao("sites", "--portals", path, "--allow-any-host", "--data", data, "--list").stdout
     assert "2 entries valid: 0 province, 0 city, 2 county" in listed and "1 verified by a crawl" in listed
     assert "350504\tcounty\t泉州市洛江区人民政府" in listed and listed.rstrip().endswith("no")
     db = sqlite3.connect(data / "nianbao.db")
@@ -137,3 +139,72 @@ def test_crawl_from_a_portals_csv_with_region(portal, tmp_path):
 def test_a_region_with_no_entry_fails_loudly(tmp_path):
     result = nianbao("crawl", "--portals", PORTALS_CSV, "--region", "火星省", "--data", tmp_path, check=False)
     assert result.returncode == 2 and "no registry entry lies in --region 火星省" in result.stderr
+
+
+# ---------------------------------------------------------------------- what a row may name (issue 29)
+
+GOOD = "350504,福建省,泉州市,洛江区,county,泉州市洛江区人民政府,http://www.qzlj.gov.cn/,,,test\n"
+
+
+@pytest.mark.parametrize("row, message", [
+    ("350505,福建省,泉州市,泉港区,county,X,http://127.0.0.1:22/,,,s", "line 3 (350505): http://127.0.0.1:22/ is on a private"),
+    ("350505,福建省,泉州市,泉港区,county,X,http://169.254.169.254/latest/,,,s",
+     "line 3 (350505): http://169.254.169.254/latest/ is on a private, loopback or link-local address"),
+    ("350505,福建省,泉州市,泉港区,county,X,http://[::1]/,,,s", "line 3 (350505): http://[::1]/ is on a private"),
+    ("350505,福建省,泉州市,泉港区,county,X,http://localhost/,,,s", "line 3 (350505): http://localhost/ is on a private"),
+    ("350505,福建省,泉州市,泉港区,county,X,http://www.qg.gov.cn/,http://10.0.0.1/gk/,,s",
+     "line 3 (350505): http://10.0.0.1/gk/ is on a private"),
+    ("350505,福建省,泉州市,泉港区,county,X,https://www.example.com/,,,s",
+     "line 3 (350505): https://www.example.com/ is not on a government (gov.cn) domain"),
+    ("350505,福建省,泉州市,泉港区,county,X,https://gov.cn.evil.com/,,,s", "is not on a government (gov.cn) domain"),
+    ("350505,福建省,泉州市,泉港区,county,X,http://www.qg.gov.cn/,,http://www.other.gov.cn/ndbg/,s",
+     "line 3 (350505): nianbao_url http://www.other.gov.cn/ndbg/ is on other.gov.cn, not on the portal's domain"),
+    ("350505,福建省,泉州市,泉港区,county,X,http://www.qg.gov.cn/,,,s,extra", "line 3 (350505): 1 field(s) more"),
+])
+def test_rows_that_point_the_crawler_elsewhere_are_refused_naming_the_row(tmp_path, row, message):
+    path = tmp_path / "portals.csv"
+    path.write_text(HEADER + GOOD + row + "\n", encoding="utf-8")
+    with pytest.raises(RegistryError) as error:
+        load_csv(path)
+    assert str(error.value).startswith(str(path)) and message in str(error.value)
+    result = nianbao("sites", "--portals", path, check=False)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1  # one line: the good row is not refused
+
+
+def test_every_refused_row_is_its_own_line(tmp_path):
+    path = tmp_path / "portals.csv"
+    path.write_text(HEADER + "350505,福建省,泉州市,泉港区,county,X,http://127.0.0.1:22/,,,s\n" + GOOD
+                    + "350506,福建省,泉州市,石狮市,county,Y,https://www.example.com/,,,s\n", encoding="utf-8")
+    result = nianbao("crawl", "--portals", path, "--data", tmp_path / "data", check=False)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 2, result.stderr
+    assert "line 2 (350505)" in lines[0] and "line 4 (350506)" in lines[1]
+    assert not (tmp_path / "data" / "nianbao.db").exists()  # refused before anything was opened
+
+
+def test_the_allow_flag_takes_a_local_portal_and_nothing_turns_the_checks_off_for_a_row(tmp_path):
+    path = tmp_path / "portals.csv"
+    path.write_text(HEADER + "350505,福建省,泉州市,泉港区,county,X,http://127.0.0.1:22/,,,s\n", encoding="utf-8")
+    [site] = load_csv(path, allow_any_host=True)
+    assert site.hosts == ("127.0.0.1",)
+    # an extra column or a foreign nianbao_url is refused even so: the flag is about hosts, not about trust
+    path.write_text(HEADER + "350505,福建省,泉州市,泉港区,county,X,http://127.0.0.1:22/,,http://10.1.1.1/x/,s\n"
+                    + "350506,福建省,泉州市,石狮市,county,Y,http://www.ss.gov.cn/,,,s,extra\n", encoding="utf-8")
+    with pytest.raises(RegistryError) as error:
+        load_csv(path, allow_any_host=True)
+    assert "line 2 (350505): nianbao_url" in str(error.value) and "line 3 (350506): 1 field(s) more" in str(error.value)
+
+
+@pytest.mark.parametrize("region", ["", "/", "//", " ", " / "])
+def test_an_empty_or_separator_only_region_is_refused(region):
+    result = nianbao("sites", "--sites", SAMPLE_SITES_YML, "--portal-url", "http://127.0.0.1:1", "--region", region,
+                     check=False)
+    assert result.returncode == 2 and "names no region" in result.stderr and "Traceback" not in result.stderr
+    with pytest.raises(RegistryError, match="names no region"):
+        sites.select([SAMPLE_SITES_YML], portal="http://127.0.0.1:1", region=region)
+
+
+@needs_csv
+def test_the_real_national_registry_passes_the_row_checks():
+    assert len(load_csv(PORTALS_CSV)) == 3209

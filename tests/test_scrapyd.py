@@ -119,4 +119,9 @@ def test_two_scrapyd_shards_merged_equal_one_machine(tmp_path, scrapyd):
     ).fetchone() for name in ("single", "merged")}
     assert counts["merged"] == counts["single"]  # no duplicate blob or version
     assert len(list((tmp_path / "merged" / "warcs").glob("*.warc.gz"))) == 2
+    for i in (0, 1):  # a Scrapyd job records its run as nianbao crawl does: run_sites, summary, CDXJ (issue 29)
+        shard = sqlite3.connect(tmp_path / f"shard{i}" / "nianbao.db")
+        assert sorted(s for (s,) in shard.execute("SELECT site_id FROM run_sites")) == sorted(shards[i])
+        assert json.loads(shard.execute("SELECT summary FROM runs").fetchone()[0])["total"]["reports_found"] > 0
+        assert (tmp_path / f"shard{i}" / "warcs" / "index.cdxj").stat().st_size > 0
     assert nianbao("verify", "--data", tmp_path / "merged").returncode == 0

@@ -144,7 +144,7 @@ def test_doc_through_the_listening_libreoffice_reads_as_a_fresh_one():
 def test_a_shard_run_extracts_what_it_fetched_when_asked(portal, tmp_path):
     data = tmp_path / "shard"
     nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data, "--no-extract", *FAST,
-            "-s", "NIANBAO_EXTRACT_WORKERS=2")
+            "-s", "NIANBAO_EXTRACT_IN_CRAWL=True", "-s", "NIANBAO_EXTRACT_WORKERS=2")
     db = sqlite3.connect(data / "nianbao.db")
     statuses = dict(db.execute("SELECT extract_status, count(*) FROM versions GROUP BY 1").fetchall())
     stats = json.loads(db.execute("SELECT stats FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0])

@@ -27,17 +27,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 import weakref
 
 from datasette import hookimpl
 
-MAX_LENGTH = int(os.environ.get("NIANBAO_SQL_MAX_LENGTH", 4_000_000))
-HEAP_BYTES = int(os.environ.get("NIANBAO_SQL_HEAP_MB", 256)) * 1024 * 1024
-MAX_RESULT = int(os.environ.get("NIANBAO_SQL_MAX_RESULT_MB", 16)) * 1024 * 1024
+from archive.settings import value
+
+# the NIANBAO_SQL_* settings are read when a connection or a query needs them (archive/settings.py), not at import
 LIMITS = {
-    sqlite3.SQLITE_LIMIT_LENGTH: MAX_LENGTH,
     sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
     sqlite3.SQLITE_LIMIT_EXPR_DEPTH: 100,
     sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 50,
@@ -55,26 +53,26 @@ _returned: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def budgeted_row(cursor, values):
     """sqlite3.Row, after adding the row's size to its query's total (a cursor is one query)."""
     size = sum(len(v) for v in values if isinstance(v, (str, bytes))) + 8 * len(values)
-    total = _returned.get(cursor, (None, 0))
-    if total[0] is not cursor.description:  # a new statement on a reused cursor starts again
-        total = (cursor.description, 0)
-    total = (total[0], total[1] + size)
+    total = _returned.get(cursor, (None, 0, 0))
+    if total[0] is not cursor.description:  # a new statement on a reused cursor starts again, its bound read anew
+        total = (cursor.description, 0, value("NIANBAO_SQL_MAX_RESULT_MB"))
+    total = (total[0], total[1] + size, total[2])
     _returned[cursor] = total
-    if total[1] > MAX_RESULT:
-        raise ResultTooLarge(f"result too large: more than {MAX_RESULT // 1048576} MB in one query "
-                             f"（查询结果超过 {MAX_RESULT // 1048576} MB）; select fewer rows or columns")
+    max_mb = total[2]
+    if total[1] > max_mb * 1048576:
+        raise ResultTooLarge(f"result too large: more than {max_mb} MB in one query "
+                             f"（查询结果超过 {max_mb} MB）; select fewer rows or columns")
     return sqlite3.Row(cursor, values)
 
 
 @hookimpl
 def prepare_connection(conn):
-    for limit, value in LIMITS.items():
-        conn.setlimit(limit, value)
-    conn.execute(f"PRAGMA hard_heap_limit = {HEAP_BYTES}")
+    for limit, bound in {**LIMITS, sqlite3.SQLITE_LIMIT_LENGTH: value("NIANBAO_SQL_MAX_LENGTH")}.items():
+        conn.setlimit(limit, bound)
+    conn.execute(f"PRAGMA hard_heap_limit = {int(value('NIANBAO_SQL_HEAP_MB')) * 1024 * 1024}")
     conn.row_factory = budgeted_row
 
 
-SQL_AT_ONCE = int(os.environ.get("NIANBAO_SQL_AT_ONCE", 1))
 SQL_WAIT_S = 2.0
 
 
@@ -92,7 +90,7 @@ def asgi_wrapper(datasette):
             if not _arbitrary_sql(scope):
                 return await app(scope, receive, send)
             loop = asyncio.get_running_loop()
-            slot = slots.setdefault(loop, asyncio.Semaphore(SQL_AT_ONCE))
+            slot = slots.setdefault(loop, asyncio.Semaphore(value("NIANBAO_SQL_AT_ONCE")))
             try:
                 await asyncio.wait_for(slot.acquire(), SQL_WAIT_S)
             except TimeoutError:

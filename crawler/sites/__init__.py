@@ -151,21 +151,25 @@ def select_shard(sites: list[Site], shard: str | None) -> list[Site]:
 
 def select_region(sites: list[Site], region: str | None) -> list[Site]:
     """``福建省/泉州市`` (leading parts of the region, empty parts ignored) or an adcode prefix ``3505``."""
-    if not region:
+    if region is None:
         return sites
     wanted = region.strip()
+    parts = [p.strip() for p in wanted.split("/") if p.strip()]
+    if not parts:  # an empty shell variable must not mean the whole country
+        raise RegistryError(f"--region {region!r} names no region: give 福建省/泉州市 or an adcode prefix such as "
+                            "3505, or leave --region out for the whole registry")
     if wanted.isdigit():
         return [site for site in sites if (site.adcode or "").startswith(wanted)]
-    parts = [p for p in wanted.split("/") if p]
     return [site for site in sites if [p for p in (site.region or "").split("/") if p][: len(parts)] == parts]
 
 
 def select(sites_files=(), portals: str | Path | None = None, portal: str | None = None, region: str | None = None,
-           shard: str | None = None) -> list[Site]:
-    """The registry a crawl works on: YAML files and a national CSV joined, then cut by region and shard."""
+           shard: str | None = None, allow_any_host: bool = False) -> list[Site]:
+    """The registry a crawl works on: YAML files and a national CSV joined, then cut by region and shard.
+    ``allow_any_host``: the CSV may name private and non-government hosts (crawler/sites/national.py)."""
     from .national import join, load_csv
 
     loaded = load(list(sites_files), portal=portal) if sites_files else []
     if portals:
-        loaded = join(loaded, load_csv(portals))
+        loaded = join(loaded, load_csv(portals, allow_any_host=allow_any_host))
     return select_shard(select_region(loaded, region), shard)

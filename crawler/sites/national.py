@@ -9,6 +9,12 @@ province/city/county (empty parts kept, so ``北京市//东城区`` still has it
 Hand-verified YAML entries sit beside the rows: a YAML entry that names the same government
 (same name, or a portal on the same host in the same region) is merged with its row into one
 site, keeping the YAML entry's id, name and columns and taking the row's adcode and portal.
+
+Everything in the file is checked before a row becomes a site, because a row chooses where the crawler
+connects: a row with more fields than the header has, a URL on a private, loopback or link-local address,
+a host outside ``gov.cn``, or a ``nianbao_url`` on neither the portal's nor the ``gk_url``'s registrable
+domain is refused, one line per row naming file, line and adcode. ``allow_any_host`` (``--allow-any-host``;
+a local test portal) accepts private and non-government hosts; nothing else turns the checks off.
 """
 
 from __future__ import annotations
@@ -20,11 +26,13 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..hosts import private, registrable_domain
 from . import RegistryError, Site, _check_url
 
 COLUMNS = ("adcode", "province", "city", "county", "level", "name", "portal_url", "gk_url", "nianbao_url", "source")
 LEVELS = ("province", "city", "county")
 _ADCODE = re.compile(r"^\d{6}$")
+GOVERNMENT_SUFFIX = ".gov.cn"
 
 
 def _region(row: dict) -> str:
@@ -34,8 +42,10 @@ def _region(row: dict) -> str:
     return "/".join(parts)
 
 
-def _row_site(path: Path, line: int, row: dict) -> Site:
+def _row_site(path: Path, line: int, row: dict, allow_any_host: bool = False) -> Site:
     where = f"{path}: line {line} ({row.get('adcode') or 'no adcode'})"
+    if None in row:  # csv.DictReader keeps fields past the header under the key None
+        raise RegistryError(f"{where}: {len(row[None])} field(s) more than the header's {len(row) - 1}")
     if not _ADCODE.match(row.get("adcode") or ""):
         raise RegistryError(f"{where}: adcode must be 6 digits")
     for key in ("province", "name", "portal_url"):
@@ -48,6 +58,9 @@ def _row_site(path: Path, line: int, row: dict) -> Site:
     urls = {key: (row.get(key) or "").strip() for key in ("portal_url", "gk_url", "nianbao_url")}
     for url in filter(None, urls.values()):
         _check_url(where, url)
+        if not allow_any_host:
+            _check_host(where, url)
+    _check_column_domain(where, urls)
     starts = tuple(filter(None, [urls["nianbao_url"]]))
     entries = tuple(filter(None, [urls["portal_url"], urls["gk_url"]]))
     return Site(
@@ -57,18 +70,47 @@ def _row_site(path: Path, line: int, row: dict) -> Site:
     )
 
 
-def load_csv(path: str | Path) -> list[Site]:
-    """Every row as a portal site; a bad row raises RegistryError naming the file, line and adcode."""
+def _check_host(where: str, url: str) -> None:
+    """A row's URL on a government host: never a private, loopback or link-local address, always under gov.cn."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if private(host):
+        raise RegistryError(f"{where}: {url} is on a private, loopback or link-local address (--allow-any-host "
+                            "takes it)")
+    if not registrable_domain(host).endswith(GOVERNMENT_SUFFIX):
+        raise RegistryError(f"{where}: {url} is not on a government (gov.cn) domain (--allow-any-host takes it)")
+
+
+def _check_column_domain(where: str, urls: dict) -> None:
+    """A known 年报 column lies on the portal's registrable domain or on its 政府信息公开 entry's."""
+    if not urls["nianbao_url"]:
+        return
+    own = {registrable_domain(urlsplit(urls[key]).hostname or "") for key in ("portal_url", "gk_url") if urls[key]}
+    domain = registrable_domain(urlsplit(urls["nianbao_url"]).hostname or "")
+    if domain not in own:
+        raise RegistryError(f"{where}: nianbao_url {urls['nianbao_url']} is on {domain}, not on the portal's "
+                            f"domain ({', '.join(sorted(own))})")
+
+
+def load_csv(path: str | Path, allow_any_host: bool = False) -> list[Site]:
+    """Every row as a portal site; bad rows raise one RegistryError, one line per row naming file, line and
+    adcode."""
     path = Path(path)
+    sites, refused = [], []
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             missing = [c for c in COLUMNS[:7] if c not in (reader.fieldnames or [])]
             if missing:
                 raise RegistryError(f"{path}: not a portals CSV: no column(s) {', '.join(missing)}")
-            sites = [_row_site(path, n, row) for n, row in enumerate(reader, start=2)]
+            for n, row in enumerate(reader, start=2):
+                try:
+                    sites.append(_row_site(path, n, row, allow_any_host))
+                except RegistryError as exc:
+                    refused.append(str(exc))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise RegistryError(f"{path}: cannot read portals CSV: {exc}") from exc
+    if refused:
+        raise RegistryError("\n".join(refused))
     seen: dict[str, int] = {}
     for site in sites:
         if site.id in seen:

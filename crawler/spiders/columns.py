@@ -33,12 +33,15 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
     name = "columns"
 
     def __init__(self, sites_files: str = "", portal: str | None = None, shard: str | None = None,
-                 portals: str | None = None, region: str | None = None, sites: list | None = None, *args, **kwargs):
+                 portals: str | None = None, region: str | None = None, sites: list | None = None,
+                 allow_any_host: str = "", *args, **kwargs):
         """``sites``: the registry entries, already loaded (``nianbao crawl``); otherwise the spider loads them
-        from its arguments (a Scrapyd shard run, ``scrapy crawl columns -a sites_files=…``)."""
+        from its arguments (a Scrapyd shard run, ``scrapy crawl columns -a sites_files=…``; ``-a allow_any_host=1``
+        is ``--allow-any-host``)."""
         super().__init__(*args, **kwargs)
         self.sites = sites if sites is not None else registry.select(
-            [p for p in sites_files.split(",") if p], portals=portals, portal=portal, region=region, shard=shard)
+            [p for p in sites_files.split(",") if p], portals=portals, portal=portal, region=region, shard=shard,
+            allow_any_host=allow_any_host not in ("", "0", "false", "False"))
         self._site_by_id = {site.id: site for site in self.sites}
         self.allowed_domains = sorted({host for site in self.sites for host in (*site.hosts, *site.allowed_hosts)})
         self.columns: dict[str, Column] = {}
@@ -95,10 +98,14 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         if stop:
             self._log(site, response.url, "column_end", stop, referer=column.url)
             return
-        family = FAMILIES[response.meta["cms"]]() if response.meta.get("cms") else family_for(site.get("cms"), response)
-        column.read_page(family.declared(response))
+        try:
+            family, declared, items, following_pages = read_list_page(site, response)
+        except Exception as exc:  # a hostile page script (a 5,000-deep _CONFIG, a datastore of junk) ends its column
+            self._column_failed(site, column, response, exc)
+            return
+        column.read_page(declared)
         settings = self.crawler.settings
-        for item in family.list_items(response):
+        for item in items:
             reason = unfetchable(item.url)
             if reason:
                 self._skip_link(site, item.url, reason, response.url)
@@ -109,7 +116,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
                 self._bounded(site, column, "items per column", "NIANBAO_MAX_ITEMS_PER_COLUMN")
                 return
             yield from self._item(response, site, item, column.url)
-        for following in family.next_pages(response):
+        for following in following_pages:
             if column.pages_read >= settings.getint("NIANBAO_MAX_LIST_PAGES_PER_COLUMN"):
                 self._bounded(site, column, "list pages per column", "NIANBAO_MAX_LIST_PAGES_PER_COLUMN")
                 return
@@ -133,6 +140,12 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         yield scrapy.Request(item.url, callback=self.parse_article, errback=self.failed,
                              headers={"Referer": response.url},
                              meta=self._page_meta(site=site, report=report, conditional=True, column=column_url))
+
+    def _column_failed(self, site: dict, column: Column, response, exc: Exception) -> None:
+        """A list page the column's CMS family could not read: a column failure, named in the summary."""
+        column.failed = f"its list page {response.url} could not be read: {type(exc).__name__}: {str(exc)[:200]}"
+        self.logger.warning("%s: column %s failed: %s", site["id"], column.url, column.failed)
+        self._log(site, response.url, "column_failed", column.failed, referer=column.url)
 
     def _bounded(self, site: dict, column: Column, what: str, setting: str) -> None:
         limit = self.crawler.settings.getint(setting)
@@ -262,6 +275,13 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
             "last_modified": (response.headers.get("Last-Modified") or b"").decode("latin-1") or None,
             "http": exchange(response),
         }
+
+
+def read_list_page(site: dict, response) -> tuple:
+    """Everything a list page says, read at once by its CMS family, so that a script the family cannot read
+    fails here, before any of the page is used: (family, declared size, items, next pages)."""
+    family = FAMILIES[response.meta["cms"]]() if response.meta.get("cms") else family_for(site.get("cms"), response)
+    return family, family.declared(response), list(family.list_items(response)), list(family.next_pages(response))
 
 
 def _charset(response) -> dict:
