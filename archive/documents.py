@@ -1,6 +1,6 @@
 """Sites, agencies, reports, documents, their versions and blobs: what the crawl keeps of each payload.
 
-Tables owned: sites, agencies, reports (one per agency and year), documents (one per URL), blobs (one per
+Tables owned: sites, agencies, reports (one per agency and year; two articles claiming one are two, marked conflict_of), documents (one per URL), blobs (one per
 sha256; the bytes themselves live in the BlobStore), versions (one per distinct content of a document).
 A version is created only when a document's bytes change; an unchanged fetch moves its ``last_seen``. The
 blob and the WARC records reach the disk before the rows that point at them are committed.
@@ -17,6 +17,7 @@ import sqlite3
 from pathlib import Path
 
 from .blobs import SpooledPayload
+from .media import stored_media_type
 from .schema import INDEX_NUMBER
 from .versions import current_version_sql
 from .warc import Exchange
@@ -62,10 +63,12 @@ class DocumentStore:
         with self._write():
             self.db["sites"].upsert(row, pk="id")
 
-    def ensure_report(self, agency: str | None, year: int, title: str, site: dict | None = None) -> int:
-        """The report of (agency, year), created once: storing it again only moves last_seen. An
-        agency is never None: without one the registry entry's name stands in (never a new, nameless
-        agency per call)."""
+    def ensure_report(self, agency: str | None, year: int, title: str, site: dict | None = None,
+                      page_url: str | None = None) -> int:
+        """The report of (agency, year) that ``page_url`` (the article page the identity was read from) claims,
+        created once: storing it again only moves last_seen. Two different article pages claiming one identity
+        are never folded into one record: the second is a report of its own, each marked ``conflict_of`` the
+        other, and both are kept and exported. An agency is never None: without one the registry entry's name stands in."""
         site = site or {}
         agency = " ".join((agency or "").split()) or site.get("name") or site.get("id")
         if not agency:
@@ -73,12 +76,23 @@ class DocumentStore:
         seen = now()
         with self._write():
             agency_id = self._agency_id(agency, site)
-            existing = self._one("SELECT id FROM reports WHERE agency_id = ? AND year = ? LIMIT 1", [agency_id, year])
-            if existing:
-                self._execute("UPDATE reports SET last_seen = ? WHERE id = ?", [seen, existing["id"]])
-                return existing["id"]
-            return self._insert("reports", {"agency_id": agency_id, "year": year, "title": title,
-                                            "first_seen": seen, "last_seen": seen})
+            cursor = self._execute("SELECT id, page_url FROM reports WHERE agency_id = ? AND year = ? ORDER BY id",
+                                   [agency_id, year])
+            claims = [{"id": r[0], "page_url": r[1]} for r in cursor.fetchall()]
+            same = [r for r in claims if page_url is None or r["page_url"] in (None, page_url)]
+            same.sort(key=lambda r: r["page_url"] != page_url)  # the page's own claim before an unclaimed report
+            if same:
+                if page_url and same[0]["page_url"] is None:
+                    self._execute("UPDATE reports SET page_url = ? WHERE id = ?", [page_url, same[0]["id"]])
+                self._execute("UPDATE reports SET last_seen = ? WHERE id = ?", [seen, same[0]["id"]])
+                return same[0]["id"]
+            report_id = self._insert("reports", {"agency_id": agency_id, "year": year, "title": title,
+                                                 "page_url": page_url, "conflict_of": claims[0]["id"] if claims else None,
+                                                 "first_seen": seen, "last_seen": seen})
+            if claims:  # the conflict is recorded on both sides, whichever article the crawl met first
+                self._execute("UPDATE reports SET conflict_of = ? WHERE id = ? AND conflict_of IS NULL",
+                              [report_id, claims[0]["id"]])
+            return report_id
 
     def _agency_id(self, name: str, site: dict) -> int:
         row = self._one("SELECT id FROM agencies WHERE name = ? LIMIT 1", [name])
@@ -139,6 +153,7 @@ class DocumentStore:
     def _store_payload(self, report_id, url, role, data, media_type, fmt, title, referer, metadata, etag,
                        last_modified, exchange) -> tuple[int, bool]:
         sync = self._batch is None  # grouped: the batch syncs every file it touched before its commit
+        media_type = stored_media_type(media_type, fmt)  # only types on the allow-list are kept (archive/media.py)
         if isinstance(data, SpooledPayload):
             sha256, size = self.blobs.put_spooled(data, sync=sync), data.size
         else:

@@ -23,7 +23,7 @@ class MergeRefused(ValueError):
 
 _VERSIONS = """
 SELECT v.*, d.url, d.role, d.format, d.title AS document_title, d.referer, d.metadata, b.media_type,
-       r.year, r.title AS report_title, a.name AS agency, a.site_id, s.name AS site_name, s.region, s.cms, s.start_urls
+       r.year, r.title AS report_title, r.page_url AS report_page_url, a.name AS agency, a.site_id, s.name AS site_name, s.region, s.cms, s.start_urls
 FROM versions v JOIN documents d ON d.id = v.document_id JOIN blobs b ON b.sha256 = v.sha256
 JOIN reports r ON r.id = d.report_id JOIN agencies a ON a.id = r.agency_id LEFT JOIN sites s ON s.id = a.site_id
 ORDER BY v.id
@@ -40,7 +40,8 @@ def merge(target: Archive, shard_dir: Path) -> dict:
                 "start_urls": json.loads(row["start_urls"] or "[]")} if row["site_id"] else {}
         if site:
             target.ensure_site(site)
-        report_id = target.ensure_report(row["agency"], row["year"], row["report_title"], site)
+        report_id = target.ensure_report(row["agency"], row["year"], row["report_title"], site,
+                                         page_url=row["report_page_url"])
         version_id, new = target.store_payload(
             report_id=report_id, url=row["url"], role=row["role"], data=shard.blobs.get(row["sha256"]),
             media_type=row["media_type"], fmt=row["format"], title=row["document_title"], referer=row["referer"],

@@ -1,6 +1,6 @@
 """The database shape, declared once and applied idempotently (with numbered migrations).
 
-Tables: sites, agencies, reports (one per agency and year), documents (each URL that
+Tables: sites, agencies, reports (one per agency and year; two articles claiming one are two, marked conflict_of), documents (each URL that
 carries a report), blobs, versions (each distinct content of a document), cells (the
 parsed figures in long form), checks, version_changes and cell_changes (what a new
 version changed), warc_records (where each fetch sits in the WARC files), fetches
@@ -26,7 +26,8 @@ TABLES = {
     ),
     "reports": (
         {"id": int, "agency_id": int, "year": int, "title": str, "template": str, "published": str,
-         "source_version_id": int, "source_reason": str, "check_status": str, "first_seen": str, "last_seen": str},
+         "source_version_id": int, "source_reason": str, "check_status": str, "first_seen": str, "last_seen": str,
+         "page_url": str, "conflict_of": int},
         {"pk": "id", "foreign_keys": [("agency_id", "agencies", "id")]},
     ),
     "documents": (
@@ -96,8 +97,8 @@ TABLES = {
 }
 
 UNIQUE_INDEXES = [
-    ("agencies", ["name"]),
     ("reports", ["agency_id", "year"]),
+    ("agencies", ["name"]),
     ("documents", ["url"]),
     ("versions", ["document_id", "sha256"]),
     ("columns", ["url"]),
@@ -135,7 +136,8 @@ EXPRESSION_INDEXES = {
 }
 
 # INTEGER affinity: whole figures stay integers, 13.75 stays a real.
-# One row per report with its main figures, from the version its figures came from.
+# One row per report with its main figures, from the version its figures came from; archive_url is the site's
+# path of that version's archived bytes (the site and exports make it absolute).
 _FIGURE = "(SELECT number FROM cells c WHERE c.version_id = r.source_version_id AND c.report_table = '{t}' " \
           "AND c.row_key = '{r}' AND c.column_key = '{c}')"
 _FIGURES = {
@@ -153,7 +155,8 @@ VIEWS = {
     "r.title, r.published, r.check_status, "
     + ", ".join(f"{_FIGURE.format(t=t, r=row, c=c)} AS {name}" for name, (t, row, c) in _FIGURES.items())
     + ", (SELECT url FROM documents d JOIN versions v ON v.document_id = d.id WHERE v.id = r.source_version_id) "
-    "AS source_url, r.first_seen, r.last_seen FROM reports r JOIN agencies a ON a.id = r.agency_id",
+    "AS source_url, (SELECT '/-/blob/' || v.sha256 FROM versions v WHERE v.id = r.source_version_id) AS archive_url, "
+    "r.first_seen, r.last_seen FROM reports r JOIN agencies a ON a.id = r.agency_id",
 }
 
 def _runs_summary(db) -> None:
@@ -162,8 +165,20 @@ def _runs_summary(db) -> None:
         db["runs"].add_column("summary", str)
 
 
+def _reports_claimed_by_page(db) -> None:
+    """Two documents claiming one (agency, year) are two reports, the later one marked ``conflict_of`` the first:
+    the identity is no longer unique, and each report remembers the article page that claimed it."""
+    for column in ("page_url", "conflict_of"):
+        if column not in db["reports"].columns_dict:
+            db["reports"].add_column(column, int if column == "conflict_of" else str)
+    unique = [i for i in db["reports"].indexes if i.columns == ["agency_id", "year"] and i.unique]
+    for index in unique:
+        db.execute(f"DROP INDEX {index.name}")
+    db["reports"].create_index(["agency_id", "year"], if_not_exists=True)
+
+
 # Numbered, append-only: a migration runs once, on databases older than its number.
-MIGRATIONS: list = [_runs_summary]
+MIGRATIONS: list = [_runs_summary, _reports_claimed_by_page]
 
 
 def apply(db: sqlite_utils.Database) -> None:

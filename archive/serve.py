@@ -9,6 +9,9 @@ from pathlib import Path
 
 from pipelines.readers.children import preexec_die_with
 
+from .settings import value
+from .site_config import public_url, sql_limits
+
 HERE = Path(__file__).resolve().parent
 METADATA = HERE / "metadata.yml"
 PLUGINS = HERE / "plugins"
@@ -19,7 +22,7 @@ TEMPLATES = HERE / "templates"
 # (value length, heap) are set by plugins/nianbao_limits.py.
 SETTINGS = {
     "default_page_size": 50,
-    "sql_time_limit_ms": 1000,     # any one query (Datasette's default; arbitrary SQL also runs one at a time)
+    "sql_time_limit_ms": 1000,     # any one query (NIANBAO_SQL_TIME_LIMIT_MS; arbitrary SQL also runs one at a time)
     "facet_time_limit_ms": 500,
     "max_returned_rows": 1000,     # rows in one JSON/HTML/CSV page
     "max_csv_mb": 50,              # a streamed CSV export stops here
@@ -48,10 +51,32 @@ def datasette_command(db_path: Path, port: int, host: str = "127.0.0.1") -> list
         "--plugins-dir", str(PLUGINS),
         "--template-dir", str(TEMPLATES),
         "--host", host, "--port", str(port),
-        *[arg for name, value in SETTINGS.items() for arg in ("--setting", name, str(value))],
+        *[arg for name, value in settings().items() for arg in ("--setting", name, str(value))],
     ]
+
+
+def settings() -> dict:
+    """Datasette's settings, with the query time limit as the environment sets it now."""
+    return {**SETTINGS, "sql_time_limit_ms": sql_limits().time_limit_ms}
+
+
+def public_url_warning(port: int, host: str = "127.0.0.1") -> str | None:
+    """What `serve` says when no public URL is set: links will be built from each request's Host header."""
+    if public_url():
+        return None
+    return (f"warning: NIANBAO_PUBLIC_URL is not set. Links in feeds, JSON and exports are built from each request's "
+            f"own Host header (or http://{host}:{port} where there is no request). A public deployment must set "
+            "NIANBAO_PUBLIC_URL to the address the public uses (SECURITY.md).")
 
 
 def start(db_path: Path, port: int, host: str = "127.0.0.1") -> subprocess.Popen:
     """Datasette as a child that dies with this process (demo), however it dies."""
-    return subprocess.Popen(datasette_command(db_path, port, host), preexec_fn=preexec_die_with(os.getpid()))
+    served = value("NIANBAO_SERVE_URL") or f"http://{host}:{port}"
+    return subprocess.Popen(datasette_command(db_path, port, host), env={**os.environ, "NIANBAO_SERVE_URL": served},
+                            preexec_fn=preexec_die_with(os.getpid()))
+
+
+def announce_address(port: int, host: str = "127.0.0.1") -> None:
+    """Tell the Datasette this process becomes (exec) the address it listens on: the base of links made without a
+    request when NIANBAO_PUBLIC_URL is unset."""
+    os.environ.update(NIANBAO_SERVE_URL=f"http://{host}:{port}")

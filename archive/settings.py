@@ -28,9 +28,12 @@ DEFAULTS: dict[str, object] = {
     "NIANBAO_EXTRACT_IN_CRAWL": False,
     "NIANBAO_EXTRACT_TIME_LIMIT": 90.0,  # seconds per document
     "NIANBAO_EXTRACT_MEMORY_LIMIT": 4096.0,  # MiB of address space per worker; LibreOffice needs a lot of it
-    # where the site is reached from outside, for absolute links in feeds and exports; empty: the Host of
-    # the latest request on the site, the local `nianbao serve` address in an export
+    # where the site is reached from outside, for absolute links in feeds and exports; empty: each request's
+    # own Host on the site (archive/site_config.py), the local `nianbao serve` address in an export
     "NIANBAO_PUBLIC_URL": "",
+    # set by `nianbao serve` for its Datasette: its own address, for links made without a request
+    "NIANBAO_SERVE_URL": "",
+    "NIANBAO_SQL_TIME_LIMIT_MS": 1000,  # one query of the site (Datasette's sql_time_limit_ms)
     "NIANBAO_SQL_MAX_LENGTH": 4_000_000,  # bytes of one value a query may build
     "NIANBAO_SQL_HEAP_MB": 256,  # SQLite memory per connection of the site
     "NIANBAO_SQL_MAX_RESULT_MB": 16,  # bytes one query may return

@@ -8,15 +8,14 @@ numbers, and which cells a failed check points at.
 from __future__ import annotations
 
 import json
-import mimetypes
 import posixpath
-import re
 import sqlite3
 from urllib.parse import unquote, urlsplit
 
 from pipelines.labels import APPLICANT_COLUMN_KEYS, OUTCOME_ROWS, REVIEW_COLUMNS
 
 from .gaps import gaps
+from .media import offered_name, stored_media_type
 from .versions import CURRENT_ORDER, report_versions_sql
 from .words import check_sentence, key_label
 
@@ -166,7 +165,7 @@ def report_documents(conn, report_id: int) -> list[dict]:
             "FROM versions v JOIN blobs b ON b.sha256 = v.sha256 LEFT JOIN version_changes c ON c.version_id = v.id "
             f"WHERE v.document_id = ? ORDER BY v.{CURRENT_ORDER.replace(', ', ', v.')}"), [document["id"]])
         document["file_name"] = file_name(document["url"], document.get("title"), document["versions"][0]["media_type"]
-                                          if document["versions"] else None)
+                                          if document["versions"] else None, document.get("metadata"), document["role"])
         for version in document["versions"]:
             version["cell_changes"] = _rows(conn, "SELECT report_table, row_key, column_key, old, new FROM cell_changes "
                                                   "WHERE version_id = ?", [version["id"]])
@@ -209,34 +208,41 @@ def diff_lines(text_diff: str | None) -> list[tuple[str, str]]:
 
 # ------------------------------------------------------------------ originals
 
-_SAFE_NAME = re.compile(r'[\x00-\x1f"\\/:*?<>|]+')
+_DOCUMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".ofd", ".zip", ".rar", ".txt", ".jpg",
+                      ".jpeg", ".png", ".gif", ".tif", ".tiff")
 
 
-def file_name(url: str | None, title: str | None, media_type: str | None) -> str:
-    """The document's real name with its extension: the URL's last segment, else its title."""
-    extension = mimetypes.guess_extension(media_type or "") or ""
-    extension = {".htm": ".html", ".jpe": ".jpg"}.get(extension, extension)
-    name = unquote(posixpath.basename(urlsplit(url or "").path))
-    pages = (".htm", ".html", ".shtml", ".jsp", ".php", ".asp", ".aspx")
-    web_page = name.lower().endswith(pages)
-    if title and (web_page or not posixpath.splitext(name)[1] or title.lower().endswith(extension)):
-        name = title.strip()
-    elif not posixpath.splitext(name)[1]:
-        name = name or "document"
-    if extension and not name.lower().endswith(extension) and not (extension == ".html" and name.lower().endswith(pages)):
-        name += extension
-    return _SAFE_NAME.sub("_", name)[:180] or "document" + extension
+def file_name(url: str | None, title: str | None, media_type: str | None, metadata=None, role: str | None = None) -> str:
+    """The name a document is offered under (archive/media.py cleans it): an attachment's own name (the
+    server's Content-Disposition, else the link's text, else the URL's file name), a page's title; the
+    report's title only when the file has no name of its own."""
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            metadata = None
+    metadata = metadata if isinstance(metadata, dict) else {}
+    media = stored_media_type(media_type)
+    in_url = unquote(posixpath.basename(urlsplit(url or "").path))
+    in_url = in_url if in_url.lower().endswith(_DOCUMENT_SUFFIXES) else None
+    if role == "page" or (role is None and media == "text/html"):
+        candidates = [title, in_url]
+    else:
+        candidates = [metadata.get("filename"), metadata.get("link_text"), in_url, title]
+    return offered_name(candidates, media)
 
 
 def blob_info(conn, sha256: str) -> dict | None:
-    """Media type and real file name of an archived payload (from the newest document that holds it)."""
-    info = _row(conn, "SELECT b.media_type, d.url, d.title FROM blobs b LEFT JOIN versions v ON v.sha256 = b.sha256 "
+    """Media type (from the allow-list) and real file name of an archived payload (from the newest document that
+    holds it)."""
+    info = _row(conn, "SELECT b.media_type, d.url, d.title, d.metadata, d.role FROM blobs b "
+                      "LEFT JOIN versions v ON v.sha256 = b.sha256 "
                       "LEFT JOIN documents d ON d.id = v.document_id WHERE b.sha256 = ? ORDER BY v.id DESC LIMIT 1",
                 [sha256])
     if info is None:
         return None
-    return {"media_type": info["media_type"] or "application/octet-stream",
-            "file_name": file_name(info["url"], info["title"], info["media_type"])}
+    return {"media_type": stored_media_type(info["media_type"]),
+            "file_name": file_name(info["url"], info["title"], info["media_type"], info["metadata"], info["role"])}
 
 
 # ------------------------------------------------------------------ agencies and regions

@@ -33,7 +33,8 @@ from .words import row_label
 TABLES = {"二": "active_disclosure", "三": "applications", "四": "review_litigation"}
 GRIDS = {"active_disclosure": form.active_grid, "applications": form.applications_grid,
          "review_litigation": form.review_grid}
-HTML_BLOCKS = 40  # blocks drawn on the page; downloads hold every report
+HTML_BLOCKS = 40  # blocks drawn on the page; downloads hold every report up to MAX_REPORTS
+MAX_REPORTS = 5000  # reports in one build (a province's year); past it the build says where it stops
 FILTERS = ("province", "city", "county", "year", "agency", "template", "check_status")
 
 
@@ -84,16 +85,28 @@ def _where(selection: Selection) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def reports(conn, selection: Selection) -> list[dict]:
+def reports(conn, selection: Selection, limit: int | None = None) -> list[dict]:
+    """The selected reports with the parts of their record the builder reads (never the whole text)."""
     where, params = _where(selection)
+    part = f"$.{selection.table}"
     cursor = conn.execute(
         "SELECT r.id AS report_id, r.year, r.title, r.template, r.check_status, r.source_version_id, "
-        "a.id AS agency_id, a.name AS agency, a.province, a.city, a.county, v.record, v.extract_status, v.sha256, "
+        "a.id AS agency_id, a.name AS agency, a.province, a.city, a.county, v.extract_status, v.sha256, "
+        "CASE WHEN v.record IS NULL THEN NULL ELSE json_object("
+        "  'template', json_extract(v.record, '$.template'), 'warnings', json(json_extract(v.record, '$.warnings')),"
+        "  'coverage', json(json_extract(v.record, '$.coverage')), ?, json(json_extract(v.record, ?))) END AS record, "
         "d.url AS source_url FROM reports r JOIN agencies a ON a.id = r.agency_id "
         "LEFT JOIN versions v ON v.id = r.source_version_id LEFT JOIN documents d ON d.id = v.document_id"
-        f"{where} ORDER BY a.province, a.city, a.county, a.name, r.year, r.id", params)
+        f"{where} ORDER BY a.province, a.city, a.county, a.name, r.year, r.id"
+        + (" LIMIT ?" if limit else ""), [selection.table, part, *params] + ([limit] if limit else []))
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, row)) for row in cursor]
+
+
+def count(conn, selection: Selection) -> int:
+    where, params = _where(selection)
+    return conn.execute(f"SELECT count(*) FROM reports r JOIN agencies a ON a.id = r.agency_id{where}",
+                        params).fetchone()[0]
 
 
 def _figures(conn, version_ids: list[int], table: str) -> dict[int, dict]:
@@ -130,7 +143,8 @@ class Block:
 def build(conn, selection: Selection) -> dict:
     """The blocks for a selection, and the reports that cannot be laid out (no template)."""
     table = selection.table
-    found = reports(conn, selection)
+    total = count(conn, selection)
+    found = reports(conn, selection, MAX_REPORTS)
     figures = _figures(conn, [r["source_version_id"] for r in found if r["source_version_id"]], table)
     blocks, unplaced = [], []
     for report in found:
@@ -147,7 +161,14 @@ def build(conn, selection: Selection) -> dict:
     if selection.summed:
         blocks = summed(blocks, table)
     return {"selection": selection, "table": table, "number": TABLE_NUMBERS[table], "title": TABLE_TITLES[table],
-            "reports": found, "blocks": blocks, "unplaced": unplaced}
+            "reports": found, "blocks": blocks, "unplaced": unplaced, "total": total,
+            "stopped": stopped_notice(total) if total > len(found) else None}
+
+
+def stopped_notice(total: int) -> str:
+    """Where a download stops and how to get the rest, said plainly."""
+    return (f"共 {total} 份年报，只列出前 {MAX_REPORTS} 份（按省、市、县区、机关、年度排序）；"
+            "其余请按省份或年度分批选择后再下载。")
 
 
 def _add(total: dict, figures: dict) -> None:
@@ -206,6 +227,8 @@ def xlsx(built: dict, public) -> bytes:
     sheet.append([f"{built['number']} {built['title']} · {built['selection'].description()} · "
                   f"{len(built['reports'])} 份年报"])
     sheet["A1"].font = Font(bold=True)
+    if built["stopped"]:
+        _text(sheet["A2"], built["stopped"])
     row = 3
     for block in built["blocks"]:
         for col, text in enumerate(_heading_line(block, public), start=1):
@@ -294,4 +317,6 @@ def csv_text(built: dict, public) -> str:
                     *[values.get(c, "") if values.get(c) is not None else "" for c, _ in cols], status,
                     public(f"/-/report/{report['report_id']}") if report else "", report.get("source_url", "")]
             writer.writerow([_safe(v) for v in line])
+    if built["stopped"]:
+        writer.writerow(["", built["stopped"]])
     return out.getvalue()

@@ -473,7 +473,8 @@ def verify(data):
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_files(data, files):
-    """Add reports a researcher already holds (PDF, Word, HTML files) as local documents."""
+    """Add reports a researcher already holds (PDF, Word, HTML files) as local documents; a file that is not an
+    annual report (a notice, 解读, 图解 …) is refused."""
     from archive.extraction import extract_files
     from archive.store import Archive
 
@@ -485,6 +486,10 @@ def import_files(data, files):
         for path, (record, reason) in zip(files, results):
             if record is None:
                 click.echo(f"error: {path}: {reason}", err=True)
+                refused += 1
+                continue
+            if record.get("verdict", "report") != "report":
+                click.echo(f"error: {path}: not an annual report ({record['verdict']}); not imported", err=True)
                 refused += 1
                 continue
             if not (record.get("agency") and record.get("year")):
@@ -524,10 +529,15 @@ def export(data, fmt):
 @click.option("--port", default=8001, show_default=True)
 def serve(data, port):
     """Serve the archive with Datasette on 127.0.0.1 (read-only). This process becomes Datasette (exec):
-    stopping it stops the server."""
-    from archive.serve import datasette_command
+    stopping it stops the server. Set NIANBAO_PUBLIC_URL to the public address behind a proxy (warned
+    when unset)."""
+    from archive.serve import announce_address, datasette_command, public_url_warning
     from archive.store import Archive
 
+    warning = public_url_warning(port)
+    if warning:
+        click.echo(warning, err=True)
+    announce_address(port)  # links made without a request (CSV, SQL functions)
     published = data / "published" / "nianbao.db"
     if published.exists():  # what the last nightly run published, swapped in whole
         _become(datasette_command(published, port))

@@ -9,7 +9,7 @@ from .parse import parse_document
 from .readers import read, sniff
 
 # Bump when a change to readers or parser can change a record: reextract compares it.
-PARSER_VERSION = "0.2.0"
+PARSER_VERSION = "0.3.0"
 
 
 def extract(
@@ -47,6 +47,7 @@ _ORDER = (
     "year",
     "template",
     "published",
+    "verdict",
     "source",
     "sections",
     "active_disclosure",

@@ -23,10 +23,19 @@ def site(data_dir) -> Datasette:
 
 def get(data_dir, path):
     async def fetch():
-        response = await site(data_dir).client.get(path)
-        return response
+        datasette = site(data_dir)
+        try:
+            return await datasette.client.get(path)
+        finally:
+            close(datasette)
 
     return asyncio.run(fetch())
+
+
+def close(datasette: Datasette) -> None:
+    """End the instance's query threads, and with them their SQLite connections: SQLite's heap limit
+    (plugins/nianbao_limits.py) counts every connection in the process, so instances left open add up."""
+    datasette.executor.shutdown(wait=True)
 
 
 def get_json(data_dir, path):

@@ -57,10 +57,16 @@ def test_the_sites_sql_limits_are_read_when_a_connection_opens_not_at_import(mon
 def test_the_public_url_is_one_setting_read_when_needed_by_the_export_and_the_site(monkeypatch):
     from archive.export import LOCAL_SITE, public_url
     from archive.plugins import nianbao_site
+    from archive.site_config import REQUEST_BASE
 
     monkeypatch.delenv("NIANBAO_PUBLIC_URL", raising=False)
-    monkeypatch.setitem(nianbao_site.SEEN_HOST, "value", "http://seen.example")
-    assert public_url() == LOCAL_SITE and nianbao_site.public("/x") == "http://seen.example/x"
+    monkeypatch.delenv("NIANBAO_SERVE_URL", raising=False)
+    token = REQUEST_BASE.set("http://seen.example")  # this request's own Host, never another's (issue 28)
+    try:
+        assert public_url() == LOCAL_SITE and nianbao_site.public("/x") == "http://seen.example/x"
+    finally:
+        REQUEST_BASE.reset(token)
+    assert nianbao_site.public("/x") == LOCAL_SITE + "/x"  # outside a request: the served address
     monkeypatch.setenv("NIANBAO_PUBLIC_URL", "https://nianbao.example.org/")
     assert public_url() == "https://nianbao.example.org"
     assert nianbao_site.public("/x") == "https://nianbao.example.org/x"

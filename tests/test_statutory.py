@@ -248,3 +248,16 @@ def test_gaps_follow_the_partial_contract():
     assert set(found) == {"applications"}  # 表二 is whole by its coverage, 表四 by its rows
     assert found["applications"]["summary"].startswith("表三只读出 20 / 25 行")
     assert found["applications"]["reasons"] == ["（一）予以公开：读出的格数（5）与表格列数（7）不符"]
+
+
+def test_a_build_past_its_bound_says_where_it_stops(crawled, monkeypatch):
+    from archive import statutory
+
+    monkeypatch.setattr(statutory, "MAX_REPORTS", 3)
+    page = get(crawled["data"], "/-/tables?year=2023").text
+    total = sum(1 for e in EXPECTED if e["year"] == 2023)
+    assert f"共 {total} 份年报，只列出前 3 份" in page and page.count('class="table-block"') == 3
+    text = get(crawled["data"], "/-/tables.csv?year=2023").content.decode("utf-8-sig")
+    assert text.rstrip().splitlines()[-1].startswith(f",共 {total} 份年报，只列出前 3 份")
+    sheet = load_workbook(io.BytesIO(get(crawled["data"], "/-/tables.xlsx?year=2023").content)).active
+    assert sheet["A2"].value.startswith(f"共 {total} 份年报")

@@ -15,9 +15,14 @@ Datasette opens gets:
   with "result too large" past ``NIANBAO_SQL_MAX_RESULT_MB`` (default 16 MB): a thousand rows of
   3 MB blobs never reach the JSON encoder.
 
-Arbitrary SQL (``?sql=`` on the database) runs ``NIANBAO_SQL_AT_ONCE`` (default 1) query at a time:
-the others wait up to 2 s, then get 503 with Retry-After, so hostile SQL can never hold every one of
-Datasette's threads and the report, agency and search pages keep answering.
+Arbitrary SQL, whichever parameter carries it (``sql``, ``_where``; ``archive.site_config.SQL_PARAMETERS``),
+decoded exactly as Datasette decodes it (``%73ql=`` is ``sql=``), takes one path: ``NIANBAO_SQL_AT_ONCE``
+(default 1) request at a time; the others wait up to 2 s, then get 503 with Retry-After, so hostile SQL can
+never hold every one of Datasette's threads and the report, agency and search pages keep answering. A
+``_where`` table page on that path runs its one query only (no count, no facets), so it stops at the one
+time limit (``sql_time_limit_ms``, ``NIANBAO_SQL_TIME_LIMIT_MS``) instead of several in a row.
+
+Every limit is read from the environment when it is applied (``archive.site_config.sql_limits``).
 
 What one response may return is further bounded by Datasette's settings, passed by ``archive/serve.py``:
 ``max_returned_rows`` rows, ``max_csv_mb`` for a streamed CSV, ``num_sql_threads`` queries at once.
@@ -28,19 +33,39 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import sys
+import traceback
 import weakref
 
+import datasette.handle_exception as datasette_errors
 from datasette import hookimpl
+from datasette.utils.asgi import Base400
 
-from archive.settings import value
+from archive.site_config import carries_sql, sql_limits
 
-# the NIANBAO_SQL_* settings are read when a connection or a query needs them (archive/settings.py), not at import
-LIMITS = {
-    sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
-    sqlite3.SQLITE_LIMIT_EXPR_DEPTH: 100,
-    sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 50,
-    sqlite3.SQLITE_LIMIT_ATTACHED: 0,
-}
+
+def _limits(max_length: int) -> dict:
+    return {
+        sqlite3.SQLITE_LIMIT_LENGTH: max_length,
+        sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
+        sqlite3.SQLITE_LIMIT_EXPR_DEPTH: 100,
+        sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 50,
+        sqlite3.SQLITE_LIMIT_ATTACHED: 0,
+    }
+
+
+# Datasette prints every error (a 404, a query over its time limit) as a rich traceback with its locals: over a
+# second of CPU each, which an attacker can ask for in a loop, and request data in the log. Off; server errors
+# are still logged, plainly (`handle_exception` below).
+datasette_errors.rich = None
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    """Log a server error (not a refused or bad request) with its traceback; the page itself is left to others."""
+    if not isinstance(exception, Base400) and getattr(exception, "status", 500) >= 500:
+        traceback.print_exception(exception, file=sys.stderr)
+    return None
 
 
 class ResultTooLarge(sqlite3.DatabaseError):
@@ -50,35 +75,41 @@ class ResultTooLarge(sqlite3.DatabaseError):
 _returned: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def budgeted_row(cursor, values):
-    """sqlite3.Row, after adding the row's size to its query's total (a cursor is one query)."""
-    size = sum(len(v) for v in values if isinstance(v, (str, bytes))) + 8 * len(values)
-    total = _returned.get(cursor, (None, 0, 0))
-    if total[0] is not cursor.description:  # a new statement on a reused cursor starts again, its bound read anew
-        total = (cursor.description, 0, value("NIANBAO_SQL_MAX_RESULT_MB"))
-    total = (total[0], total[1] + size, total[2])
-    _returned[cursor] = total
-    max_mb = total[2]
-    if total[1] > max_mb * 1048576:
-        raise ResultTooLarge(f"result too large: more than {max_mb} MB in one query "
-                             f"（查询结果超过 {max_mb} MB）; select fewer rows or columns")
-    return sqlite3.Row(cursor, values)
+def budgeted(max_result: int):
+    """A row factory: sqlite3.Row, after adding the row's size to its query's total (a cursor is one query)."""
+
+    def budgeted_row(cursor, values):
+        size = sum(len(v) for v in values if isinstance(v, (str, bytes))) + 8 * len(values)
+        total = _returned.get(cursor, (None, 0))
+        if total[0] is not cursor.description:  # a new statement on a reused cursor starts again
+            total = (cursor.description, 0)
+        total = (total[0], total[1] + size)
+        _returned[cursor] = total
+        if total[1] > max_result:
+            raise ResultTooLarge(f"result too large: more than {max_result // 1048576} MB in one query "
+                                 f"（查询结果超过 {max_result // 1048576} MB）; select fewer rows or columns")
+        return sqlite3.Row(cursor, values)
+
+    return budgeted_row
 
 
 @hookimpl
 def prepare_connection(conn):
-    for limit, bound in {**LIMITS, sqlite3.SQLITE_LIMIT_LENGTH: value("NIANBAO_SQL_MAX_LENGTH")}.items():
-        conn.setlimit(limit, bound)
-    conn.execute(f"PRAGMA hard_heap_limit = {int(value('NIANBAO_SQL_HEAP_MB')) * 1024 * 1024}")
-    conn.row_factory = budgeted_row
-
-
-SQL_WAIT_S = 2.0
+    limits = sql_limits()
+    for limit, value in _limits(limits.max_length).items():
+        conn.setlimit(limit, value)
+    conn.execute(f"PRAGMA hard_heap_limit = {limits.heap_bytes}")
+    conn.row_factory = budgeted(limits.max_result)
 
 
 def _arbitrary_sql(scope) -> bool:
-    query = scope.get("query_string", b"")
-    return scope["type"] == "http" and (query.startswith(b"sql=") or b"&sql=" in query)
+    return scope["type"] == "http" and carries_sql(scope.get("query_string", b""))
+
+
+def _one_query(scope) -> dict:
+    """The same request with Datasette's extra queries (the count, the facets) turned off: placed first, these
+    win over any value the request gives."""
+    return {**scope, "query_string": b"_nocount=1&_nofacet=1&" + scope.get("query_string", b"")}
 
 
 @hookimpl
@@ -89,10 +120,11 @@ def asgi_wrapper(datasette):
         async def one_sql_at_a_time(scope, receive, send):
             if not _arbitrary_sql(scope):
                 return await app(scope, receive, send)
+            limits = sql_limits()
             loop = asyncio.get_running_loop()
-            slot = slots.setdefault(loop, asyncio.Semaphore(value("NIANBAO_SQL_AT_ONCE")))
+            slot = slots.setdefault((loop, limits.at_once), asyncio.Semaphore(limits.at_once))
             try:
-                await asyncio.wait_for(slot.acquire(), SQL_WAIT_S)
+                await asyncio.wait_for(slot.acquire(), limits.wait_s)
             except TimeoutError:
                 body = json.dumps({"ok": False, "error": "busy: other SQL queries are running, retry in a few seconds "
                                    "（查询繁忙，请稍后重试）"}, ensure_ascii=False).encode()
@@ -101,7 +133,7 @@ def asgi_wrapper(datasette):
                 await send({"type": "http.response.body", "body": body})
                 return
             try:
-                return await app(scope, receive, send)
+                return await app(_one_query(scope), receive, send)
             finally:
                 slot.release()
 

@@ -12,7 +12,8 @@ Routes (HTML, and JSON where it says so; see "JSON API" in the README):
 - ``/-/feed.atom``: new and revised reports, one entry per report; ``/-/agency/<id>.atom`` and
   ``/-/region.atom?province=…`` the same for one agency or region; ``/-/feed``, ``/-/agency/<id>/feed``,
   ``/-/region/feed?…`` and ``/-/search/feed?q=…`` say what each feed is before its XML;
-- ``/-/blob/<sha256>``: an archived original, inline under its real file name (``?download=1`` to save);
+- ``/-/blob/<sha256>``: an archived original under its own cleaned name, inline only if it is a PDF, office file or
+  raster image (archive/media.py), always sandboxed (``?download=1`` to save);
 - ``/-/nianbao.css``: the site's stylesheet.
 
 Every cell that names a report anywhere in Datasette links to its page (``render_cell``).
@@ -29,25 +30,21 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from datasette import hookimpl
-from datasette.utils.asgi import AsgiFileDownload, NotFound, Response
+from datasette.utils.asgi import AsgiFileDownload, BadRequest, NotFound, Response
 from markupsafe import Markup, escape
 
-from archive import settings, site
+from archive import site
 from archive.charts import agency_chart
+from archive.media import BLOB_POLICY, HEAD_BYTES, shown_inline
 from archive.search import PAGE, SORTS, Filters, search_page, terms_of
+from archive.site_config import REQUEST_BASE, links_base
 from archive.vocabulary import LABELS, label
 
 DB = "nianbao"
 PAGE_SIZES = (10, 20, 50, 100)
 HERE = Path(__file__).resolve().parent
 CSS = (HERE.parent / "templates" / "nianbao.css").read_text("utf-8")
-# Where the site is reached from outside, for absolute links in feeds and exports: NIANBAO_PUBLIC_URL (read when
-# needed, archive/settings.py), set behind a proxy; otherwise the Host of the latest request, kept here.
-SEEN_HOST = {"value": ""}
-
-
-def _public_url() -> str:
-    return settings.value("NIANBAO_PUBLIC_URL").rstrip("/")
+SQLITE_MAX = 2**63 - 1
 
 
 def _db(datasette):
@@ -55,10 +52,22 @@ def _db(datasette):
 
 
 def _int(value) -> int | None:
+    """A whole number from the URL; None when there is none; 400 when it is too large for SQLite."""
     try:
-        return int(value) if value not in (None, "") else None
+        number = int(value) if value not in (None, "") else None
     except ValueError:
         return None
+    if number is not None and abs(number) > SQLITE_MAX:
+        raise BadRequest(f"数字过大 · Number too large: {str(value)[:40]}")
+    return number
+
+
+def _id(request) -> int | None:
+    """A record's number from the path; too large for SQLite means there is no such record (404)."""
+    try:
+        return _int(request.url_vars.get("id"))
+    except BadRequest:
+        raise NotFound(f"没有这个编号 · No such record: {request.url_vars['id'][:40]}") from None
 
 
 def _arg(request, name, limit=100) -> str | None:
@@ -75,13 +84,14 @@ def _json(data) -> Response:
 
 
 def public(path: str) -> str:
-    return (_public_url() or SEEN_HOST["value"]) + path
+    """An absolute link for this request (or, outside one, for the configured or served address)."""
+    return (REQUEST_BASE.get() or links_base()) + path
 
 
 # ------------------------------------------------------------------ report, agency, region
 
 async def report_page(datasette, request):
-    report_id = _int(request.url_vars["id"])
+    report_id = _id(request)
     context = await _db(datasette).execute_fn(lambda conn: site.report(conn, report_id))
     if context is None:
         raise NotFound(f"没有编号为 {report_id} 的年报 · No report {report_id}")
@@ -114,7 +124,7 @@ def report_json(context: dict) -> dict:
 
 
 async def agency_page(datasette, request):
-    agency_id = _int(request.url_vars.get("id"))
+    agency_id = _id(request)
     db = _db(datasette)
     if agency_id is None:  # the lookup
         q = _arg(request, "q")
@@ -519,17 +529,17 @@ async def blob(datasette, request):
     path = blob_path(db.path, sha256) if info else None
     if path is None:
         raise NotFound("存档中没有这个文件 · Not in the archive")
-    disposition = "attachment" if request.args.get("download") else "inline"
+    media_type = info["media_type"]  # from the allow-list (archive/media.py)
+    with open(path, "rb") as file:
+        head = file.read(HEAD_BYTES)
+    inline = shown_inline(media_type, head) and not request.args.get("download")
     name = info["file_name"]
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
-    headers = {"Content-Disposition": f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}",
-               "X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=31536000, immutable"}
-    media_type = info["media_type"]
-    if not media_type.startswith(("application/pdf", "image/")):
-        # an archived web page is the portal's markup: shown, never run, and never able to reach us
-        headers["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
-    if media_type.startswith("text/html") and "charset" not in media_type:
-        media_type += "; charset=utf-8"
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in name)
+    headers = {"Content-Disposition": f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; "
+                                      f"filename*=UTF-8''{quote(name, safe='')}",
+               "X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=31536000, immutable",
+               # nothing in an archived file ever runs on the site's origin, whatever a browser makes of it
+               "Content-Security-Policy": BLOB_POLICY}
     return AsgiFileDownload(path, content_type=media_type, headers=headers)  # streamed, never read whole
 
 
@@ -670,10 +680,6 @@ def asgi_wrapper(datasette):
         async def with_site(scope, receive, send):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
-            if not _public_url():
-                host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
-                if host:
-                    SEEN_HOST["value"] = f"{scope.get('scheme', 'http')}://{host}"
             bom = scope["path"].endswith(".csv") and b"_bom=1" in scope.get("query_string", b"")
             first = {"body": True}
 
@@ -706,30 +712,6 @@ def chinese_header(body: bytes) -> bytes:
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n" if head.endswith(b"\r") else "\n").writerow([label(n) for n in names])
     return out.getvalue().encode("utf-8") + rest if newline else body
-
-
-@hookimpl
-def register_output_renderer(datasette):
-    return {"extension": "xlsx", "render": render_xlsx, "can_render": lambda columns: bool(columns)}
-
-
-def render_xlsx(datasette, columns, rows, request, query_name, table):
-    """The rows on screen (up to max_returned_rows; ?_size=max) as an Excel sheet with Chinese headers."""
-    import io
-
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=(table or query_name or "query")[:31])
-    sheet.append([label(c) for c in columns])
-    for row in rows:
-        sheet.append([v if isinstance(v, (int, float, str)) or v is None else str(v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    name = f"{table or query_name or 'query'}.xlsx"
-    return Response(out.getvalue(),
-                    content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename=\"{name}\""})
 
 
 @hookimpl

@@ -50,8 +50,11 @@ def _keep(archive, item) -> bool:
     """In the writer process: the item's report, then its payload (or a 304's sighting); whether it is new."""
     report = item["report"]
     # a document already archived stays with its report, whatever this fetch's title says
+    # the article page claims the identity (an attachment's page is its referer): two articles claiming one
+    # (agency, year) stay two reports
+    page_url = item["url"] if item["role"] == "page" else item.get("referer")
     report_id = archive.report_of_url(item["url"]) or archive.ensure_report(
-        report["agency"], report["year"], report["title"], item["site"])
+        report["agency"], report["year"], report["title"], item["site"], page_url=page_url)
     if item.get("unchanged"):
         archive.touch_unchanged(item["url"], Exchange.from_dict(item.get("http")))
         return False

@@ -25,7 +25,7 @@ from ..coverage import Column, check_coverage
 from ..downloads import SPOOLED, STREAM_TO_DISK, drop_spooled
 from ..extension import ArchiveExtension, count
 from ..files import identify
-from ..recognition import index_owner, recognise, resolve_agency, skip_reason, truncated
+from ..recognition import index_owner, recognise, resolve_agency, skip_reason, title_verdict, truncated
 from .discovery import DiscoveryMixin
 
 
@@ -174,8 +174,12 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         page = self._archived(response) if unchanged else response
         family = family_for(site.get("cms") if site.get("cms") in FAMILIES else None, page) if page else None
         metadata = family.metadata(page) if page else {}
-        if page is not None and truncated(report["title"]) and skip_reason(metadata.get("ArticleTitle") or report["title"]):
-            self._stat(site, "skipped")  # the whole title, on the article, is not a report's
+        own = metadata.get("ArticleTitle") or metadata.get("标题")
+        if page is not None and (skip_reason(own or report["title"]) if truncated(report["title"]) else
+                                 own and title_verdict(own).kind not in ("report", "other")):
+            # the article's own title is not a report's (a list title cut short), or names a look-alike (图解, 解读 …)
+            # on the article only; an own title that names nothing (a site's name) leaves the list title to decide
+            self._stat(site, "skipped")
             return
         owner = index_owner(metadata)
         indexed = self.archive.reader.agency_of_index_owner(owner) if owner and self.archive else None
@@ -190,6 +194,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         published = family.published(metadata, page) or report.get("listed")
         if not unchanged:
             yield self._document(response, site, report, "page", {**metadata, **_charset(response)}, published)
+        texts = _link_texts(page)
         for url in family.attachments(page):
             reason = unfetchable(url)
             if reason:
@@ -201,7 +206,8 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
                 errback=self.failed,
                 # a compressed answer would have to be held in memory to be decompressed
                 headers={"Referer": response.url, "Accept-Encoding": "identity"},
-                meta=self._file_meta(site=site, report=report, published=published, conditional=True),
+                meta=self._file_meta(site=site, report=report, published=published, conditional=True,
+                                     link_text=texts.get(url)),
             )
 
     @staticmethod
@@ -229,8 +235,9 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
                       referer=(response.request.headers.get("Referer") or b"").decode("latin-1") or None)
             drop_spooled(response.request)
             return
+        named = {"filename": found.filename, "link_text": meta.get("link_text")}  # the site offers the file by them
         item = self._document(response, meta["site"], meta["report"], "attachment",
-                              {"filename": found.filename} if found.filename else {}, meta.get("published"))
+                              {k: v for k, v in named.items() if v}, meta.get("published"))
         item["format"], item["media_type"] = found.format, found.media_type or item["media_type"]
         yield item
 
@@ -275,6 +282,17 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
             "last_modified": (response.headers.get("Last-Modified") or b"").decode("latin-1") or None,
             "http": exchange(response),
         }
+
+
+def _link_texts(page) -> dict[str, str]:
+    """Each link's text by its absolute URL (the first link wins): the name a file is offered under when the
+    server gives none."""
+    texts: dict[str, str] = {}
+    for anchor in page.xpath("//a[@href]"):
+        text = " ".join("".join(anchor.xpath(".//text()").getall()).split())[:300]
+        if text:
+            texts.setdefault(page.urljoin(anchor.xpath("@href").get().strip()), text)
+    return texts
 
 
 def read_list_page(site: dict, response) -> tuple:

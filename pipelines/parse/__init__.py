@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from .. import recognition
 from ..checks import keep_checked_ocr_rows, run_checks
 from ..document import Document, Paragraph, Table
 from ..labels import TEMPLATE_MARKERS, TEXT_SECTIONS
@@ -38,24 +41,59 @@ def _section_text(doc: Document, section) -> str:
 
 
 def _titles(doc: Document, hints: dict, warnings: list[str]) -> dict:
-    """Title, agency, year, published: the crawl's hints, then the document's metadata, then its text."""
+    """Title, agency, year, published: the crawl's hints, then the document's metadata, its heading, its opening
+    sentence (现将…年度报告予以公布) and its signature."""
     own_title = meta.find_title(doc.blocks, first_heading_index(doc.blocks))
     hinted = hints.get("title") if not meta.is_breadcrumb(hints.get("title") or "") else None
-    title = meta.fullest_title([hinted, doc.meta.get("title"), own_title])
+    opening = recognition.opening_identity(_opening_text(doc))
+    title = meta.fullest_title([hinted, doc.meta.get("title"), own_title, opening.get("title")])
     year = meta.title_year(title)
     if year is None:
         warnings.append("no year in the title")
+        year = opening.get("year") or _period_year(doc)
     agency = meta.fullest_agency(
-        hints.get("agency") or meta.title_agency(title),
+        hints.get("agency") or meta.title_agency(title) or opening.get("agency"),
         [doc.meta.get("agency"), meta.signature_agency(doc.blocks), meta.line_before_title(doc.blocks, own_title),
-         doc.meta.get("source_agency")],
+         opening.get("agency"), doc.meta.get("source_agency")],
     )
+    found = recognition.verdict(title or hinted or doc.meta.get("title"), _opening_text(doc, 6000))
+    if not found.is_report:
+        warnings.append(f"not an annual report ({found.kind}): {found.reason}")
     return {
         "title": title,
         "agency": agency,
         "year": year,
         "published": hints.get("published") or doc.meta.get("published") or meta.signature_date(doc.blocks),
+        "verdict": found.kind,
     }
+
+
+def _opening_text(doc: Document, size: int = 1500) -> str:
+    """The document's first paragraphs, where it says what it is."""
+    parts, length = [], 0
+    for block in doc.blocks:
+        if isinstance(block, Paragraph):
+            parts.append(block.text)
+            length += len(block.text)
+            if length >= size:
+                break
+    return "\n".join(parts)[:size]
+
+
+def _period_year(doc: Document) -> int | None:
+    match = recognition.PERIOD.search(recognition.compact(_opening_text(doc)))
+    return int(match.group(1)) if match else None
+
+
+def _simplified(doc: Document) -> Document:
+    """A document printed in traditional script, read in simplified (OpenCC t2s): labels, titles and names are
+    matched in one script."""
+    convert = recognition.simplified
+    blocks = [Paragraph(convert(b.text)) if isinstance(b, Paragraph)
+              else replace(b, rows=[[convert(c) for c in row] for row in b.rows]) for b in doc.blocks]
+    return replace(doc, blocks=blocks, text=convert(doc.text) if doc.text is not None else None,
+                   meta={k: convert(v) if isinstance(v, str) else v for k, v in doc.meta.items()},
+                   warnings=[*doc.warnings, "traditional script: read as simplified (OpenCC t2s)"])
 
 
 def _parse_glued(doc: Document, key: str, section, template: str, warnings: list[str]) -> dict:
@@ -87,6 +125,8 @@ def _parse_table(doc: Document, key: str, section, template: str, warnings: list
 
 def parse_document(doc: Document, hints: dict | None = None) -> dict:
     hints = hints or {}
+    if recognition.is_traditional(doc.full_text()):
+        doc = _simplified(doc)
     warnings = list(doc.warnings)
     record = _titles(doc, hints, warnings)
     record["template"] = detect_template(doc)

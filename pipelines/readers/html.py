@@ -190,6 +190,7 @@ _TITLE_XPATH = ("//h1", "//h2", "//*[contains(@class, 'title')]", "//title")
 def _heading_title(tree) -> str | None:
     """The article heading that names a report (a page <title> loses its site-name suffix)."""
     from ..parse.meta import is_breadcrumb
+    from ..recognition import could_be_title
 
     for xpath in _TITLE_XPATH:
         for el in tree.xpath(xpath):
@@ -198,8 +199,7 @@ def _heading_title(tree) -> str | None:
                 continue
             for part in re.split(r"[_|｜]| - |—", el.text_content()):
                 part = re.sub(r"\s+", "", part)
-                if ("报告" in part or "年报" in part) and re.search(r"20\d{2}", part) and len(part) <= 80 \
-                        and not is_breadcrumb(part):
+                if could_be_title(part) and re.search(r"20\d{2}", part) and not is_breadcrumb(part):
                     return part
     return None
 

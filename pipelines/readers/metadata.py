@@ -9,22 +9,15 @@ from __future__ import annotations
 
 import re
 
-FIELDS = {
-    "标题": "title",
-    "文章标题": "title",
-    "题名": "title",
-    "发布机构": "agency",
-    "发文机关": "agency",
-    "发文机构": "agency",
-    "发布单位": "agency",
-    "发布时间": "published",
-    "发布日期": "published",
-    "成文日期": "written",
-    "发文日期": "written",
-    "信息名称": "title",
-}
+from ..recognition import METADATA_FIELDS, parse_date
+
+FIELDS = METADATA_FIELDS
+# A short label starts a line, a cell or a phrase (never the tail of a longer word: 生效日期 is not 日期); a value
+# follows a colon, a cell border, a line break or spaces.
 _FIELD = re.compile(
-    r"(" + "|".join(r"[\s\u3000]*".join(name) for name in sorted(FIELDS, key=len, reverse=True)) + r")[ \t\u3000]*[:：][ \t]*"
+    r"(" + "|".join((r"(?<![\u4e00-\u9fff])" if len(name) <= 2 else "") + r"[\s\u3000]*".join(name)
+                    for name in sorted(FIELDS, key=len, reverse=True))
+    + r")(?:[ \t\u3000]*[:：][ \t]*|[ \t\u3000]*[|｜][ \t\u3000|｜]*|[ \t\u3000]*\n[ \t\u3000]*|[ \t\u3000]+(?=\S))"
 )
 
 
@@ -34,8 +27,10 @@ def fields(text: str) -> dict:
     matches = list(_FIELD.finditer(text))
     for n, match in enumerate(matches):
         end = matches[n + 1].start() if n + 1 < len(matches) else len(text)
-        value = re.split(r"\s{2,}|\n|\u3000", text[match.end():end])[0].strip()
+        value = re.split(r"\s{2,}|\n|\u3000|[|｜]", text[match.end():end])[0].strip()
         key = FIELDS[re.sub(r"[\s\u3000]+", "", match.group(1))]
+        if key in ("published", "written") and not parse_date(value):
+            continue  # a label whose value is no date (时间: 点击率, a clock widget) leaves the field to another
         if value and key not in out:
             out[key] = value
     return out
@@ -55,9 +50,9 @@ def cell_pairs(cells: list[str]) -> dict:
 
 def normalised(found: dict) -> dict:
     """Dates as ISO; published falls back to the date written."""
-    from ..parse.meta import parse_date
-
     out = {k: v for k, v in found.items() if k in ("title", "agency")}
+    if found.get("source"):
+        out["source_agency"] = found["source"]
     published = parse_date(found.get("published") or "") or parse_date(found.get("written") or "")
     if published:
         out["published"] = published

@@ -61,7 +61,9 @@ def read_text(data: bytes, charset: str | None = None) -> Document:
 
     text = decode(data, charset)
     lines = text.splitlines()
-    meta = normalised(fields("\n".join(line for line in lines[:_HEADER_LINES] if len(line) < 200)))
+    # a metadata row saved from a table keeps its cell borders (标 题 | … | ||||…): one border each is enough
+    header = [re.sub(r"(\s*[|｜]){2,}", " |", line) for line in lines[:_HEADER_LINES]]
+    meta = normalised(fields("\n".join(line for line in header if len(line) < 200)))
     split = [part for line in lines for part in (split_glued(line) if "\t" not in line else [line])]
     if len(split) > len(lines):
         meta["glued"] = True
