@@ -22,12 +22,12 @@ def _text_diff(old: str | None, new: str | None) -> str:
 def record_changes(db) -> int:
     """Compare every extracted version with its document's previous one, once."""
     pending = list(db.query(
-        "SELECT v.id, v.document_id, v.text FROM versions v WHERE v.extract_status = 'ok' "
+        "SELECT v.id, v.document_id, v.text FROM versions v WHERE v.extract_status IN ('ok', 'partial') "
         "AND v.id NOT IN (SELECT version_id FROM version_changes) ORDER BY v.id"))
     done = 0
     for version in pending:
         previous = list(db.query(
-            "SELECT id, text FROM versions WHERE document_id = ? AND id < ? AND extract_status = 'ok' "
+            "SELECT id, text FROM versions WHERE document_id = ? AND id < ? AND extract_status IN ('ok', 'partial') "
             "ORDER BY id DESC LIMIT 1", [version["document_id"], version["id"]]))
         if not previous:
             continue

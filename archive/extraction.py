@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path, PurePosixPath
 
+from pipelines.coverage import is_partial
 from pipelines.document import UnreadableDocument
 from pipelines.extract import PARSER_VERSION, extract_with_text
 from pipelines.readers.children import die_with_parent
@@ -58,6 +59,7 @@ class ExtractionStats:
     ok: int = 0
     failed: int = 0
     copied: int = 0  # of ok: records copied from a twin already read, not read again
+    partial: int = 0  # of ok: records that left out rows their template has (stored as partial)
     failures: list = field(default_factory=list)
 
 
@@ -465,6 +467,7 @@ def _save(archive, job, status, payload, text, stats, progress) -> None:
     if status == "ok":
         archive.save_extraction(job["id"], payload, text, None, PARSER_VERSION)
         stats.ok += 1
+        stats.partial += is_partial(payload)
     else:
         archive.save_extraction(job["id"], None, None, payload, PARSER_VERSION)
         stats.failed += 1
@@ -503,6 +506,7 @@ def extract_pending(archive: Archive, all_versions: bool = False, workers: int =
     done = extract_versions(archive, jobs, workers=workers, progress=advance, fork_per_document=fork_per_document)
     stats.ok += done.ok
     stats.failed += done.failed
+    stats.partial += done.partial
     stats.failures += done.failures
     archive.choose_sources()
     record_changes(archive.db)

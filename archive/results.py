@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+from pipelines.coverage import is_partial
+
 from .writer import now
 
 _JOB_SQL = (
@@ -23,12 +25,12 @@ class ExtractionResults:
     def pending_versions(self, all_versions: bool = False, parser_version: str | None = None,
                          retry_failed: bool = False) -> list[dict]:
         """Versions to extract: pending ones, those read by another parser version, and (retry_failed) those
-        that failed; with all_versions, every one."""
+        that failed or read only part of their tables (``partial``); with all_versions, every one."""
         sql, params = _JOB_SQL, []
         if not all_versions:
             sql += " WHERE v.extract_status = 'pending'"
-            if retry_failed:
-                sql += " OR v.extract_status = 'failed'"
+            if retry_failed:  # what fell short is read again: the parser may have improved since
+                sql += " OR v.extract_status IN ('failed', 'partial')"
             if parser_version:
                 sql += " OR v.parser_version IS NOT ?"
                 params.append(parser_version)
@@ -42,7 +44,7 @@ class ExtractionResults:
             chunk = ordered[start:start + 500]
             rows += self.db.query(
                 _JOB_SQL.replace("SELECT v.id,", "SELECT v.id, v.record, v.text,")
-                + f" WHERE v.extract_status = 'ok' AND v.parser_version = ? AND v.sha256 IN ({','.join('?' * len(chunk))})",
+                + f" WHERE v.extract_status IN ('ok', 'partial') AND v.parser_version = ? AND v.sha256 IN ({','.join('?' * len(chunk))})",
                 [parser_version, *chunk])
         return rows
 
@@ -54,11 +56,19 @@ class ExtractionResults:
             if record is None:
                 update.update({"extract_status": "failed", "extract_error": error, "record": None, "template": None})
             else:
-                update.update({"extract_status": "ok", "extract_error": None, "template": record.get("template"),
+                status = "partial" if is_partial(record) else "ok"
+                update.update({"extract_status": status, "extract_error": None, "template": record.get("template"),
                                "record": json.dumps(record, ensure_ascii=False)})
                 self.db["cells"].insert_all(cells_of(version_id, record))
                 self.db["checks"].insert_all({"version_id": version_id, **_check_row(c)} for c in record.get("checks", []))
             self.db["versions"].update(version_id, update)
+
+    def partial_reports_by_site(self) -> dict[str, int]:
+        """Reports whose figures come from a version that left out rows its template has, per registry site."""
+        return dict(self.db.execute(
+            "SELECT a.site_id, count(*) FROM reports r JOIN agencies a ON a.id = r.agency_id "
+            "JOIN versions v ON v.id = r.source_version_id WHERE v.extract_status = 'partial' "
+            "GROUP BY a.site_id").fetchall())
 
     def choose_sources(self) -> None:
         """For every report, the version its figures come from, and why."""

@@ -75,7 +75,7 @@ TABLES = {
     ),
     "run_sites": (
         {"run_id": int, "site_id": str, "reports_found": int, "new_reports": int, "new_versions": int,
-         "unchanged": int, "failed": int, "blocked": int, "skipped": int},
+         "unchanged": int, "failed": int, "blocked": int, "skipped": int, "partial_reports": int},
         {"pk": ("run_id", "site_id"), "foreign_keys": [("run_id", "runs", "id")]},
     ),
     "fetches": (
@@ -177,8 +177,14 @@ def _reports_claimed_by_page(db) -> None:
     db["reports"].create_index(["agency_id", "year"], if_not_exists=True)
 
 
+def _run_sites_partial(db) -> None:
+    """Reports whose figures left out rows of their tables, per site and run."""
+    if "partial_reports" not in db["run_sites"].columns_dict:
+        db["run_sites"].add_column("partial_reports", int)
+
+
 # Numbered, append-only: a migration runs once, on databases older than its number.
-MIGRATIONS: list = [_runs_summary, _reports_claimed_by_page]
+MIGRATIONS: list = [_runs_summary, _reports_claimed_by_page, _run_sites_partial]
 
 
 def apply(db: sqlite_utils.Database) -> None:

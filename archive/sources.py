@@ -16,7 +16,7 @@ from pipelines.checks import status_of
 from .versions import current_version_sql
 
 # of a document's versions that extraction read, the one seen last: after A, B, A the figures are A's again
-_CURRENT_READ = current_version_sql("d.id", where="cv.extract_status = 'ok'")
+_CURRENT_READ = current_version_sql("d.id", where="cv.extract_status IN ('ok', 'partial')")
 
 
 def _score(row: dict) -> tuple:
@@ -31,7 +31,7 @@ def choose(db, report_id: int) -> dict | None:
         "SELECT v.id, v.record, d.role, d.format, d.url, "
         "(SELECT count(*) FROM cells c WHERE c.version_id = v.id AND c.number IS NOT NULL) AS cells "
         "FROM versions v JOIN documents d ON d.id = v.document_id "
-        "WHERE d.report_id = ? AND v.extract_status = 'ok' "
+        "WHERE d.report_id = ? AND v.extract_status IN ('ok', 'partial') "
         f"AND v.id = {_CURRENT_READ}",
         [report_id]))
     if not rows:

@@ -9,6 +9,11 @@ Why ours is faster: pdfium reads the page instead of pdfminer, the table finder 
 on pages whose text layer shows a statutory table, and cell text is placed by bisection
 instead of pdfplumber's cells x characters scan.
 
+The cost of geometry that does not depend on the host's fonts: a page whose fonts the file does
+not embed (the synthetic reports: STSong-Light, as reportlab writes it) is read by pdfminer, from
+the font's own width tables, instead of pdfium. The same run also times the old path (pdfium on
+every page, whose boxes for such fonts come from whatever fonts the machine has) on the same PDFs.
+
     .venv/bin/python bench/pdf_extraction.py [--reports 30]
 """
 
@@ -57,6 +62,18 @@ def ours(data: bytes) -> int:
     return len(pypdfium2.PdfDocument(data))
 
 
+def pdfium_everywhere(data: bytes) -> int:
+    """The old path: every page through pdfium, whatever its fonts (host-dependent geometry)."""
+    from pipelines.readers import pdf as reader
+
+    own = reader.host_fonts
+    reader.host_fonts = lambda page: []
+    try:
+        return ours(data)
+    finally:
+        reader.host_fonts = own
+
+
 def timed(fn, pdfs) -> tuple[float, int]:
     start = time.perf_counter()
     pages = sum(fn(d) for d in pdfs)
@@ -76,6 +93,15 @@ def main() -> None:
     print(f"baseline pdfplumber extract_text+extract_tables: {pages / t_base:7.1f} pages/s")
     print(f"nianbao extract (reader + statutory parser):     {pages / t_ours:7.1f} pages/s")
     print(f"ratio ours/baseline: {t_base / t_ours:.2f}x")
+    synthetic = pdfs[: args.reports]
+    cpu = time.process_time()
+    t_new, pages = timed(ours, synthetic)
+    cpu_new, cpu = time.process_time() - cpu, time.process_time()
+    t_old, _ = timed(pdfium_everywhere, synthetic)
+    cpu_old = time.process_time() - cpu
+    print(f"unembedded-font PDFs ({pages} pages): font-independent path (pdfminer geometry) {pages / t_new:7.1f} "
+          f"pages/s, {cpu_new / pages * 1000:.0f} ms CPU/page; old path (pdfium everywhere, host-dependent) "
+          f"{pages / t_old:7.1f} pages/s, {cpu_old / pages * 1000:.0f} ms CPU/page: cost {cpu_new / cpu_old:.2f}x CPU")
     if real:
         t_base, pages = timed(baseline, real)
         t_ours, _ = timed(ours, real)

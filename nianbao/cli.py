@@ -231,8 +231,10 @@ def _extract_stage(data: Path, all_versions: bool = False, workers: int | None =
                                 progress_factory=factory, retry_failed=retry_failed)
     archive.build_search()
     archive.checkpoint()
+    partial = archive.partial_reports_by_site()
     archive.db.conn.close()
-    return {"extracted": stats.ok, "failed": stats.failed, "failures": stats.failures}
+    return {"extracted": stats.ok, "partial": stats.partial, "failed": stats.failed, "failures": stats.failures,
+            "partial_reports_by_site": partial}
 
 
 # a table a person reads: past this many sites, only those that need a look are rows (the JSON has every site)
@@ -253,7 +255,7 @@ def _print_sites(sites: dict) -> None:
                    "a short column; every site is in the JSON summary")
     table = Table(title="crawl summary per site", caption=caption)
     table.add_column("site", no_wrap=True)
-    shown = (*SITE_COUNTS[:10], "coverage")
+    shown = (*SITE_COUNTS[:10], "coverage", "partial_reports")
     for name in shown:
         table.add_column(name.replace("_", " "), justify="right")
     for site, counts in rows:
@@ -274,7 +276,8 @@ def _summary(stats: dict, extraction: dict) -> dict:
     """What the run recorded (crawler/extension.py's end_run put it in the stats), with the extraction after it."""
     from .summary import crawl_summary
 
-    return crawl_summary(stats, extraction, stats.get("nianbao/reports_in_archive", 0))
+    return crawl_summary(stats, extraction, stats.get("nianbao/reports_in_archive", 0),
+                         extraction.get("partial_reports_by_site"))
 
 
 def _quiet_sites(stats: dict) -> list[str]:
@@ -319,6 +322,8 @@ def _problems_exit(sites: dict, quiet: list[str], nothing_found: bool) -> None:
 def crawl(sites, portals, region, allow_any_host, data, settings, portal_url, no_extract, shard, rediscover,
           processes):
     """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract."""
+    from .summary import record_partial
+
     loaded = _registry(sites, portals, portal_url, region, shard, allow_any_host)
     site_ids = [s.id for s in loaded]
     overrides = {**({"NIANBAO_REDISCOVER": True} if rediscover else {}), **_parse_settings(settings)}
@@ -326,6 +331,8 @@ def crawl(sites, portals, region, allow_any_host, data, settings, portal_url, no
         stats = run_crawl(loaded, data, overrides, processes=processes)  # the extension records the run
         _stop_if_storage_failed(data, stats)
         extraction = {} if no_extract else _extract_stage(data, settings=overrides)
+        if extraction:  # the run's record gains the reports its extraction read only in part
+            record_partial(data, stats.get("nianbao/run_id"), extraction["partial_reports_by_site"])
     summary = _summary(stats, extraction)
     quiet = _quiet_sites(stats)
     _print_sites(summary["sites"])
@@ -354,7 +361,7 @@ def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, 
     Portal sites crawl their known columns; their navigation is walked again on its own schedule.
     """
     from . import nightly as night
-    from .summary import per_site, stored_summary
+    from .summary import per_site, record_partial
 
     try:
         with night.exclusive(data):
@@ -367,7 +374,8 @@ def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, 
             _stop_if_storage_failed(data, stats)
             night.clear_jobdir(data, stats)
             extraction = _extract_stage(data, settings=overrides)
-            summary = stored_summary(data, stats["nianbao/run_id"])  # what the extension recorded
+            # what the extension recorded, with the reports its extraction read only in part
+            summary = record_partial(data, stats["nianbao/run_id"], extraction["partial_reports_by_site"])
             silent = _quiet_sites(stats)
             # a site whose pages failed is unreachable tonight (it counts in the failure rate); one that
             # answered and listed nothing has moved or emptied its column, which needs a person
@@ -439,8 +447,8 @@ def extract(file):
 def reextract(data, workers, all_versions):
     """Re-run extraction over the archived payloads, offline, with a progress bar and an ETA.
 
-    Reads every version this parser version has not read (or that failed); a payload already read with the
-    same inputs (same sha256 and hints, any site) is copied, never read twice. --all reads everything."""
+    Reads every version this parser version has not read, failed on or read only in part (partial: rows of
+    its template left out); a payload already read with the same inputs (same sha256 and hints, any site) is copied, never read twice. --all reads everything."""
     with _writing(data, "reextract"):
         result = _extract_stage(data, all_versions=all_versions, workers=workers, retry_failed=True)
     click.echo(json.dumps(result, ensure_ascii=False, indent=1))
@@ -585,6 +593,8 @@ def demo(data, no_serve, port):
     from archive import serve as archive_serve
     from archive.store import DB_NAME
 
+    from .summary import record_partial
+
     with _writing(data, "demo"), _demo_portal(data) as server:
         click.echo(f"sample portal: {server.url}/")
         stats = run_crawl(
@@ -593,7 +603,9 @@ def demo(data, no_serve, port):
             command="demo",
         )
         _stop_if_storage_failed(data, stats)
-        summary = _summary(stats, _extract_stage(data))
+        extraction = _extract_stage(data)
+        record_partial(data, stats.get("nianbao/run_id"), extraction["partial_reports_by_site"])
+        summary = _summary(stats, extraction)
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
         _discovery_lines(summary["sites"])  # the front door's walk: columns found, in how many pages
         if no_serve:

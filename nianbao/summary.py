@@ -12,12 +12,13 @@ SITE_PREFIX = "nianbao/site/"
 # what the crawl summary shows per site (the first ten are the printed table's columns)
 SITE_COUNTS = ("reports_found", "new_versions", "unchanged", "skipped", "blocked", "refused", "robots", "too_large",
                "failed", "http_error", "skipped_links", "not_a_file", "bounded", "listed", "declared", "coverage_short",
-               "columns", "columns_failed")
+               "columns", "columns_failed", "partial_reports")
 # the per-site counts that mean a site needs a person's look, beside finding no report at all
 TROUBLE_COUNTS = ("blocked", "refused", "robots", "too_large", "failed", "http_error", "coverage_short",
-                  "columns_failed")
+                  "columns_failed", "partial_reports")
 # what a run stores per site (run_sites) and totals (runs.summary)
-RUN_COUNTS = ("reports_found", "new_reports", "new_versions", "unchanged", "failed", "blocked", "skipped")
+RUN_COUNTS = ("reports_found", "new_reports", "new_versions", "unchanged", "failed", "blocked", "skipped",
+              "partial_reports")
 
 
 def needs_a_look(counts: dict) -> bool:
@@ -35,9 +36,13 @@ def site_stats(stats: dict) -> dict[str, dict]:
     return sites
 
 
-def per_site(stats: dict) -> dict:
-    """The crawl summary's sites: every count (0 when absent) and the coverage check."""
+def per_site(stats: dict, partial: dict | None = None) -> dict:
+    """The crawl summary's sites: every count (0 when absent), the coverage check, and (``partial``, from the
+    archive after extraction) the reports whose figures left out rows of their tables."""
     sites = {site: {**dict.fromkeys(SITE_COUNTS, 0), **counts} for site, counts in site_stats(stats).items()}
+    for site, count in (partial or {}).items():
+        if site in sites:
+            sites[site]["partial_reports"] = count
     for counts in sites.values():
         if counts.get("declared"):  # the coverage check: what was read against what the columns declare
             counts["coverage"] = f"found {counts.get('listed', 0)} of {counts['declared']}"
@@ -46,7 +51,7 @@ def per_site(stats: dict) -> dict:
     return sites
 
 
-def crawl_summary(stats: dict, extraction: dict, reports_in_archive: int) -> dict:
+def crawl_summary(stats: dict, extraction: dict, reports_in_archive: int, partial: dict | None = None) -> dict:
     """What ``crawl`` and ``demo`` print as JSON."""
     return {
         "reports_in_archive": reports_in_archive,
@@ -64,8 +69,9 @@ def crawl_summary(stats: dict, extraction: dict, reports_in_archive: int) -> dic
         "columns_failed": stats.get("nianbao/columns_failed", 0),
         "bounds_hit": {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("nianbao/bound/")},
         "warnings": [w for w in str(stats.get("nianbao/warnings") or "").split("\n") if w],
-        **{k: v for k, v in extraction.items() if k != "failures"},
-        "sites": per_site(stats),
+        **{k: v for k, v in extraction.items() if k not in ("failures", "partial_reports_by_site")},
+        "partial_reports": sum((partial or {}).values()),
+        "sites": per_site(stats, partial),
     }
 
 
@@ -75,6 +81,9 @@ def record_run(archive: Archive, run_id: int, stats: dict, gone_quiet: list[str]
     sites = {site: {name: counts.get(name, 0) for name in RUN_COUNTS} for site, counts in site_stats(stats).items()}
     for site_id, new in runs.new_reports_by_site(archive, runs.started(archive, run_id)).items():
         sites.setdefault(site_id, dict.fromkeys(RUN_COUNTS, 0))["new_reports"] = new
+    for site_id, partial in archive.partial_reports_by_site().items():
+        if site_id in sites:
+            sites[site_id]["partial_reports"] = partial
     total = {name: sum(s[name] for s in sites.values()) for name in RUN_COUNTS}
     summary = {"total": total, "sites": sites, "gone_quiet": list(gone_quiet)}
     runs.save_summary(archive, run_id, summary)
@@ -91,6 +100,23 @@ def stored_summary(data, run_id: int) -> dict:
     finally:
         archive.db.conn.close()
     return json.loads(row["summary"] or "{}")
+
+
+def record_partial(data, run_id: int | None, partial: dict) -> dict:
+    """After extraction: the reports whose figures were read only in part (``partial``), per site, added to what
+    the run recorded at its end (run_sites.partial_reports and runs.summary); returns the summary."""
+    summary = stored_summary(data, run_id) if run_id else {}
+    if not summary.get("sites"):
+        return summary
+    for site, counts in summary["sites"].items():
+        counts["partial_reports"] = partial.get(site, 0)
+    summary.setdefault("total", {})["partial_reports"] = sum(c["partial_reports"] for c in summary["sites"].values())
+    archive = Archive(data)
+    try:
+        runs.save_summary(archive, run_id, summary)
+    finally:
+        archive.db.conn.close()
+    return summary
 
 
 def all_columns_failed(sites: dict) -> list[str]:

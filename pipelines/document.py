@@ -25,6 +25,15 @@ class Table:
     # PDF only: the x-range of each grid column, so a table continued on the next page is tied to
     # its header's columns by position.
     columns: list[tuple[float, float]] | None = None
+    # For every position a merged cell covers beyond its first, that first position: which grid
+    # columns one printed cell spans (a value row may merge other columns than its header row).
+    origins: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+
+    def extent(self, r: int, c: int) -> tuple[int, int]:
+        """The first and last grid column of the printed cell at (r, c), within its row."""
+        origin = self.origins.get((r, c), (r, c))
+        columns = [cc for cc in range(len(self.rows[r])) if self.origins.get((r, cc), (r, cc)) == origin]
+        return (min(columns), max(columns)) if columns else (c, c)
 
     def cells(self):
         """Yield (row_index, text) for every printed cell, in reading order."""

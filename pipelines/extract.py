@@ -9,7 +9,7 @@ from .parse import parse_document
 from .readers import read, sniff
 
 # Bump when a change to readers or parser can change a record: reextract compares it.
-PARSER_VERSION = "0.3.0"
+PARSER_VERSION = "0.4.0"
 
 
 def extract(
@@ -37,6 +37,10 @@ def extract_with_text(data: bytes, *, name=None, url=None, media_type=None, hint
     doc = read(data, name, media_type, charset)
     record = parse_document(doc, hints)
     record["source"] = {"url": url, "format": doc.format or fmt, "sha256": hashlib.sha256(data).hexdigest()}
+    if doc.meta.get("pdf_pages"):
+        # which reader placed each page's words, and why: pdfium where the file embeds its fonts,
+        # pdfminer (the file's own width tables) where it does not
+        record["source"]["pages"] = doc.meta["pdf_pages"]
     record["parser_version"] = PARSER_VERSION
     return _ordered(record), doc.full_text()
 
@@ -53,6 +57,7 @@ _ORDER = (
     "active_disclosure",
     "applications",
     "review_litigation",
+    "coverage",
     "checks",
     "warnings",
     "raw_cells",

@@ -189,6 +189,14 @@ LABEL_VARIANTS = {
     "amount_wan_yuan": ("本年收费金额（单位：万元）", "本年收费金额", "本年收费金额（万元）"),
     "decisions": ("本年处理决定数量", "处理决定数量"),
 }
+# Totals of table 三 that a report states in its prose, as it words them (pingtan_2021: 本年度全区共收到70件申请，
+# 及时依法依规办结69件，1件结转下年度继续办理; 2019年上海市人民政府办公厅: 共受理政府信息公开申请859件). They may
+# choose between the splits of a glued table row: the row's 总计 cell must be the stated figure.
+PROSE_TOTALS = {
+    "new_received": (r"(?:收到|受理)[^。；;，,\d]{0,16}?申请\s*(\d+)\s*件", r"(?:收到|受理)\s*(\d+)\s*件[^。；;，,\d]{0,8}申请"),
+    "total_processed": (r"办结[^。；;，,\d]{0,8}?(\d+)\s*件",),
+    "carried_forward": (r"(\d+)\s*件[^。；;，,\d]{0,4}结转下(?:一)?年度", r"结转下(?:一)?年度[^。；;，,\d]{0,8}?(\d+)\s*件"),
+}
 # Vertical headings of table 三 that PDF tables break into the cells beside them
 # (三、本年度办理结果 read down a merged column comes out as 三 / 、本年 / 度办 / 理结 / 果).
 SPLIT_HEADINGS = ("三、本年度办理结果", "（四）无法提供", "（五）不予处理", "（三）不予公开", "（六）其他处理")

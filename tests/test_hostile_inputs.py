@@ -51,7 +51,7 @@ def test_hostile_corpus(tmp_path):
     reasons: Counter = Counter()
     for row in archive.db.query("SELECT id, extract_status, extract_error, record FROM versions"):
         name = names[row["id"]]
-        assert row["extract_status"] in ("ok", "failed"), name
+        assert row["extract_status"] in ("ok", "partial", "failed"), name  # partial: rows of its form left out
         if row["extract_status"] == "failed":
             assert row["extract_error"], name
             tally["failed"] += 1

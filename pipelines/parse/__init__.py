@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from .. import recognition
 from ..checks import keep_checked_ocr_rows, run_checks
+from ..coverage import coverage
 from ..document import Document, Paragraph, Table
 from ..labels import TEMPLATE_MARKERS, TEXT_SECTIONS
 from ..values import label_key, squash
@@ -101,7 +102,8 @@ def _parse_glued(doc: Document, key: str, section, template: str, warnings: list
     if key == "active_disclosure":
         return parse_glued_active(text, template, warnings)
     if key == "applications":
-        return parse_glued_applications(text, template, warnings)
+        prose = "\n".join(b.text for b in doc.blocks[:section.start] if isinstance(b, Paragraph))
+        return parse_glued_applications(text, template, warnings, prose)
     return parse_glued_review(text, warnings)
 
 
@@ -148,6 +150,7 @@ def parse_document(doc: Document, hints: dict | None = None) -> dict:
         warnings.append("template not recognised from the table headers")
     if doc.meta.get("ocr"):
         keep_checked_ocr_rows(record, warnings)
+    record["coverage"] = coverage(record)
     record["checks"] = run_checks(record)
     record["warnings"] = warnings
     return record

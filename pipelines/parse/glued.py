@@ -3,14 +3,24 @@
 `640020470` where seven cells were printed can be split many ways, so it is never read.
 What can be read is what splits exactly one way: a row with a single column (行政许可
 2293), and a row whose digits, with any spaces still in them, fill its columns in only
-one way (`0000000`, `500000 5`). Everything else is left out with a warning naming the row.
+one way (`0000000`, `500000 5`). Where the report states a row's total in its prose (本年度全区共
+收到70件申请), that figure may choose between the splits: the row is read only if exactly one split
+ends in that total. Everything else is left out with a warning naming the row.
 """
 
 from __future__ import annotations
 
 import re
 
-from ..labels import ACTIVE_ROWS, APPLICANT_COLUMN_KEYS, APPLICATION_ROWS, LABEL_VARIANTS, REVIEW_COLUMNS, REVIEW_GROUPS
+from ..labels import (
+    ACTIVE_ROWS,
+    APPLICANT_COLUMN_KEYS,
+    APPLICATION_ROWS,
+    LABEL_VARIANTS,
+    PROSE_TOTALS,
+    REVIEW_COLUMNS,
+    REVIEW_GROUPS,
+)
 from ..values import typed
 
 _NOTE = r"(?:\s*[（(][^（）()]*[)）])?"
@@ -60,15 +70,45 @@ def splits(chunks: list[str], width: int, limit: int = 2) -> list[list[str]]:
     return found
 
 
-def _read_row(name: str, value_text: str, width: int, warnings: list[str]) -> list[str] | None:
+def prose_totals(text: str) -> dict[str, str]:
+    """{row key: the total the report states for it in its prose}, only where it states one figure."""
+    out = {}
+    for key, patterns in PROSE_TOTALS.items():
+        figures = {m.group(1).lstrip("0") or "0" for p in patterns for m in re.finditer(p, text)}
+        if len(figures) == 1:
+            out[key] = figures.pop()
+    return out
+
+
+def _ending_in(chunks: list[str], total: str, width: int) -> list[list[str]]:
+    """The splits (up to two) whose last figure is ``total``: the digits must end in it."""
+    if not chunks or not chunks[-1].endswith(total):
+        return []
+    head = [*chunks[:-1], chunks[-1][: -len(total)]]
+    head = [c for c in head if c]
+    return [[*way, total] for way in splits(head, width - 1)] if head else []
+
+
+def _read_row(name: str, value_text: str, width: int, warnings: list[str], total: str | None = None) -> list[str] | None:
     figures = _FIGURES.match(value_text).group(0)
     chunks = figures.split()
     if not chunks:
         warnings.append(f"{name}: no figures after the label in glued text; row left out")
         return None
     ways = splits(chunks, width)
+    glued = "".join(chunks)
+    if len(ways) > 1 and total is not None:
+        fitting = _ending_in(chunks, total, width)
+        if len(fitting) == 1:
+            warnings.append(f"{name}: glued figures {glued!r} split the one way whose 总计 is the {total} the "
+                            "report states in its text")
+            return fitting[0]
+        warnings.append(f"{name}: glued figures {glued!r} split more than one way into {width} cells, and "
+                        f"{'none' if not fitting else 'more than one'} of them ends in the {total} the report "
+                        "states in its text; row left out")
+        return None
     if len(ways) != 1:
-        warnings.append(f"{name}: glued figures {''.join(figures.split())!r} split "
+        warnings.append(f"{name}: glued figures {glued!r} split "
                         f"{'no' if not ways else 'more than one'} way into {width} cells; row left out")
         return None
     return ways[0]
@@ -86,7 +126,7 @@ def _locate(text: str, labels: list[tuple[str | None, list[str]]]) -> list[tuple
     return found
 
 
-def _rows(text: str, labels, width_of, warnings: list[str], table: str) -> dict:
+def _rows(text: str, labels, width_of, warnings: list[str], table: str, totals: dict | None = None) -> dict:
     out: dict = {}
     found = _locate(text, labels)
     for n, (key, _, end) in enumerate(found):
@@ -94,7 +134,7 @@ def _rows(text: str, labels, width_of, warnings: list[str], table: str) -> dict:
             continue
         stop = found[n + 1][1] if n + 1 < len(found) else len(text)
         columns = width_of(key)
-        cells = _read_row(f"{table}.{key}", text[end:stop], len(columns), warnings)
+        cells = _read_row(f"{table}.{key}", text[end:stop], len(columns), warnings, (totals or {}).get(key))
         if cells is not None:
             out[key] = {col: typed(cell) for col, cell in zip(columns, cells)}
     return out
@@ -107,10 +147,11 @@ def parse_glued_active(text: str, template: str, warnings: list[str]) -> dict:
     return _rows(text, labels, lambda key: rows[key].columns, warnings, "active_disclosure")
 
 
-def parse_glued_applications(text: str, template: str, warnings: list[str]) -> dict:
+def parse_glued_applications(text: str, template: str, warnings: list[str], prose: str = "") -> dict:
+    """``prose``: the report's text outside its tables, where it may state the totals of table 三."""
     rows = APPLICATION_ROWS.get(template, APPLICATION_ROWS["2019"])
     labels = [(row.key, [row.label, *LABEL_VARIANTS.get(row.key or "", ())]) for row in rows]
-    return _rows(text, labels, lambda key: APPLICANT_COLUMN_KEYS, warnings, "applications")
+    return _rows(text, labels, lambda key: APPLICANT_COLUMN_KEYS, warnings, "applications", prose_totals(prose))
 
 
 def parse_glued_review(text: str, warnings: list[str]) -> dict:

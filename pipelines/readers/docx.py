@@ -20,17 +20,19 @@ def _check_zip(data: bytes) -> None:
 
 
 def _table(table) -> Table:
-    rows, spans, seen = [], set(), set()
+    rows, spans, first, origins = [], set(), {}, {}
     for r, row in enumerate(table.rows):
         texts = []
         for c, cell in enumerate(row.cells):
             texts.append(cell.text.strip())
             # python-docx hands back the same <w:tc> for every position a merged cell covers.
-            if cell._tc in seen:
+            if id(cell._tc) in first:
                 spans.add((r, c))
-            seen.add(cell._tc)
+                origins[(r, c)] = first[id(cell._tc)][1]
+            else:
+                first[id(cell._tc)] = (cell._tc, (r, c))  # the element is kept so its id stays its own
         rows.append(texts)
-    return Table(rows=rows, spans=spans)
+    return Table(rows=rows, spans=spans, origins=origins)
 
 
 def read_docx(data: bytes) -> Document:

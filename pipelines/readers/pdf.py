@@ -2,7 +2,11 @@
 
 pdfminer's content-stream interpreter is most of pdfplumber's cost, so the table
 finder is fed pdfium's vector paths and character boxes instead (pdfium_page.py);
-pages without ruling paths are text only. The text above, between and below the
+pages without ruling paths are text only. A page whose text uses a font the file does not
+embed (pdf_fonts.py) is read by pdfminer instead: its positions come from the font's own
+width tables in the file, where pdfium's come from whatever font the machine substitutes,
+so the same bytes give the same record on every machine. Each page's reader and font path
+is kept in the document's meta (``pdf_pages``). The text above, between and below the
 tables comes from pdfium's bounded text. Blocks keep
 page order, so a table broken across a page comes out as two tables with the page
 footer between them; the parser reads a section's tables as one stream and skips
@@ -11,11 +15,13 @@ paragraphs, which joins them again.
 
 from __future__ import annotations
 
+import io
 import re
 from bisect import bisect_right
 
 from ..document import Document, Paragraph, Table, UnreadableDocument
 from ..labels import TABLE_PAGE_MARKERS
+from .pdf_fonts import host_fonts
 from .pdfium_page import find_tables
 
 MAX_PAGES = 300
@@ -88,7 +94,7 @@ def _table(found, chars) -> Table:
     rows = [[_cell(t) for t in row] for row in _extract(found, groups, chars)]
     xs = sorted({cell[0] for cell in found.cells})
     tops = [group.bbox[1] for group in groups]
-    spans = set()
+    spans, origins = set(), {}
     for r, group in enumerate(groups):
         for c, box in enumerate(group.cells):
             if box is None:
@@ -103,8 +109,9 @@ def _table(found, chars) -> Table:
                         break
                     if (rr, cc) != (r, c) and groups[rr].cells[cc] is None:
                         rows[rr][cc] = rows[r][c]
+                        origins[(rr, cc)] = (r, c)
     columns = [(x, xs[i + 1] if i + 1 < len(xs) else found.bbox[2]) for i, x in enumerate(xs)]
-    return Table(rows=rows, spans=spans, columns=columns)
+    return Table(rows=rows, spans=spans, columns=columns, origins=origins)
 
 
 def _frame_rows(table: Table) -> tuple[list[Paragraph], Table | None]:
@@ -119,7 +126,8 @@ def _frame_rows(table: Table) -> tuple[list[Paragraph], Table | None]:
         return paragraphs, None
     if n == 0:
         return [], table
-    rest = Table(rows=table.rows[n:], spans={(r - n, c) for r, c in table.spans if r >= n}, columns=table.columns)
+    rest = Table(rows=table.rows[n:], spans={(r - n, c) for r, c in table.spans if r >= n}, columns=table.columns,
+                 origins={(r - n, c): (r0 - n, c0) for (r, c), (r0, c0) in table.origins.items() if r0 >= n})
     return paragraphs, rest
 
 
@@ -188,30 +196,114 @@ def _open(data: bytes):
         raise UnreadableDocument(f"PDF could not be opened: {type(exc).__name__}: {exc}") from exc
 
 
+def _pdfium_page(page) -> list:
+    textpage = page.get_textpage()
+    text = textpage.get_text_range()
+    if _holds_table(text) and _has_rulings(page):
+        width, height = page.get_size()
+        return _table_page(page, textpage, width, height)
+    return _lines(text)
+
+
+def _band(chars: list[dict], top: float, bottom: float) -> list[Paragraph]:
+    from pdfplumber.utils import extract_text
+
+    inside = [ch for ch in chars if top <= (ch["top"] + ch["bottom"]) / 2 < bottom]
+    return _lines(extract_text(inside)) if inside else []
+
+
+def _dedupe(chars: list[dict]) -> list[dict]:
+    """A character drawn twice at the same place (fake bold) once, as pdfium's text page keeps it."""
+    seen, out = set(), []
+    for ch in chars:
+        key = (ch["text"], round(ch["x0"]), round(ch["top"]))
+        if key not in seen:
+            seen.add(key)
+            out.append(ch)
+    return out
+
+
+def _pdfminer_page(plumbed, page) -> list:
+    """A page read from the file's own font metrics: pdfminer's characters (deduplicated, as
+    pdfium's text page is), pdfplumber's table finder on its ruling lines, text between the tables by band."""
+    chars = _dedupe(plumbed.chars)
+    if not (_holds_table("".join(ch["text"] for ch in chars)) and _has_rulings(page)):
+        return _band(chars, float("-inf"), float("inf"))
+    blocks: list = []
+    band_top = float("-inf")
+    for table in sorted(plumbed.find_tables(), key=lambda t: t.bbox[1]):  # found by ruling lines alone
+        _, top, _, bottom = table.bbox
+        if top > band_top:
+            blocks += _band(chars, band_top, top)
+        paragraphs, grid = _frame_rows(_table(table, chars))
+        blocks += paragraphs
+        if grid is not None:
+            blocks.append(grid)
+        band_top = max(band_top, bottom)
+    return blocks + _band(chars, band_top, float("inf"))
+
+
+class _Pages:
+    """Each page by the reader its fonts call for, with the path it took recorded."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.plumber = None
+        self.paths: list[dict] = []
+
+    def read(self, index: int, page, warnings: list[str]) -> list:
+        fonts = host_fonts(page)
+        if not fonts:
+            self._note(index, "pdfium", "embedded")
+            return _pdfium_page(page)
+        try:
+            if self.plumber is None:
+                import pdfplumber
+
+                self.plumber = pdfplumber.open(io.BytesIO(self.data))
+            plumbed = self.plumber.pages[index]
+            blocks = _pdfminer_page(plumbed, page)
+            plumbed.close()
+        except Exception as exc:  # pdfminer is stricter than pdfium about damaged files
+            warnings.append(f"PDF page {index + 1}: fonts not embedded ({', '.join(fonts)}) and pdfminer could not "
+                            f"read the page ({type(exc).__name__}); positions from pdfium, which depend on this "
+                            "machine's fonts")
+            self._note(index, "pdfium", "not embedded: " + ", ".join(fonts))
+            return _pdfium_page(page)
+        self._note(index, "pdfminer", "not embedded: " + ", ".join(fonts))
+        return blocks
+
+    def _note(self, index: int, reader: str, fonts: str) -> None:
+        last = self.paths[-1] if self.paths else None
+        if last and last["reader"] == reader and last["fonts"] == fonts and last["pages"][1] == index:
+            last["pages"][1] = index + 1
+        else:
+            self.paths.append({"pages": [index + 1, index + 1], "reader": reader, "fonts": fonts})
+
+    def close(self) -> None:
+        if self.plumber is not None:
+            self.plumber.close()
+
+
 def read_pdf(data: bytes) -> Document:
     pdf = _open(data)
     warnings, blocks = [], []
     if len(pdf) > MAX_PAGES:
         warnings.append(f"PDF has {len(pdf)} pages; only the first {MAX_PAGES} read")
+    pages = _Pages(data)
     try:
         for index in range(min(len(pdf), MAX_PAGES)):
-            page = pdf[index]
-            textpage = page.get_textpage()
-            text = textpage.get_text_range()
-            if _holds_table(text) and _has_rulings(page):
-                width, height = page.get_size()
-                blocks += _table_page(page, textpage, width, height)
-            else:
-                blocks += _lines(text)
+            blocks += pages.read(index, pdf[index], warnings)
     except UnreadableDocument:
         raise
     except Exception as exc:
         raise UnreadableDocument(f"PDF page could not be read: {type(exc).__name__}: {exc}") from exc
     finally:
+        pages.close()
         pdf.close()
     if not blocks:
         return _scanned(data, warnings)
-    return Document(blocks=_join_lines(blocks), format="pdf", warnings=warnings)
+    return Document(blocks=_join_lines(blocks), format="pdf", warnings=warnings, meta={"pdf_pages": pages.paths})
 
 
 def _scanned(data: bytes, warnings: list[str]) -> Document:
@@ -219,6 +311,7 @@ def _scanned(data: bytes, warnings: list[str]) -> Document:
     from .ocr import NEEDS_OCR, OCR_WARNING, ocr_pdf
 
     pdf = _open(data)
+    count = min(len(pdf), MAX_PAGES)
     try:
         blocks = ocr_pdf(pdf, MAX_PAGES)
     except UnreadableDocument as exc:  # no tesseract, or it timed out: a record that says so
@@ -228,4 +321,5 @@ def _scanned(data: bytes, warnings: list[str]) -> Document:
     if not blocks:
         return Document(blocks=[], format="pdf",
                         warnings=[*warnings, NEEDS_OCR.format(reason="PDF has no text layer and OCR found no text")])
-    return Document(blocks=blocks, format="pdf", warnings=[*warnings, OCR_WARNING], meta={"ocr": True})
+    pages = [{"pages": [1, count], "reader": "tesseract", "fonts": "no text layer"}]
+    return Document(blocks=blocks, format="pdf", warnings=[*warnings, OCR_WARNING], meta={"ocr": True, "pdf_pages": pages})

@@ -35,18 +35,21 @@ def _blocks(table: Table) -> list:
             blocks.append(current)
         current.rows.append(row)
         current.spans |= {(r - offset, c) for c in range(len(row)) if (r, c) in table.spans}
+        current.origins.update({(r - offset, c): (table.origins[(r, c)][0] - offset, table.origins[(r, c)][1])
+                                for c in range(len(row)) if (r, c) in table.origins})
     return blocks
 
 
 def _table(rows: list[list[str]], merges) -> Table:
-    spans = set()
+    spans, origins = set(), {}
     for r0, c0, r1, c1 in merges:  # inclusive, zero-based
         for r in range(r0, r1 + 1):
             for c in range(c0, c1 + 1):
                 if (r, c) != (r0, c0) and r < len(rows) and c < len(rows[r]):
                     rows[r][c] = rows[r0][c0]
                     spans.add((r, c))
-    return Table(rows=rows, spans=spans)
+                    origins[(r, c)] = (r0, c0)
+    return Table(rows=rows, spans=spans, origins=origins)
 
 
 def read_xlsx(data: bytes) -> Document:
