@@ -19,12 +19,13 @@ from pathlib import Path
 from .blobs import SpooledPayload
 from .media import stored_media_type
 from .schema import INDEX_NUMBER
+from .versions import current_version_sql
 from .warc import Exchange
 from .writer import DB_NAME, ArchiveWriteError, now, read_only
 
-LATEST_VERSION_SQL = (
-    "SELECT v.id, v.sha256, v.etag, v.last_modified FROM versions v JOIN documents d ON d.id = v.document_id "
-    "WHERE d.url = ? ORDER BY v.last_seen DESC, v.id DESC LIMIT 1")  # A, B, then A again: A is what is served
+LATEST_VERSION_SQL = (  # A, B, then A again: A is what is served (archive/versions.py)
+    "SELECT v.id, v.sha256, v.etag, v.last_modified FROM documents d JOIN versions v "
+    f"ON v.id = {current_version_sql('d.id')} WHERE d.url = ?")
 _INDEX_NUMBER = INDEX_NUMBER.format(metadata="d.metadata")
 
 
@@ -200,7 +201,7 @@ class DocumentStore:
             return True
 
     def latest_version(self, url: str) -> dict | None:
-        """The newest version stored for a URL (the one query for it): id, sha256 and its validators."""
+        """The current version of a URL (the one seen last; the one query for it): id, sha256 and its validators."""
         return self._one(LATEST_VERSION_SQL, [url])
 
     def latest_body(self, url: str) -> bytes | None:

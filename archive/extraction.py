@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from pipelines.coverage import is_partial
 from pipelines.document import UnreadableDocument
 from pipelines.extract import PARSER_VERSION, extract_with_text
+from pipelines.readers.children import die_with_parent
 
 from . import settings
 from .changes import record_changes
@@ -104,12 +105,14 @@ def _read(data: bytes, job: dict) -> tuple:
         return "failed", f"{type(exc).__name__}: {exc}", None
 
 
-def _work(conn, data: bytes, job: dict, memory_limit: int, cpu_seconds: float = TIME_LIMIT) -> None:
+def _work(conn, data: bytes, job: dict, memory_limit: int, cpu_seconds: float = TIME_LIMIT, parent: int | None = None,
+          inherited: tuple = ()) -> None:
     """The old way, kept callable for the benchmark's baseline: one forked process per document, each .doc
     converted by a LibreOffice of its own."""
     from pipelines.readers import doc
 
     doc.PERSISTENT = False
+    _become_worker(parent, inherited)
     _confine(memory_limit, cpu_seconds)
     try:
         conn.send(_read_limited(data, job, memory_limit))
@@ -141,8 +144,17 @@ def _cpu_budget(cpu_seconds: float) -> None:
         pass
 
 
-def _serve(conn, memory_limit: int, cpu_seconds: float) -> None:
+def _become_worker(parent: int, inherited: tuple) -> None:
+    """A forked worker dies with the process that forked it, however it dies, and closes its copies of the
+    parent's ends of every worker's pipe (its own included): none of them keeps a sibling's EOF from coming."""
+    die_with_parent(parent, name="nianbao-extract")
+    for end in inherited:
+        end.close()
+
+
+def _serve(conn, memory_limit: int, cpu_seconds: float, parent: int | None = None, inherited: tuple = ()) -> None:
     """A long-lived worker: documents one at a time until told to stop (None) or the parent goes away."""
+    _become_worker(parent, inherited)
     _confine(memory_limit, cpu_seconds, cpu=False)
     try:
         while True:
@@ -231,7 +243,9 @@ class WorkerPool:
 
     def _spawn(self) -> _Worker:
         parent, child = self.context.Pipe(duplex=True)
-        process = self.context.Process(target=_serve, args=(child, self.memory_limit, self.time_limit), daemon=False)
+        inherited = (parent, *(worker.conn for worker in (*self.idle, *self.busy.values())))
+        process = self.context.Process(target=_serve, daemon=False,
+                                       args=(child, self.memory_limit, self.time_limit, os.getpid(), inherited))
         process.start()
         child.close()
         return _Worker(process, parent)
@@ -389,7 +403,8 @@ def _run_forking(jobs, payload_of, on_result, workers, time_limit, memory_limit)
             while queue and len(running) < workers:
                 job = queue.pop(0)
                 parent, child = context.Pipe(duplex=False)
-                process = context.Process(target=_work, args=(child, payload_of(job), job, memory_limit, time_limit))
+                process = context.Process(target=_work, args=(child, payload_of(job), job, memory_limit, time_limit,
+                                                              os.getpid(), (parent, *running)))
                 process.start()
                 child.close()
                 running[parent] = (process, job, time.monotonic())

@@ -1,4 +1,5 @@
-"""Fixity: re-hash every blob and every WARC payload and report what no longer matches."""
+"""Fixity: check the database (SQLite's integrity check), re-hash every blob and every WARC payload, and report
+what no longer matches."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from .blobs import NotARegularFile, irregular_entries, open_regular
 from .store import DB_NAME, Archive
 from .warc import read_payload
-from .writer import read_only
+from .writer import integrity_problems, is_damage, read_only
 
 ARCHIVE_TABLES = {"blobs", "versions", "documents", "warc_records"}
 
@@ -36,7 +37,24 @@ def _sha256_file(path, root) -> str:
 
 
 def verify(archive: Archive) -> dict:
-    problems = []
+    """SQLite's integrity check of the database, then every blob and WARC payload re-hashed (as far as a damaged
+    database still lists them), then anything in the archive that is not a regular file."""
+    problems = [{"kind": "database", "problem": line} for line in integrity_problems(archive.dir)]
+    counts = {}
+    for name, check in (("blobs", _verify_blobs), ("warc_records", _verify_warcs)):
+        try:
+            counts[name] = check(archive, problems)
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            counts[name] = None
+            problems.append({"kind": "database", "problem": f"the {name} table cannot be read: {exc}"})
+    for entry in irregular_entries(archive.dir):  # blobs or not: nothing in an archive should point elsewhere
+        problems.append({"kind": "file", **entry})
+    return {**counts, "problems": problems}
+
+
+def _verify_blobs(archive: Archive, problems: list) -> int:
     blobs = 0
     for row in archive.db.query("SELECT sha256, size FROM blobs"):
         blobs += 1
@@ -48,6 +66,10 @@ def verify(archive: Archive) -> dict:
             problems.append({"kind": "blob", "sha256": row["sha256"], "problem": "missing"})
         except NotARegularFile as exc:
             problems.append({"kind": "blob", "sha256": row["sha256"], "problem": str(exc)})
+    return blobs
+
+
+def _verify_warcs(archive: Archive, problems: list) -> int:
     records = 0
     for row in archive.db.query("SELECT * FROM warc_records WHERE record_type = 'response'"):
         records += 1
@@ -61,6 +83,19 @@ def verify(archive: Archive) -> dict:
         if hashlib.sha256(payload).hexdigest() != row["payload_sha256"]:
             problems.append({"kind": "warc", "record": row["record_id"], "file": row["filename"],
                              "problem": "payload does not match its sha256"})
-    for entry in irregular_entries(archive.dir):  # blobs or not: nothing in an archive should point elsewhere
-        problems.append({"kind": "file", **entry})
-    return {"blobs": blobs, "warc_records": records, "problems": problems}
+    return records
+
+
+def verify_archive(data_dir) -> dict:
+    """verify() for the archive in `data_dir`, even when its database is too damaged to open."""
+    try:
+        archive = Archive(data_dir)
+    except sqlite3.DatabaseError as exc:
+        if not is_damage(exc):
+            raise
+        lines = integrity_problems(data_dir) or [str(exc)]
+        return {"blobs": None, "warc_records": None, "problems": [{"kind": "database", "problem": line} for line in lines]}
+    try:
+        return verify(archive)
+    finally:
+        archive.db.conn.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,27 @@ class RunLog:
             )
         if run_id == self.run_id:
             release_writer(self.dir)  # the hold start_run took; the command's own hold, if any, remains
+
+
+    def fail_run(self, run_id: int, reason: str, stats: dict | None = None) -> bool:
+        """The storage failed: undo the open group (its rows, and its WARC records, which also frees their
+        space), then mark the run failed with the reason. False when even that small write was refused: the run
+        stays marked running and the next run marks it interrupted. Bodies still spooled are the crawl's until
+        it stops; the next run's start removes them."""
+        self.abandon_writes()
+        if run_id == self.run_id and self.warc is not None:
+            self._cut_warc_to_committed()
+        try:
+            with self.db.conn:
+                self.db.execute("UPDATE runs SET finished = ?, status = 'failed', stats = ? WHERE id = ?",
+                                [now(), json.dumps({**(stats or {}), "nianbao/storage_failed": reason},
+                                                   ensure_ascii=False), run_id])
+            return True
+        except (OSError, sqlite3.Error):
+            return False
+        finally:
+            if run_id == self.run_id:
+                release_writer(self.dir)
 
 
 def report_count(archive: Archive) -> int:

@@ -32,6 +32,8 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from .versions import current_version_sql
+
 CJK = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])")
 PAGE = 50
 COUNT_CAP = 10_000  # past this the count says "10,000+" (counting a word in every report costs a full pass)
@@ -40,7 +42,8 @@ EARLIER_CAP = 200  # earlier versions considered per query
 SNIPPET_CHARS = 48
 SORTS = {"relevance", "newest", "oldest"}
 
-# One row per text: the report's current source version, then every superseded version of a document.
+# One row per text: the report's current source version, then every version of a document that is not its current
+# one (archive/versions.py: after A, B, A it is B that is earlier)
 _SOURCE = """
 SELECT r.id, r.id, r.source_version_id, 1, a.name, r.year, a.province, a.city, a.county, r.title, r.template,
        r.check_status, r.first_seen, v.first_seen, NULL
@@ -52,9 +55,9 @@ SELECT NULL, r.id, v.id, 0, a.name, r.year, a.province, a.city, a.county, r.titl
 FROM versions v JOIN documents d ON d.id = v.document_id JOIN reports r ON r.id = d.report_id
 JOIN agencies a ON a.id = r.agency_id
 WHERE v.text IS NOT NULL AND v.id != coalesce(r.source_version_id, 0)
-  AND EXISTS (SELECT 1 FROM versions newer WHERE newer.document_id = v.document_id AND newer.id > v.id)
+  AND v.id != {current}
 ORDER BY v.id
-"""
+""".format(current=current_version_sql("v.document_id"))
 COLUMNS = ("rowid INTEGER PRIMARY KEY, report_id INTEGER, version_id INTEGER, is_latest INTEGER, agency TEXT, "
            "year INTEGER, province TEXT, city TEXT, county TEXT, title TEXT, template TEXT, check_status TEXT, "
            "report_first_seen TEXT, version_first_seen TEXT, latest_rowid INTEGER")

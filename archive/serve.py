@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pipelines.readers.children import preexec_die_with
+
 from .settings import value
 from .site_config import public_url, sql_limits
 
@@ -36,7 +38,7 @@ def inspect_file(db_path: Path) -> Path:
     if db_path.parent.name == "published" and target.exists():
         return target  # written by the nightly run with the database it describes
     subprocess.run([sys.executable, "-m", "datasette", "inspect", str(db_path), "--inspect-file", str(target)],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, preexec_fn=preexec_die_with(os.getpid()))
     return target
 
 
@@ -68,8 +70,10 @@ def public_url_warning(port: int, host: str = "127.0.0.1") -> str | None:
 
 
 def start(db_path: Path, port: int, host: str = "127.0.0.1") -> subprocess.Popen:
+    """Datasette as a child that dies with this process (demo), however it dies."""
     served = value("NIANBAO_SERVE_URL") or f"http://{host}:{port}"
-    return subprocess.Popen(datasette_command(db_path, port, host), env={**os.environ, "NIANBAO_SERVE_URL": served})
+    return subprocess.Popen(datasette_command(db_path, port, host), env={**os.environ, "NIANBAO_SERVE_URL": served},
+                            preexec_fn=preexec_die_with(os.getpid()))
 
 
 def announce_address(port: int, host: str = "127.0.0.1") -> None:

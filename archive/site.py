@@ -16,7 +16,7 @@ from pipelines.labels import APPLICANT_COLUMN_KEYS, OUTCOME_ROWS, REVIEW_COLUMNS
 
 from .gaps import gaps
 from .media import offered_name, stored_media_type
-from .versions import report_versions_sql
+from .versions import CURRENT_ORDER, report_versions_sql
 from .words import check_sentence, key_label
 
 # The main figures, in the order a reader compares them year by year.
@@ -163,7 +163,7 @@ def report_documents(conn, report_id: int) -> list[dict]:
             "(SELECT w.filename FROM warc_records w WHERE w.payload_sha256 = v.sha256 AND w.record_type = 'response' "
             " ORDER BY w.id LIMIT 1) AS warc_file "
             "FROM versions v JOIN blobs b ON b.sha256 = v.sha256 LEFT JOIN version_changes c ON c.version_id = v.id "
-            "WHERE v.document_id = ? ORDER BY v.id DESC"), [document["id"]])
+            f"WHERE v.document_id = ? ORDER BY v.{CURRENT_ORDER.replace(', ', ', v.')}"), [document["id"]])
         document["file_name"] = file_name(document["url"], document.get("title"), document["versions"][0]["media_type"]
                                           if document["versions"] else None, document.get("metadata"), document["role"])
         for version in document["versions"]:

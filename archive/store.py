@@ -39,13 +39,20 @@ from .writer import (  # noqa: F401 (re-exported: callers import them from archi
     DB_NAME,
     LOCK_NAME,
     ArchiveBusy,
+    ArchiveDamaged,
     ArchiveWriteError,
+    StorageFailed,
     acquire_writer,
     borrow_writer,
+    check_intact,
     forget_inherited_locks,
     holds_writer_lock,
+    integrity_problems,
+    is_damage,
+    is_storage_failure,
     now,
     release_writer,
+    storage_failure_line,
     writer_lock,
 )
 
@@ -136,6 +143,16 @@ class Archive(DocumentStore, WarcRecords, FetchLog, RunLog, ExtractionResults):
         if self.db.conn.in_transaction:
             self.db.conn.execute("COMMIT")
         batch.reset()
+
+    def abandon_writes(self) -> None:
+        """Undo the open group (a storage failure): its rows are rolled back; files it wrote stay unreferenced."""
+        try:
+            if self.db.conn.in_transaction:
+                self.db.conn.rollback()
+        except sqlite3.Error:
+            pass
+        if self._batch is not None:
+            self._batch.reset()
 
     def _fsync_pool(self) -> ThreadPoolExecutor:
         # kept for the archive's life: a pool started per group cost a crawl's writer more than its fsyncs

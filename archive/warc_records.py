@@ -42,6 +42,19 @@ class WarcRecords:
                 repaired.append(path.name)
         return repaired
 
+    def _cut_warc_to_committed(self) -> None:
+        """Close this run's WARC and cut it back to its last committed record (a storage failure: what the
+        failed group wrote is nobody's, and a record cut short would break the file for every reader)."""
+        path = self.warc.path
+        try:
+            self.warc.close()
+        except OSError:  # the last buffered bytes could not be written: they are cut below anyway
+            pass
+        self.warc = None
+        end = self.db.execute(
+            "SELECT max(offset + length) FROM warc_records WHERE filename = ?", [path.name]).fetchone()[0] or 0
+        truncate_to(path, end)
+
     def _original(self, column: str, value: str) -> dict | None:
         """The first response record of a URL or of a payload: what a revisit record refers to."""
         return self._one(f"SELECT * FROM warc_records WHERE {column} = ? AND record_type = 'response' "

@@ -7,6 +7,7 @@ its holder however it dies (flock).
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import sqlite3
@@ -20,6 +21,99 @@ LOCK_NAME = "writer.lock"
 
 class ArchiveWriteError(RuntimeError):
     """A write the archive could not make (disk full, database locked): nothing half-written remains."""
+
+
+class StorageFailed(ArchiveWriteError):
+    """The archive's storage refused a write (disk full, quota, read-only or failing disk): the run ends here,
+    marked failed; what the failing group had written is undone, so nothing half-written is referenced."""
+
+
+# errors of the storage, not of one file: each ends the run. EFBIG is one file over a size limit (that
+# download's failure: store_failed), not a storage that can take nothing more
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
+# SQLITE_IOERR, SQLITE_FULL (primary codes; sqlite_errorcode is the extended one); READONLY only in its IO sense
+_STORAGE_SQLITE = {10, 13}
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """Whether `exc` (or what it was raised from) says the archive's storage can take no more writes."""
+    while exc is not None:
+        if isinstance(exc, StorageFailed):
+            return True
+        if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
+            return True
+        if isinstance(exc, sqlite3.Error) and (
+                (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF in _STORAGE_SQLITE
+                or any(words in str(exc) for words in ("disk is full", "disk I/O error"))):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def storage_failure_line(reason: str | BaseException, data_dir=None, run: bool = False) -> str:
+    """The one line a command says when the archive's storage failed (`run`: a crawl's, which is marked failed)."""
+    if isinstance(reason, OSError) and reason.strerror:
+        reason = reason.strerror
+    where = f" under {data_dir}" if data_dir else ""
+    ended = "the run ended there, marked failed," if run else "the command stopped there"
+    return (f"the archive's storage failed{where} ({reason}); {ended} and nothing half-written is referenced by "
+            f"the database: free space and run the command again")
+
+
+class ArchiveDamaged(RuntimeError):
+    """The archive's database file is damaged (SQLite: malformed, or not a database at all)."""
+
+
+# SQLITE_CORRUPT, SQLITE_NOTADB: the file, not the query or the moment, is wrong
+_DAMAGE_CODES = {11, 26}
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether `exc` (or what it was raised from) says the database file is damaged."""
+    while exc is not None:
+        if isinstance(exc, ArchiveDamaged):
+            return True
+        if isinstance(exc, sqlite3.DatabaseError) and (
+                getattr(exc, "sqlite_errorcode", None) in _DAMAGE_CODES
+                or any(words in str(exc) for words in ("malformed", "not a database"))):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def integrity_problems(data_dir, quick: bool = False, limit: int = 20) -> list[str]:
+    """What SQLite's own check finds wrong in DIR/nianbao.db (none: an empty list). ``quick`` skips the
+    comparison of indexes with their tables (PRAGMA quick_check): still one pass over every page."""
+    pragma = "quick_check" if quick else "integrity_check"
+    failure = None
+    for most in dict.fromkeys((limit, 3, 1)):  # a check asked for more can stop at a page it cannot step over,
+        try:                                   # with nothing said: asked for fewer, it says where the damage is
+            with read_only(data_dir) as db:
+                rows = [row for (row,) in db.execute(f"PRAGMA {pragma}({int(most)})")]
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            failure = failure or exc
+            continue
+        if rows == ["ok"]:
+            return [str(failure)] if failure else []
+        return [line for row in rows for line in row.splitlines() if line.strip() and not line.startswith("***")]
+    return [str(failure)]
+
+
+def check_intact(data_dir) -> None:
+    """Raise ArchiveDamaged naming the first problems when DIR/nianbao.db exists and is damaged."""
+    if not (Path(data_dir) / DB_NAME).exists():
+        return
+    problems = integrity_problems(data_dir, quick=True, limit=3)
+    if problems:
+        raise ArchiveDamaged(damage_line(data_dir, problems))
+
+
+def damage_line(data_dir, problems: list[str]) -> str:
+    first = "; ".join(" ".join(p.split()) for p in problems[:2])
+    return (f"the archive's database {Path(data_dir) / DB_NAME} is damaged ({first}); nothing was changed. "
+            f"`nianbao verify --data {data_dir}` lists the damage; restore the file from a copy")
 
 
 class ArchiveBusy(RuntimeError):

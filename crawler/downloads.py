@@ -37,7 +37,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 
 from archive.blobs import PayloadWriter
-from archive.store import ArchiveWriteError
+from archive.store import ArchiveWriteError, StorageFailed, is_storage_failure
 
 from .extension import ArchiveExtension
 
@@ -75,7 +75,9 @@ class _SpoolBuffer:
             self.failed = True  # the errback below discards the partial file
             self.reader.transport.stopProducing()
             self.reader.transport.loseConnection()
-            error = ArchiveWriteError(f"could not spool {self.url}: {type(exc).__name__}: {exc}")
+            # a full disk ends the run (the crawl stops: crawler/extension.py); one file too large ends its download
+            kind = StorageFailed if is_storage_failure(exc) else ArchiveWriteError
+            error = kind(f"could not spool {self.url}: {type(exc).__name__}: {exc}")
             self.reader._finished.errback(Failure(error))
 
     def truncate(self, size: int = 0) -> None:

@@ -42,9 +42,9 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from archive import settings as shared
-from archive.store import Archive, now
+from archive.store import Archive, StorageFailed, now
 
-from .writer import WriterClient, open_writer
+from .writer import WriterClient, fail_storage, open_writer
 
 logger = logging.getLogger(__name__)
 FETCH_ROWS_PER_HANDOVER = 256  # fetch-log rows handed to the writer at once (and at every tick of the timer)
@@ -109,6 +109,7 @@ class ArchiveExtension:
             self.resume_urls, self.run_id, self._spool_dir = self.writer.call(
                 _start_run, *run_arguments(self.settings, getattr(self.crawler.spider, "sites", [])))
         self.crawler.stats.set_value("nianbao/run_id", self.run_id)
+        self.writer.on_storage_failure = self._writer_storage_failed
         self._start_flusher()
 
     def _start_flusher(self) -> None:
@@ -174,8 +175,35 @@ class ArchiveExtension:
     # ------------------------------------------------------------------ closing
 
     async def spider_closed(self, spider=None, reason=None) -> None:
-        if self.writer is not None:
-            await self._close(spider or self.crawler.spider)
+        if self.writer is None:
+            return
+        try:
+            if not self.crawler.stats.get_value("nianbao/storage_failed"):
+                return await self._close(spider or self.crawler.spider)
+        except StorageFailed as exc:  # met by the last writes themselves
+            self.storage_failed(exc)
+        # the writer wrote nothing after the failure and marked the run failed (crawler/writer.py)
+        if self._flusher is not None and self._flusher.running:
+            self._flusher.stop()
+        self.writer.close()
+
+    def _writer_storage_failed(self, error: StorageFailed) -> None:
+        from twisted.internet import reactor
+
+        reactor.callFromThread(self.storage_failed, error)  # said from the writer client's thread
+
+    def storage_failed(self, error: StorageFailed) -> None:
+        """The archive's storage failed (disk full …), in the writer or as a body was spooled: the crawl stops
+        now, once; what it would still fetch could not be kept. The writer ends the run, marked failed (a call
+        it refuses when it met the failure itself). The command says it in one line (``nianbao/storage_failed``)."""
+        if self.crawler.stats.get_value("nianbao/storage_failed"):
+            return
+        self.crawler.stats.set_value("nianbao/storage_failed", str(error))
+        self.writer.write(fail_storage, str(error))
+        logger.error("the archive's storage failed: %s; the crawl stops and the run is marked failed", error,
+                     extra={"console": False})  # the command's own line says it on the console
+        if self.crawler.crawling and self.crawler.engine is not None and self.crawler.engine.spider is not None:
+            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="storage_failed"))
 
     async def _close(self, spider) -> None:
         """End the run; a Scrapyd shard run with NIANBAO_EXTRACT_IN_CRAWL first extracts what it fetched, in

@@ -11,7 +11,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
-from archive.store import ArchiveWriteError
+from archive.store import ArchiveWriteError, StorageFailed
 
 from .blocks import Blocked, block_reason
 from .downloads import SPOOLED, TooLarge, drop_spooled
@@ -200,6 +200,9 @@ class FetchLogMiddleware(ArchiveBound):
             return None
         if isinstance(exception, IgnoreRequest):
             return None  # refused or bounded on the way out: recorded where it was decided
+        if isinstance(exception, StorageFailed):  # the crawl stops; the command says why, once
+            self.archive.storage_failed(exception)
+            return None
         outcome, cause = _classified(exception)
         detail = f" ({_type_name(cause)}: {cause})" if cause is not exception else ""
         reason = f"{_type_name(exception)}: {exception}{detail}"

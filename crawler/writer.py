@@ -26,11 +26,19 @@ import os
 import pickle
 import queue
 import signal
+import sqlite3
 import threading
 import traceback
 from concurrent.futures import Future
 
-from archive.store import Archive, ArchiveWriteError, borrow_writer, holds_writer_lock
+from archive.store import (
+    Archive,
+    ArchiveWriteError,
+    StorageFailed,
+    borrow_writer,
+    holds_writer_lock,
+    is_storage_failure,
+)
 
 logger = logging.getLogger(__name__)
 _CLOSE = "close"  # a client's last call: answered once everything it handed over before is done
@@ -79,6 +87,7 @@ class WriterClient:
         self._reader: threading.Thread | None = None
         self._dead: Exception | None = None  # set when the writer is found dead: every later call fails at once
         self.on_close = None  # the writer process's own client ends it when closed (``open_writer``)
+        self.on_storage_failure = None  # called once, from a thread, when the writer's storage failed
 
     def __getstate__(self):
         return {"requests": self.requests, "replies": self.replies, "index": self.index,
@@ -118,7 +127,17 @@ class WriterClient:
             if ok is None:  # the answer to close
                 future.set_result(None)
                 return
+            if not ok and isinstance(value, StorageFailed):
+                self._storage_failed(value)
             future.set_result(value) if ok else future.set_exception(value)
+
+    def _storage_failed(self, error: StorageFailed) -> None:
+        """The writer stopped writing: later calls fail at once, and whoever asked hears of it once."""
+        with self._lock:
+            first = not isinstance(self._dead, StorageFailed)
+            self._dead = error
+        if first and self.on_storage_failure is not None:
+            self.on_storage_failure(error)
 
     def _fail_pending(self, error: Exception) -> None:
         with self._lock:
@@ -146,7 +165,10 @@ class WriterClient:
 
     def close(self) -> None:
         """Wait for everything handed over, then stop listening (the writer goes on for other clients)."""
-        self._submit(_CLOSE, (), {}).result()
+        try:
+            self._submit(_CLOSE, (), {}).result()
+        except StorageFailed:  # nothing more was written; the writer still ends
+            pass
         with self._lock:
             self._dead = ArchiveWriteError("this channel to the archive's writer is closed")
         if self.on_close is not None:
@@ -171,6 +193,7 @@ def _serve(data_dir: str, borrowed: bool, requests, replies) -> None:
     if borrowed:
         borrow_writer(data_dir)
     archive = None
+    stopped: StorageFailed | None = None  # the storage failed: nothing more is written for anyone
     try:
         archive = Archive(data_dir)
     except Exception as exc:  # said to the first caller (WriterProcess waits for the writer's pid)
@@ -184,11 +207,31 @@ def _serve(data_dir: str, borrowed: bool, requests, replies) -> None:
                 continue
             if archive is None:
                 raise failure
+            if stopped is not None:
+                raise stopped
             replies[client].put((call, True, function(archive, *args, **kwargs)))
         except BaseException as exc:  # every call gets its answer; the writer goes on with the next
+            if stopped is None and archive is not None and is_storage_failure(exc):
+                stopped = exc = _end_run(archive, exc)
             replies[client].put((call, False, _sendable(exc)))
     if archive is not None:
         archive.db.conn.close()
+
+
+def fail_storage(archive: Archive, reason: str) -> None:
+    """A crawl process met the storage failure (a body it spooled): the writer ends the run as if it had."""
+    raise StorageFailed(reason)
+
+
+def _end_run(archive: Archive, exc: BaseException) -> StorageFailed:
+    """The storage failed: the run ends here, marked failed, its open group undone (archive/runs.py)."""
+    cause = exc
+    while (cause.__cause__ or cause.__context__) is not None and not isinstance(cause, (OSError, sqlite3.Error)):
+        cause = cause.__cause__ or cause.__context__  # what the storage said, not what it was doing
+    reason = f"[Errno {cause.errno}] {cause.strerror}" if isinstance(cause, OSError) and cause.strerror else str(cause)
+    marked = archive.run_id is not None and archive.fail_run(archive.run_id, reason)
+    return StorageFailed(reason + ("" if marked else "; the run could not even be marked failed: the next run "
+                                   "marks it interrupted"))
 
 
 def _sendable(exc: BaseException) -> BaseException:
@@ -201,14 +244,13 @@ def _sendable(exc: BaseException) -> BaseException:
 
 
 def _die_with_parent() -> None:
-    """The kernel kills this process when its parent dies; and top, ps and /proc/PID/comm show it by its role
-    (nianbao-writer, nianbao-crawl-N: multiprocessing's name for it), not as one more python."""
-    import ctypes
+    """The kernel kills this process when its parent dies (and it ends now if the parent died while it started);
+    top, ps and /proc/PID/comm show it by its role (nianbao-writer, nianbao-crawl-N: multiprocessing's name for
+    it), not as one more python. The one process model: pipelines/readers/children.py."""
+    from pipelines.readers.children import die_with_parent
 
-    PR_SET_NAME, PR_SET_PDEATHSIG = 15, 1
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    libc.prctl(PR_SET_NAME, multiprocessing.current_process().name.encode()[:15])
+    parent = multiprocessing.parent_process()
+    die_with_parent(parent.pid if parent else None, name=multiprocessing.current_process().name)
 
 
 def _pid(archive: Archive) -> int:
@@ -224,6 +266,7 @@ def _alive(pid: int) -> bool:
 
 
 def _log_failure(future: Future) -> None:
-    if not future.cancelled() and future.exception() is not None:
+    if not future.cancelled() and future.exception() is not None \
+            and not isinstance(future.exception(), StorageFailed):  # said once, by whoever stops the crawl
         error = future.exception()
         logger.error("archive write failed: %s: %s", type(error).__name__, error)

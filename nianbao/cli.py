@@ -23,6 +23,8 @@ EXIT_UNREADABLE = 2  # also click's code for bad usage and a bad registry
 EXIT_NOTHING_FOUND = 3
 EXIT_GONE_QUIET = 4
 EXIT_FAILURE_RATE = 5
+EXIT_DAMAGED = 6  # the archive's database is damaged: one line, never a traceback (any command)
+EXIT_STORAGE = 7  # the archive's storage failed (disk full …): one line, the run marked failed (any command)
 EXIT_BUSY = 75  # EX_TEMPFAIL: another writer holds the archive; a scheduler may try again later
 
 _CRAWL_EXITS = """
@@ -35,7 +37,12 @@ _CRAWL_EXITS = """
       failed (a list page script that could not be read, list pages that never answered), or a
       portal: site whose discovery found no 年报 column or was blocked
 """
-_BUSY_EXIT = """  75  another writer (crawl, nightly, import, reextract, merge) holds the archive's lock DIR/writer.lock;
+_DAMAGED_EXIT = """  6   the archive's database DIR/nianbao.db is damaged (one line names the damage; `nianbao verify` lists it);
+      nothing was changed
+  7   the archive's storage failed (disk full, quota, read-only or failing disk): one line says so, the run
+      stopped there and is marked failed, nothing half-written is referenced; free space and run it again
+"""
+_BUSY_EXIT = _DAMAGED_EXIT + """  75  another writer (crawl, nightly, import, reextract, merge) holds the archive's lock DIR/writer.lock;
       nothing was done: try again later
 """
 CRAWL_EPILOG = "\b\nExit codes:" + _CRAWL_EXITS + _BUSY_EXIT
@@ -46,10 +53,11 @@ NIGHTLY_EPILOG = ("\b\nExit codes:" + _CRAWL_EXITS
 @contextmanager
 def _writing(data: Path, command: str):
     """Hold the archive's writer lock: one writer per archive; a second one exits 75 at once."""
-    from archive.store import ArchiveBusy, writer_lock
+    from archive.store import ArchiveBusy, check_intact, writer_lock
 
     try:
         with writer_lock(data, command):
+            check_intact(data)  # a damaged database is said in one line before anything is written to it
             yield
     except ArchiveBusy as exc:
         click.echo(f"error: {exc}", err=True)
@@ -77,9 +85,26 @@ class _Main(click.Group):
         except CrawlPartFailed as exc:
             click.echo(f"error: a crawl process of the run failed: {exc}", err=True)
             sys.exit(1)
+        except Exception as exc:
+            from archive.store import ArchiveDamaged, is_damage, is_storage_failure
+
+            if is_storage_failure(exc):
+                self._storage_failed(exc)
+            if not is_damage(exc):
+                raise
+            line = str(exc) if isinstance(exc, ArchiveDamaged) else (
+                f"the archive's database is damaged ({exc}); `nianbao verify --data DIR` lists the damage")
+            click.echo(f"error: {line}", err=True)
+            sys.exit(EXIT_DAMAGED)
+
+    def _storage_failed(self, exc: Exception) -> None:
+        from archive.store import storage_failure_line
+
+        click.echo(f"error: {storage_failure_line(exc)}", err=True)
+        sys.exit(EXIT_STORAGE)
 
 
-@click.group(cls=_Main)
+@click.group(cls=_Main, epilog="\b\nExit codes of every command that opens an archive:\n" + _DAMAGED_EXIT)
 @click.version_option(package_name="nianbao")
 def main():
     """nianbao: the open archive of China's 政府信息公开工作年度报告."""
@@ -238,6 +263,15 @@ def _print_sites(sites: dict) -> None:
     console().print(table)
 
 
+def _stop_if_storage_failed(data: Path, stats: dict) -> None:
+    """A crawl whose storage failed stops here: one line, exit 7 (the writer marked the run failed)."""
+    from archive.store import storage_failure_line
+
+    if stats.get("nianbao/storage_failed"):
+        click.echo(f"error: {storage_failure_line(stats['nianbao/storage_failed'], data, run=True)}", err=True)
+        sys.exit(EXIT_STORAGE)
+
+
 def _summary(stats: dict, extraction: dict) -> dict:
     """What the run recorded (crawler/extension.py's end_run put it in the stats), with the extraction after it."""
     from .summary import crawl_summary
@@ -295,6 +329,7 @@ def crawl(sites, portals, region, allow_any_host, data, settings, portal_url, no
     overrides = {**({"NIANBAO_REDISCOVER": True} if rediscover else {}), **_parse_settings(settings)}
     with _writing(data, "crawl"):
         stats = run_crawl(loaded, data, overrides, processes=processes)  # the extension records the run
+        _stop_if_storage_failed(data, stats)
         extraction = {} if no_extract else _extract_stage(data, settings=overrides)
         if extraction:  # the run's record gains the reports its extraction read only in part
             record_partial(data, stats.get("nianbao/run_id"), extraction["partial_reports_by_site"])
@@ -336,6 +371,7 @@ def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, 
             overrides = {"JOBDIR": str(data / night.JOBDIR_NAME), "RETRY_TIMES": 3,
                          **night.discovery_settings(rediscover, rediscover_days), **_parse_settings(settings)}
             stats = run_crawl(loaded, data, overrides, command="nightly", processes=processes)
+            _stop_if_storage_failed(data, stats)
             night.clear_jobdir(data, stats)
             extraction = _extract_stage(data, settings=overrides)
             # what the extension recorded, with the reports its extraction read only in part
@@ -421,20 +457,23 @@ def reextract(data, workers, all_versions):
 @main.command()
 @click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
 def verify(data):
-    """Re-hash every blob and WARC payload, and look for anything in the archive that is not a regular file;
-    exit 1 and list them if any problem is found, 2 if DATA is not an archive at all."""
-    from archive.fixity import is_archive
-    from archive.fixity import verify as run_verify
-    from archive.store import Archive
+    """Check the database (SQLite's PRAGMA integrity_check), re-hash every blob and WARC payload, and look for
+    anything in the archive that is not a regular file; exit 1 and list them if any problem is found (a damaged
+    database first, named in the last line), 2 if DATA is not an archive at all."""
+    from archive.fixity import is_archive, verify_archive
+    from archive.store import DB_NAME, integrity_problems
 
-    if not is_archive(data):
-        click.echo(f"error: {data} is not a nianbao archive (no {data / 'nianbao.db'} with the archive's tables)",
-                   err=True)
+    database = data / DB_NAME
+    damaged = database.is_file() and not database.is_symlink() and integrity_problems(data, quick=True, limit=1)
+    if not is_archive(data) and not damaged:
+        click.echo(f"error: {data} is not a nianbao archive (no {database} with the archive's tables)", err=True)
         sys.exit(EXIT_UNREADABLE)
-    result = run_verify(Archive(data))
+    result = verify_archive(data)
     click.echo(json.dumps(result, ensure_ascii=False, indent=1))
     if result["problems"]:
-        click.echo(f"error: {len(result['problems'])} fixity problem(s)", err=True)
+        damage = [p["problem"] for p in result["problems"] if p["kind"] == "database"]
+        named = f": the database {database} is damaged ({'; '.join(damage[:2])})" if damage else ""
+        click.echo(f"error: {len(result['problems'])} fixity problem(s){named}", err=True)
         sys.exit(1)
 
 
@@ -480,8 +519,9 @@ def import_files(data, files):
 def export(data, fmt):
     """Write one record per report (its latest version) to stdout."""
     from archive.export import write_csv, write_jsonl
-    from archive.store import Archive
+    from archive.store import Archive, check_intact
 
+    check_intact(data)  # one line, before a line of output, rather than a stream that breaks off
     archive = Archive(data)
     try:
         (write_csv if fmt == "csv" else write_jsonl)(archive, sys.stdout)
@@ -523,25 +563,46 @@ def _become(command: list[str]) -> None:
     os.execv(command[0], command)
 
 
+DEMO_PORTAL = "demo-portal.json"  # in DATA: the address the archive's sample portal had, kept for the next demo
+
+
+def _demo_portal(data: Path):
+    """The sample portal at the address this archive crawled it on before (discovered columns and documents
+    are stored by their URLs), so a second demo is a quiet re-crawl; a new archive gets a free port."""
+    from sampleportal.server import Portal
+
+    remembered = data / DEMO_PORTAL
+    port = json.loads(remembered.read_text())["port"] if remembered.exists() else _free_port()
+    try:
+        server = Portal(port=port)
+    except OSError as exc:
+        click.echo(f"error: the sample portal of {data} listened on 127.0.0.1:{port}, which cannot be used now "
+                   f"({exc.strerror}); free that port or use another --data", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    remembered.write_text(json.dumps({"port": port}))
+    return server
+
+
 @main.command()
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=Path("data/demo"), show_default=True)
 @click.option("--no-serve", is_flag=True, help="Stop after the crawl instead of serving Datasette.")
 @click.option("--port", default=8001, show_default=True, help="Datasette port.")
 def demo(data, no_serve, port):
-    """Start the sample portal, crawl all of it, then serve Datasette and print both URLs."""
+    """Start the sample portal, crawl all of it, then serve Datasette and print both URLs. The portal keeps its
+    address in DATA/demo-portal.json, so a second demo on the same DATA is a quiet re-crawl."""
     from archive import serve as archive_serve
     from archive.store import DB_NAME
-    from sampleportal.server import Portal
 
     from .summary import record_partial
 
-    with Portal(port=_free_port()) as server, _writing(data, "demo"):
+    with _writing(data, "demo"), _demo_portal(data) as server:
         click.echo(f"sample portal: {server.url}/")
         stats = run_crawl(
             _registry([str(SAMPLE_SITES), str(SAMPLE_PORTALS)], None, server.url), data,
             {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"},
             command="demo",
         )
+        _stop_if_storage_failed(data, stats)
         extraction = _extract_stage(data)
         record_partial(data, stats.get("nianbao/run_id"), extraction["partial_reports_by_site"])
         summary = _summary(stats, extraction)
@@ -597,9 +658,13 @@ def discover(url, max_pages, name, settings):
 @click.option("--list", "as_list", is_flag=True, help="List every entry (tab-separated) after the counts.")
 def sites_command(sites, portals, region, allow_any_host, portal_url, data, as_list):
     """Validate the registry and count its entries by province and level; say which a crawl verified."""
+    from archive.store import check_intact
+
     from .registry_report import counts_table, entry_lines, verified_ids
 
     loaded = _registry(sites, portals, portal_url, region, allow_any_host=allow_any_host)
+    if data:
+        check_intact(data)
     verified = verified_ids(data) if data else set()
     click.echo(counts_table(loaded, verified))
     if as_list:

@@ -70,6 +70,7 @@ def _crawl(loaded: list, merged, joined=None, live: bool = True) -> dict:
     from . import progress
 
     process = CrawlerProcess(merged)
+    progress.quiet_logging_on_full_disk()
     out = progress.console()
     handler = progress.console_warnings(merged.get("LOG_LEVEL"), out) if merged.get("LOG_FILE") else None
     crawler = process.create_crawler(ColumnSpider)
@@ -157,6 +158,7 @@ def plan(loaded: list, processes: int, settings) -> list[Part]:
 
 
 def _crawl_in_parts(loaded: list, parts: list[Part], data: Path, settings: dict, command: str) -> dict:
+    from archive.store import StorageFailed
     from crawler.extension import _start_run, end_run, run_arguments
     from crawler.writer import WriterProcess
 
@@ -192,10 +194,14 @@ def _crawl_in_parts(loaded: list, parts: list[Part], data: Path, settings: dict,
         _kill(processes, writer)
         raise CrawlPartFailed(f"{'; '.join(failed)} (logs: {Path(data) / 'logs'}); run {run_id} is left to resume")
     stats = merge_stats([stats for stats, _ in answers.values()])
-    # each part's extension said whether it was stopped (a part closed at its bound was not: it finished)
-    stats.update(own.call(end_run, run_id, "stopped" if stats.get("nianbao/stopped") else "finished",
-                          {k: v for k, v in stats.items() if isinstance(v, (int, float, str))},
-                          [site.id for site in loaded]))
+    try:  # after a storage failure the writer has marked the run failed and writes nothing more
+        if not stats.get("nianbao/storage_failed"):
+            # each part's extension said whether it was stopped (a part closed at its bound was not: it finished)
+            stats.update(own.call(end_run, run_id, "stopped" if stats.get("nianbao/stopped") else "finished",
+                                  {k: v for k, v in stats.items() if isinstance(v, (int, float, str))},
+                                  [site.id for site in loaded]))
+    except StorageFailed as exc:
+        stats["nianbao/storage_failed"] = str(exc)
     own.close()
     writer.stop()
     return stats

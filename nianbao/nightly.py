@@ -14,7 +14,7 @@ import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
-from archive.store import DB_NAME, LOCK_NAME, Archive, ArchiveBusy, writer_lock  # noqa: F401 (LOCK_NAME: re-exported)
+from archive.store import DB_NAME, LOCK_NAME, Archive, ArchiveBusy, check_intact, writer_lock  # noqa: F401 (LOCK_NAME: re-exported)
 
 JOBDIR_NAME = "jobdir"
 PUBLISHED = "published"
@@ -27,6 +27,7 @@ AlreadyRunning = ArchiveBusy  # the name this module used before every writer sh
 def exclusive(data: Path, command: str = "nightly"):
     """Hold the archive's writer lock (DIR/writer.lock) for the run; a second writer is refused at once."""
     with writer_lock(data, command):
+        check_intact(data)  # a damaged database: one line (exit 6), never published, nothing written to it
         yield
 
 

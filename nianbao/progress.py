@@ -3,6 +3,7 @@ Scrapy's full log in a file under the data directory."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
@@ -27,6 +28,25 @@ def log_file(data: Path, command: str) -> Path:
     folder = Path(data) / "logs"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{command}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}.log"
+
+
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
+
+
+def quiet_logging_on_full_disk() -> None:
+    """A log file on a full disk must not turn every later log record into a "--- Logging error ---" traceback
+    on stderr: the storage failure is said once, by the command. Other logging errors are still shown."""
+    if getattr(logging.Handler.handleError, "nianbao", False):
+        return
+    shown = logging.Handler.handleError
+
+    def handle_error(handler, record):
+        error = sys.exc_info()[1]
+        if not (isinstance(error, OSError) and error.errno in _STORAGE_ERRNOS):
+            shown(handler, record)
+
+    handle_error.nianbao = True
+    logging.Handler.handleError = handle_error
 
 
 def _level(value) -> int:
@@ -58,6 +78,8 @@ class _ConsoleFilter(logging.Filter):
         self.level = level
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "console", True) is False:  # said on the console by the command itself
+            return False
         return record.levelno >= self.level or (
             record.name == "scrapy.crawler" and str(record.msg).startswith("Received %(signame)s"))
 

@@ -160,6 +160,42 @@ def test_content_that_comes_back_is_the_latest_version_again(tmp_path):
     assert archive.db.execute("SELECT count(*) FROM versions").fetchone()[0] == 2  # each distinct content once
 
 
+def test_content_that_comes_back_is_current_again_for_figures_search_and_source(tmp_path):
+    """A, B, then A again: A's figures are the report's, A's text is its current search text and B's an earlier
+    one, the site lists A first, and a 304 moves A's last_seen (not B's)."""
+    from archive.search import build
+    from archive.site import report_documents
+
+    archive = Archive(tmp_path)
+    a, b = report_pdf(), report_pdf(change_granted=7)
+    first, _ = store(archive, a, "2024-01-01 03:00:00")
+    extract_pending(archive)
+    figures_a = dict(archive.db.execute("SELECT row_key || column_key, number FROM cells WHERE version_id = ?", [first]).fetchall())
+    second, _ = store(archive, b, "2024-02-01 03:00:00")
+    extract_pending(archive)
+    assert archive.db["reports"].get(1)["source_version_id"] == second
+    third, new = store(archive, a, "2024-03-01 03:00:00")
+    assert (third, new) == (first, False)
+    extract_pending(archive)
+    report = archive.db["reports"].get(1)
+    assert report["source_version_id"] == first
+    assert "the pdf attachment" in report["source_reason"]
+    figures = dict(archive.db.execute(
+        "SELECT c.row_key || c.column_key, c.number FROM cells c JOIN reports r ON r.source_version_id = c.version_id")
+        .fetchall())
+    assert figures == figures_a and figures["grantednatural_person"] is not None
+    assert archive.latest_body(URL) == a
+    build(archive.db)
+    rows = archive.db.execute("SELECT version_id, is_latest FROM search_reports ORDER BY version_id").fetchall()
+    assert rows == [(first, 1), (second, 0)]
+    versions = report_documents(archive.db.conn, 1)[0]["versions"]
+    assert [v["id"] for v in versions] == [first, second]
+    with freeze_time("2024-04-01 03:00:00"):
+        assert archive.touch_unchanged(URL)
+    assert archive.db["versions"].get(first)["last_seen"].startswith("2024-04-01")
+    assert archive.db["versions"].get(second)["last_seen"].startswith("2024-02-01")
+
+
 def test_identical_payload_at_a_new_url_is_a_revisit(tmp_path):
     archive = Archive(tmp_path)
     archive.open_warc(archive.start_run("test", []))

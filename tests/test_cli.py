@@ -56,6 +56,29 @@ def test_demo_then_export_lists_every_report_once(tmp_path):
     assert all(r["versions"] >= 1 and r["first_seen"] and r["url"].startswith("http://127.0.0.1:") for r in records)
 
 
+def _summary_of(output: str) -> dict:
+    return json.loads(output[output.index("{"):])
+
+
+def test_demo_twice_is_a_quiet_recrawl(tmp_path):
+    """The second demo finds the sample portal where the first left it: the documents and the township columns
+    discovery stored by their URLs are fetched again, unchanged; nothing new, nothing failed."""
+    data = tmp_path / "demo"
+    first = _summary_of(nianbao("demo", "--no-serve", "--data", data, timeout=600).stdout)
+    second = _summary_of(nianbao("demo", "--no-serve", "--data", data, timeout=600).stdout)
+    assert first["new_versions"] > 80 and first["unchanged"] == 0
+    assert (second["new_versions"], second["unchanged"]) == (0, first["new_versions"])
+    assert second["failed_fetches"] == second["http_errors"] == 0
+    # the district's entry: its township columns were found by the first demo's walk and are crawled as known ones
+    assert "known columns" in second["sites"]["350504"]["discovery"]
+    assert second["sites"]["350504"]["reports_found"] == first["sites"]["350504"]["reports_found"] > 0
+    assert {site: counts["reports_found"] for site, counts in second["sites"].items()} == \
+        {site: counts["reports_found"] for site, counts in first["sites"].items()}
+    versions, documents = sqlite3.connect(data / "nianbao.db").execute(
+        "SELECT (SELECT count(*) FROM versions), (SELECT count(*) FROM documents)").fetchone()
+    assert versions == documents == first["new_versions"]
+
+
 def test_export_csv_has_one_row_per_report(crawled):
     lines = nianbao("export", "--data", crawled["data"], "--format", "csv").stdout.splitlines()
     assert lines[0].startswith("report_id,agency,province")

@@ -7,7 +7,7 @@ import logging
 from scrapy.exceptions import DropItem, NotConfigured
 
 from archive.blobs import SpooledPayload
-from archive.store import ArchiveWriteError
+from archive.store import ArchiveWriteError, StorageFailed
 from archive.warc import Exchange
 
 from ..extension import ArchiveExtension
@@ -35,6 +35,8 @@ class ArchivePayloadPipeline:
         stored = {"url": item["url"], "role": item["role"], "site_id": site_id}
         try:
             is_new = await self.archive.store(_keep, item)
+        except StorageFailed as exc:  # the crawl stops and the command says why, once (crawler/extension.py)
+            raise DropItem(str(exc), log_level="DEBUG") from exc
         except ArchiveWriteError as exc:
             self.archive.count(site_id, "failed")
             # the row goes to the writer like any other; if the database itself is what failed, the log has it

@@ -35,6 +35,7 @@ import xmlrpc.client
 from pathlib import Path
 
 from ..document import Document, UnreadableDocument
+from .children import guarded, preexec_die_with, run_guarded
 
 CONVERT_TIMEOUT = 120
 START_TIMEOUT = 60
@@ -54,7 +55,8 @@ def _uno_python() -> str | None:
     candidate = os.environ.get("NIANBAO_UNO_PYTHON") or "/usr/bin/python3"
     if not Path(candidate).exists():
         return None
-    probe = subprocess.run([candidate, "-c", "import uno"], capture_output=True, timeout=30)
+    probe = subprocess.run([candidate, "-c", "import uno"], capture_output=True, timeout=30,
+                           preexec_fn=preexec_die_with(os.getpid()))
     return candidate if probe.returncode == 0 else None
 
 
@@ -110,8 +112,9 @@ class PersistentConverter:
         command = [python, "-m", "unoserver.server", "--port", str(self.port), "--uno-port", str(uno_port),
                    "--executable", soffice, "--user-installation", str(Path(self.tmp) / "profile"),
                    "--temp-dir", self.tmp, "--quiet"]
-        # in this process's group, so whoever kills a stuck reader's group ends its LibreOffice too
-        self.process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(path)}, cwd=self.tmp,
+        # in this process's group, so whoever kills a stuck reader's group ends its LibreOffice too; under a guard,
+        # so LibreOffice's whole tree dies with this process however it dies (children.py)
+        self.process = subprocess.Popen(guarded(command), env={**os.environ, "PYTHONPATH": str(path)}, cwd=self.tmp,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         preexec_fn=_whole_cpu_allowance)
         self.ready = False
@@ -248,12 +251,12 @@ def _convert_once(data: bytes, source_ext: str, target: str, timeout: int) -> by
         src.write_bytes(data)
         command = [soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless"]
         command += ["--convert-to", target, "--outdir", tmp, str(src)]
-        try:
-            subprocess.run(command, check=True, capture_output=True, timeout=timeout)
+        try:  # soffice starts soffice.bin: under a guard, both die with this process however it dies
+            done = run_guarded(command, timeout=timeout)
         except subprocess.TimeoutExpired as exc:
             raise UnreadableDocument(f"LibreOffice took longer than {timeout}s") from exc
-        except subprocess.CalledProcessError as exc:
-            raise UnreadableDocument(f"LibreOffice failed: {exc.stderr.decode(errors='replace')[:200]}") from exc
+        if done.returncode:
+            raise UnreadableDocument(f"LibreOffice failed: {done.stderr.decode(errors='replace')[:200]}")
         out = Path(tmp) / f"in.{target.split(':')[0]}"
         if not out.exists() or out.stat().st_size == 0:
             raise UnreadableDocument(f"LibreOffice could not convert this .{source_ext} file")

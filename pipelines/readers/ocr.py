@@ -15,6 +15,7 @@ import shutil
 import subprocess
 
 from ..document import Document, Paragraph, Table, UnreadableDocument
+from .children import preexec_die_with
 
 OCR_TIMEOUT = 120
 RENDER_SCALE = 300 / 72
@@ -62,6 +63,7 @@ def tesseract_tsv(png: bytes) -> list[dict]:
             [binary, "stdin", "stdout", "-l", "chi_sim", "--psm", "6", "tsv"],
             input=png, capture_output=True, timeout=OCR_TIMEOUT, check=True,
             env={**os.environ, "OMP_THREAD_LIMIT": "1"},  # threads make it slower on small machines
+            preexec_fn=preexec_die_with(os.getpid()),
         )
     except subprocess.TimeoutExpired as exc:
         raise UnreadableDocument(f"OCR took longer than {OCR_TIMEOUT}s") from exc
