@@ -438,6 +438,20 @@ def test_xlsx_and_csv_links_give_every_row(crawled):
     assert len(rows) - 1 == sum(1 for e in EXPECTED if e["year"] == 2021)  # what the page shows, filtered
 
 
+def test_a_querys_csv_says_where_it_stops(crawled):
+    """One query's rows stop at max_returned_rows (Datasette's rule for SQL); its CSV says so in its last line."""
+    from urllib.parse import quote
+
+    cells = _db(crawled["data"]).execute("SELECT count(*) FROM cells").fetchone()[0]
+    assert cells > 1000
+    whole, few = get(crawled["data"], "/nianbao.csv?sql=" + quote("select row_key, column_key, number from cells"),
+                     "/nianbao.csv?sql=" + quote("select row_key from cells limit 5"))
+    rows = list(csv.reader(io.StringIO(whole.text)))
+    assert len(rows) == 1 + 1000 + 1  # the header, one query's rows, and the line that says it stopped
+    assert rows[-1][0].startswith("# 查询结果在 1,000 行处截止") and "Stopped at 1,000 rows" in rows[-1][0]
+    assert [r for r in csv.reader(io.StringIO(few.text))][-1][0] != "" and "截止" not in few.text
+
+
 def test_report_figures_rows_carry_archive_url_beside_source_url(crawled):
     from openpyxl import load_workbook
 
