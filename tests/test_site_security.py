@@ -16,15 +16,10 @@ import json
 import os
 import re
 import shutil
-import signal
 import sqlite3
 import statistics
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -32,7 +27,7 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 import yaml
 
-from .conftest import EXPECTED, REAL, ROOT, nianbao
+from .conftest import EXPECTED, REAL, nianbao, serving
 from .test_datasette import close, site
 
 SVG = (b"\xef\xbb\xbf<svg xmlns='http://www.w3.org/2000/svg'><script>"
@@ -147,27 +142,12 @@ def _offered(headers) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def served(hostile_archive, tmp_path_factory):
     """`nianbao serve` (a real Datasette) over a copy of the hostile archive, without NIANBAO_PUBLIC_URL."""
-    from .test_browser import free_port
-
     data = tmp_path_factory.mktemp("served") / "archive"
     shutil.copytree(hostile_archive, data)
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("NIANBAO_PUBLIC_URL", "NIANBAO_SERVE_URL")}
     log = data.parent / "serve.log"
-    with log.open("wb") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "nianbao.cli", "serve", "--data", str(data), "--port", str(port)],
-                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
-                                   env={**env, "PYTHONPATH": str(ROOT)}, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield {"url": url, "port": port, "data": data, "log": log}
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(10)
+    with log.open("wb") as stderr, serving(data, env=env, stderr=stderr) as (url, port, _):
+        yield {"url": url, "port": port, "data": data, "log": log}
 
 
 def fetch(url: str, host: str | None = None, timeout: float = 60) -> tuple[int, dict, bytes, float]:
