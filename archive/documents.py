@@ -64,11 +64,13 @@ class DocumentStore:
             self.db["sites"].upsert(row, pk="id")
 
     def ensure_report(self, agency: str | None, year: int, title: str, site: dict | None = None,
-                      page_url: str | None = None) -> int:
+                      page_url: str | None = None, sha256: str | None = None) -> int:
         """The report of (agency, year) that ``page_url`` (the article page the identity was read from) claims,
         created once: storing it again only moves last_seen. Two different article pages claiming one identity
         are never folded into one record: the second is a report of its own, each marked ``conflict_of`` the
-        other, and both are kept and exported. An agency is never None: without one the registry entry's name stands in."""
+        other, and both are kept and exported. The same bytes at another address (a portal moved to https or to
+        another port, a repost) are no second claim: ``sha256``, the claiming page's content, joins the report
+        that already holds it. An agency is never None: without one the registry entry's name stands in."""
         site = site or {}
         agency = " ".join((agency or "").split()) or site.get("name") or site.get("id")
         if not agency:
@@ -81,6 +83,8 @@ class DocumentStore:
             claims = [{"id": r[0], "page_url": r[1]} for r in cursor.fetchall()]
             same = [r for r in claims if page_url is None or r["page_url"] in (None, page_url)]
             same.sort(key=lambda r: r["page_url"] != page_url)  # the page's own claim before an unclaimed report
+            if not same and sha256:
+                same = self._claims_holding(claims, sha256)
             if same:
                 if page_url and same[0]["page_url"] is None:
                     self._execute("UPDATE reports SET page_url = ? WHERE id = ?", [page_url, same[0]["id"]])
@@ -93,6 +97,16 @@ class DocumentStore:
                 self._execute("UPDATE reports SET conflict_of = ? WHERE id = ? AND conflict_of IS NULL",
                               [report_id, claims[0]["id"]])
             return report_id
+
+    def _claims_holding(self, claims: list[dict], sha256: str) -> list[dict]:
+        """The claims among ``claims`` one of whose documents has had these bytes (an id-ordered list, or [])."""
+        ids = [claim["id"] for claim in claims]
+        if not ids:
+            return []
+        row = self._one(f"SELECT d.report_id FROM documents d JOIN versions v ON v.document_id = d.id "
+                        f"WHERE v.sha256 = ? AND d.report_id IN ({', '.join('?' * len(ids))}) "
+                        "ORDER BY d.report_id LIMIT 1", [sha256, *ids])
+        return [{"id": row["report_id"], "page_url": "(same bytes)"}] if row else []
 
     def _agency_id(self, name: str, site: dict) -> int:
         row = self._one("SELECT id FROM agencies WHERE name = ? LIMIT 1", [name])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -504,9 +505,12 @@ def import_files(data, files):
                 click.echo(f"error: {path}: no agency and year in the report's title; not imported", err=True)
                 refused += 1
                 continue
-            report_id = archive.ensure_report(record["agency"], record["year"], record["title"])
+            title = record["title"] or path.name  # the name its holder gave it, never an empty title
+            data_bytes = path.read_bytes()
+            report_id = archive.ensure_report(record["agency"], record["year"], title,
+                                              sha256=hashlib.sha256(data_bytes).hexdigest())
             _, new = archive.store_payload(report_id=report_id, url=path.resolve().as_uri(), role="local",
-                                           data=path.read_bytes(), fmt=record["source"]["format"], title=record["title"])
+                                           data=data_bytes, fmt=record["source"]["format"], title=title)
             click.echo(f"{path}: {record['agency']} {record['year']} ({'new version' if new else 'unchanged'})")
         result = _extract_stage(data)
     click.echo(json.dumps(result, ensure_ascii=False, indent=1))

@@ -76,7 +76,7 @@ OPENING_KINDS = (
 REPORT_SECTIONS = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况", "行政复议", "存在的主要问题")
 # A title that starts like a sentence, or is a metadata row, is never a title.
 NOT_A_TITLE = re.compile(r"^(根据|按照|依据|依照|为了?|本报告|本年度报告|现将|现就|我[局委办区县市镇乡])|条例》|[|｜]|"
-                         r"[:：/\\]")  # a label's colon, a path: a metadata row, a file's place, never a title
+                         r"[:：]|[\w.-][/\\][\w.-]", re.ASCII)  # a label's colon, a path: never a title
 
 # The opening sentence that names the report: 现将 / 现公布 / 特编制 … AGENCY YEAR年 … 报告.
 _VERB = r"(?:现将|现予|现公布|现发布|现编制|予以公布|公布|发布|特编制|编制了?|制作|现向社会公开|向社会公开|向社会公布)"

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +38,39 @@ def nianbao(*args, check=True, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "nianbao.cli", *map(str, args)], capture_output=True, text=True,
                           check=check, env=env, cwd=ROOT, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(data: Path, env: dict | None = None, stderr=subprocess.DEVNULL):
+    """`nianbao serve` (a real Datasette) over DATA on a free port, in a process group of its own (serve may
+    run Datasette as a child), ready when it answers; stopped, the whole group, on the way out.
+    Yields (url, port, process)."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "nianbao.cli", "serve", "--data", str(data), "--port", str(port)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
+                               env={**(os.environ if env is None else env), "PYTHONPATH": str(ROOT)},
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(url + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield url, port, process
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)  # serve and the Datasette it started
+        except ProcessLookupError:
+            pass
+        process.wait(10)
 
 
 @pytest.fixture(scope="session")

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote
@@ -19,7 +13,7 @@ import pytest
 
 from sampleportal.render import Report, body_html
 
-from .conftest import EXPECTED, ROOT, nianbao
+from .conftest import EXPECTED, ROOT, nianbao, serving
 from .processes import processes_mentioning
 
 CHROMIUM = "/usr/bin/chromium"
@@ -30,12 +24,6 @@ XSS = "<script>alert('nianbao')</script>"
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def hostile_report(tmp_path) -> Path:
@@ -81,20 +69,8 @@ def served(crawled, tmp_path_factory):
     shutil.copytree(crawled["data"], data)
     nianbao("import", "--data", data, hostile_report(tmp_path_factory.mktemp("hostile")))
     revise(data, tmp_path_factory.mktemp("revision"))
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "nianbao.cli", "serve", "--data", str(data), "--port", str(port)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)  # its own group: serve may run Datasette as a child
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield url, data
-    os.killpg(process.pid, signal.SIGTERM)  # serve and the Datasette it started
-    process.wait(10)
+    with serving(data) as (url, _, _):
+        yield url, data
     assert processes_mentioning(str(data)) == [], "serve left a Datasette process behind"
 
 

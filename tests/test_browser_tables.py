@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from .conftest import EXPECTED, REAL, ROOT, nianbao
+from .conftest import EXPECTED, REAL, nianbao, serving
 from .processes import processes_mentioning
-from .test_browser import ARTIFACTS, CHROMIUM, browser, free_port, page_with_dialog_trap  # noqa: F401 (fixture)
+from .test_browser import ARTIFACTS, CHROMIUM, browser, page_with_dialog_trap  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
@@ -38,19 +33,8 @@ def served_gaps(crawled, tmp_path_factory):
     data = tmp_path_factory.mktemp("site-gaps") / "archive"
     shutil.copytree(crawled["data"], data)
     nianbao("import", "--data", data, PINGTAN)
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "nianbao.cli", "serve", "--data", str(data), "--port", str(port)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield url, data
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(10)
+    with serving(data) as (url, _, _):
+        yield url, data
     assert processes_mentioning(str(data)) == []
 
 

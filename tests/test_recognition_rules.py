@@ -132,3 +132,11 @@ def test_a_place_in_the_title_is_its_government_as_spelt_elsewhere():
     assert resolve("鄂尔多斯市2018年政府信息公开年度报告", {"发布机构": "鄂尔多斯市人民政府办公室"}, site) == "鄂尔多斯市"
     assert resolve("鄂尔多斯市2019年政府信息公开年度报告", {"发布机构": "鄂尔多斯市人民政府"}, site) == "鄂尔多斯市人民政府"
     assert resolve("2018年政府信息公开工作年度报告", {}, site) == "乌审旗人民政府"
+
+
+def test_a_path_is_never_a_title_but_markup_text_after_one_is_no_path():
+    # a file's place (ASCII either side of the slash) is a metadata row; escaped markup a hostile page put
+    # after a real title is text, shown escaped by the site, and the title stays
+    assert not recognition.could_be_title("/zfxxgk/ndbg/2023年政府信息公开工作年度报告.html")
+    assert not recognition.could_be_title("附件:2023年政府信息公开工作年度报告")
+    assert recognition.could_be_title("某市某某局2023年政府信息公开工作年度报告<script>alert('x')</script>")

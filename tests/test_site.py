@@ -6,9 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +16,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
-from .conftest import EXPECTED, ROOT
+from .conftest import EXPECTED, ROOT, serving
 from .test_datasette import get, get_json
 
 
@@ -153,22 +151,9 @@ def _tree_peak_rss_kb(pid: int) -> int:
 
 
 def test_hostile_sql_gets_a_clear_error_quickly_and_memory_stays_bounded(crawled, tmp_path):
-    from .test_browser import free_port
-
     data = tmp_path / "archive"
     shutil.copytree(crawled["data"], data)
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "nianbao.cli", "serve", "--data", str(data), "--port", str(port)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(url + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with serving(data) as (url, _, process):
         before = _tree_peak_rss_kb(process.pid)
         hostile = ["select randomblob(1000000000)", "select zeroblob(2000000000)",
                    "select randomblob(3000000) from versions",
@@ -187,10 +172,6 @@ def test_hostile_sql_gets_a_clear_error_quickly_and_memory_stays_bounded(crawled
                                                    b"took too long", b"busy")), (sql, body[:300])
         assert urllib.request.urlopen(url + "/-/report/1").status == 200  # still up
         assert _tree_peak_rss_kb(process.pid) - before < 300_000, "a hostile query grew the server by 300 MB"
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)  # serve and the Datasette it started
-        process.wait(10)
 
 
 def test_exports_carry_archive_url_beside_source_url(crawled):

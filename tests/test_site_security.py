@@ -16,15 +16,10 @@ import json
 import os
 import re
 import shutil
-import signal
 import sqlite3
 import statistics
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -32,7 +27,7 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 import yaml
 
-from .conftest import EXPECTED, REAL, ROOT, nianbao
+from .conftest import EXPECTED, REAL, nianbao, serving
 from .test_datasette import close, site
 
 SVG = (b"\xef\xbb\xbf<svg xmlns='http://www.w3.org/2000/svg'><script>"
@@ -147,27 +142,12 @@ def _offered(headers) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def served(hostile_archive, tmp_path_factory):
     """`nianbao serve` (a real Datasette) over a copy of the hostile archive, without NIANBAO_PUBLIC_URL."""
-    from .test_browser import free_port
-
     data = tmp_path_factory.mktemp("served") / "archive"
     shutil.copytree(hostile_archive, data)
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("NIANBAO_PUBLIC_URL", "NIANBAO_SERVE_URL")}
     log = data.parent / "serve.log"
-    with log.open("wb") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "nianbao.cli", "serve", "--data", str(data), "--port", str(port)],
-                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
-                                   env={**env, "PYTHONPATH": str(ROOT)}, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield {"url": url, "port": port, "data": data, "log": log}
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(10)
+    with log.open("wb") as stderr, serving(data, env=env, stderr=stderr) as (url, port, _):
+        yield {"url": url, "port": port, "data": data, "log": log}
 
 
 def fetch(url: str, host: str | None = None, timeout: float = 60) -> tuple[int, dict, bytes, float]:
@@ -436,6 +416,20 @@ def test_xlsx_and_csv_links_give_every_row(crawled):
     filtered = get(crawled["data"], "/nianbao/report_figures.xlsx?year=2021&_sort=agency")
     rows = list(load_workbook(io.BytesIO(filtered.content)).active.values)
     assert len(rows) - 1 == sum(1 for e in EXPECTED if e["year"] == 2021)  # what the page shows, filtered
+
+
+def test_a_querys_csv_says_where_it_stops(crawled):
+    """One query's rows stop at max_returned_rows (Datasette's rule for SQL); its CSV says so in its last line."""
+    from urllib.parse import quote
+
+    cells = _db(crawled["data"]).execute("SELECT count(*) FROM cells").fetchone()[0]
+    assert cells > 1000
+    whole, few = get(crawled["data"], "/nianbao.csv?sql=" + quote("select row_key, column_key, number from cells"),
+                     "/nianbao.csv?sql=" + quote("select row_key from cells limit 5"))
+    rows = list(csv.reader(io.StringIO(whole.text)))
+    assert len(rows) == 1 + 1000 + 1  # the header, one query's rows, and the line that says it stopped
+    assert rows[-1][0].startswith("# 查询结果在 1,000 行处截止") and "Stopped at 1,000 rows" in rows[-1][0]
+    assert [r for r in csv.reader(io.StringIO(few.text))][-1][0] != "" and "截止" not in few.text
 
 
 def test_report_figures_rows_carry_archive_url_beside_source_url(crawled):

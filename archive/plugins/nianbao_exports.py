@@ -10,6 +10,7 @@
 - XLSX: every row of a table or view (fetched page by page, written to a temporary file and streamed), up
   to ``XLSX_MAX_ROWS``; strings are written as text, never as formulas. Where a sheet stops short (the row
   cap, or an arbitrary query's ``max_returned_rows``), its last row says so and how to get the rest.
+- A query's CSV (arbitrary SQL, a canned query) that reached ``max_returned_rows`` says so in its last line.
 """
 
 from __future__ import annotations
@@ -59,8 +60,11 @@ class CsvGuard:
     Datasette writes one record per message; a message that ends inside a record waits for the rest (a
     record ends at a newline with an even number of quotes before it)."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, query_limit: int | None = None):
+        # query_limit: the request is one query (arbitrary SQL, a canned query), which Datasette stops at
+        # max_returned_rows rows without a word; reaching it is said in the last line
         self.base, self.pending, self.links = base, b"", None
+        self.query_limit, self.rows = query_limit, 0
 
     def feed(self, chunk: bytes, last: bool = False) -> bytes:
         data = self.pending + chunk
@@ -77,6 +81,13 @@ class CsvGuard:
             out += (f"# 下载在 {size} MB 处截止，后面还有数据：请按年度、地区等筛选后分批下载，或用 JSON 的 next 链接逐页获取。"
                     f" Stopped at {size} MB: filter (by year, region, …) and download in parts, or page through "
                     f"the JSON with its next links.\r\n").encode()
+        elif last and self.query_limit and self.rows >= self.query_limit:
+            line = io.StringIO()  # one quoted cell: the notice holds commas
+            csv.writer(line, lineterminator="\r\n").writerow([
+                f"# 查询结果在 {self.rows:,} 行处截止（单次查询的上限），后面可能还有数据：请用 LIMIT/OFFSET 或更窄的条件分批查询。"
+                f" Stopped at {self.rows:,} rows (one query's limit); there may be more: query in parts with "
+                "LIMIT/OFFSET or narrower conditions."])
+            out += line.getvalue().encode("utf-8")
         return out
 
     def _records(self, data: bytes) -> bytes:
@@ -93,18 +104,30 @@ class CsvGuard:
                 self.links = {i for i, name in enumerate(row) if ARCHIVE_COLUMNS.search(name.lstrip("\ufeff"))}
                 writer.writerow(row)
                 continue
+            self.rows += 1
             writer.writerow([spreadsheet_safe(absolute(cell, self.base) if i in self.links else cell)
                              for i, cell in enumerate(row)])
         return out.getvalue().encode("utf-8")
 
 
-async def _guarded_csv(app, scope, receive, send):
+def _one_query(datasette, scope) -> bool:
+    """Whether a CSV is one query's rows (arbitrary SQL, or a canned query), not a table's or view's stream."""
+    if carries_sql(scope.get("query_string", b"")):
+        return True
+    parts = scope["path"][1:-len(".csv")].split("/")
+    if len(parts) != 2:
+        return False
+    database, name = parts
+    return name in (datasette.metadata("queries", database=database) or {})
+
+
+async def _guarded_csv(datasette, app, scope, receive, send):
     query = scope.get("query_string", b"")
     if _TABLE_CSV.match(scope["path"]):
         scope = {**scope, "query_string": _streamed(query)}
     if b"_header=off" in query or b"_trace=" in query:
         return await app(scope, receive, send)
-    guard = CsvGuard(_base())
+    guard = CsvGuard(_base(), datasette.setting("max_returned_rows") if _one_query(datasette, scope) else None)
 
     async def guarded(message):
         if message["type"] == "http.response.start":
@@ -154,7 +177,7 @@ def asgi_wrapper(datasette):
             token = REQUEST_BASE.set(request_base(scope))
             try:
                 if scope["path"].endswith(".csv"):
-                    return await _guarded_csv(app, scope, receive, send)
+                    return await _guarded_csv(datasette, app, scope, receive, send)
                 if _TABLE_JSON.match(scope["path"]) and not _relative_wanted(scope):
                     return await _absolute_json(app, scope, receive, send)
                 return await app(scope, receive, send)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from scrapy.exceptions import DropItem, NotConfigured
@@ -46,6 +47,15 @@ class ArchivePayloadPipeline:
         return {**stored, "new": is_new}
 
 
+def _page_sha256(item) -> str | None:
+    """The article page's content, which makes its claim: a page found again at another address is the same claim."""
+    if item["role"] != "page":
+        return None
+    if item.get("spooled"):
+        return item["spooled"]["sha256"]
+    return hashlib.sha256(item["body"]).hexdigest() if item.get("body") is not None else None
+
+
 def _keep(archive, item) -> bool:
     """In the writer process: the item's report, then its payload (or a 304's sighting); whether it is new."""
     report = item["report"]
@@ -53,8 +63,10 @@ def _keep(archive, item) -> bool:
     # the article page claims the identity (an attachment's page is its referer): two articles claiming one
     # (agency, year) stay two reports
     page_url = item["url"] if item["role"] == "page" else item.get("referer")
-    report_id = archive.report_of_url(item["url"]) or archive.ensure_report(
-        report["agency"], report["year"], report["title"], item["site"], page_url=page_url)
+    report_id = (archive.report_of_url(item["url"])
+                 or (page_url != item["url"] and page_url and archive.report_of_url(page_url))
+                 or archive.ensure_report(report["agency"], report["year"], report["title"], item["site"],
+                                          page_url=page_url, sha256=_page_sha256(item)))
     if item.get("unchanged"):
         archive.touch_unchanged(item["url"], Exchange.from_dict(item.get("http")))
         return False
