@@ -2,7 +2,7 @@
 
 The host policy (crawler/hosts.py) judges URLs by their names; a name under a portal's own domain
 may still resolve to 127.0.0.1, 10.x or 169.254.169.254 (a cloud's metadata service). This resolver
-(Scrapy's ``DNS_RESOLVER``) refuses such an answer before any connection is made, unless a registry
+(Scrapy's ``TWISTED_DNS_RESOLVER``) refuses such an answer before any connection is made, unless a registry
 entry itself points at that address: an entry whose own host is a private address, or resolves to
 one (the sample portal and the tests, on 127.0.0.1), may fetch from that address and no other
 private one. The refusal reaches the fetch log as ``refused``, with the name and the address.

@@ -39,7 +39,7 @@ DOWNLOAD_HANDLERS = {
 }
 # every resolved address checked at connect time: no private, loopback or link-local address unless a registry
 # entry points at it (crawler/resolver.py)
-DNS_RESOLVER = "crawler.resolver.GuardedResolver"
+TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19 runs an HTTP server executing posted Python code ("remote control"), token in a file under

@@ -1,6 +1,6 @@
 """Names for the sample portal, so it can behave as a real portal does with its host names
 (a bare domain redirecting to ``www.``, departments on subdomains), on 127.0.0.1 and with no DNS:
-``-s DNS_RESOLVER=sampleportal.resolver.PortalResolver`` resolves ``*.nianbao-portal.test`` (a
+``-s TWISTED_DNS_RESOLVER=sampleportal.resolver.PortalResolver`` resolves ``*.nianbao-portal.test`` (a
 reserved test domain, RFC 2606) to 127.0.0.1, ``-s NIANBAO_TEST_ADDRESSES=name=address,…`` names
 to other addresses (a portal on 127.0.0.2, a name pointing at 169.254.169.254), and every other
 name as Scrapy does. Every answer still passes the crawler's address check (crawler/resolver.py)."""

@@ -26,6 +26,22 @@ def obstacle(kind):
     return [o for o in OBSTACLES if o["kind"] == kind]
 
 
+def test_the_address_check_is_the_resolver_scrapy_installs():
+    """The resolved-address check lives in the resolver: the project must name it by the setting this Scrapy
+    reads (a deprecated or misspelt name would leave Twisted's own resolver, and every private address, in)."""
+    from scrapy.settings import Settings
+    from scrapy.settings.default_settings import TWISTED_DNS_RESOLVER as scrapy_default
+    from scrapy.utils.misc import load_object
+
+    from crawler.resolver import GuardedResolver
+
+    settings = Settings()
+    settings.setmodule(defaults, priority="project")
+    assert settings["TWISTED_DNS_RESOLVER"] != scrapy_default
+    assert issubclass(load_object(settings["TWISTED_DNS_RESOLVER"]), GuardedResolver)
+    assert not hasattr(defaults, "DNS_RESOLVER")  # deprecated in Scrapy 2.19: a warning on every crawl's console
+
+
 def test_polite_defaults():
     assert defaults.ROBOTSTXT_OBEY is True
     assert defaults.AUTOTHROTTLE_ENABLED is True

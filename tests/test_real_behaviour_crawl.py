@@ -299,7 +299,7 @@ def test_bare_domain_redirect_to_www_is_followed_and_other_domains_still_refused
         sites.write_text(yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8")
         data = tmp_path / "named"
         nianbao("crawl", "--sites", sites, "--data", data, "--no-extract", *FAST,
-                "-s", "DNS_RESOLVER=sampleportal.resolver.PortalResolver")
+                "-s", "TWISTED_DNS_RESOLVER=sampleportal.resolver.PortalResolver")
         hits = list(named.state.log)
     assert [h.status for h in hits if h.path == "/zwgk/fzq/fgj/ndbg/"][:1] == [301]
     urls = [u for (u,) in rows(data, "SELECT url FROM documents")]

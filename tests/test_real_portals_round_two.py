@@ -202,7 +202,7 @@ def test_subdomains_of_one_portal_share_one_slot_one_request_at_a_time_and_the_d
                                                         "start_urls": [f"http://www.dongsheng.gov.cn:{port}/ndbg/index.html"]}]},
                                            allow_unicode=True), encoding="utf-8")
         result = nianbao("crawl", "--sites", registry, "--data", tmp_path / "data", "--no-extract",
-                         "-s", "DNS_RESOLVER=sampleportal.resolver.PortalResolver", "-s", f"NIANBAO_TEST_ADDRESSES={names}",
+                         "-s", "TWISTED_DNS_RESOLVER=sampleportal.resolver.PortalResolver", "-s", f"NIANBAO_TEST_ADDRESSES={names}",
                          "-s", "DOWNLOAD_DELAY=0.4",
                          "-s", "DOWNLOAD_DELAY_JITTER=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING")
         arrivals = [t for t, host in server.state.arrivals]
@@ -243,7 +243,7 @@ def test_a_name_resolving_to_a_private_address_is_refused_unless_the_entry_point
             registry.write_text(yaml.safe_dump({"sites": [{"id": "county", "name": "某县人民政府", "region": "福建省/泉州市/某县",
                                                             "start_urls": [start]}]}, allow_unicode=True), encoding="utf-8")
             nianbao("crawl", "--sites", registry, "--data", tmp_path / data, "--no-extract", *FAST,
-                    "-s", "DNS_RESOLVER=sampleportal.resolver.PortalResolver", "-s", "RETRY_TIMES=0",
+                    "-s", "TWISTED_DNS_RESOLVER=sampleportal.resolver.PortalResolver", "-s", "RETRY_TIMES=0",
                     "-s", "NIANBAO_TEST_ADDRESSES=www.dongsheng.gov.cn=127.0.0.2,"
                     "internal.dongsheng.gov.cn=127.0.0.1,meta.dongsheng.gov.cn=169.254.169.254")
             return tmp_path / data
