@@ -19,6 +19,7 @@ from .crawling import CrawlPartFailed, run_crawl
 SAMPLE = Path(__file__).resolve().parents[1] / "sampleportal"
 SAMPLE_SITES = SAMPLE / "sites.yml"
 SAMPLE_PORTALS = SAMPLE / "portals.yml"
+PORTAL_RESOLVER = "sampleportal.resolver.PortalResolver"
 
 EXIT_UNREADABLE = 2  # also click's code for bad usage and a bad registry
 EXIT_NOTHING_FOUND = 3
@@ -132,6 +133,12 @@ def _registry_errors(exc, prefix: str = "") -> None:
     """A registry's refusals, one line each (a portals CSV names every bad row, not only the first)."""
     for line in str(exc).splitlines():
         click.echo(f"error: {prefix}{line}", err=True)
+
+
+def _portal_settings(portal_url) -> dict:
+    """A registry read with the sample portal's URL names that portal's hosts (``www.nianbao-sz.onion`` and its
+    department subdomains): they resolve to 127.0.0.1 through its resolver, and through no DNS."""
+    return {"TWISTED_DNS_RESOLVER": PORTAL_RESOLVER} if portal_url else {}
 
 
 def _registry(sites, portals, portal_url, region=None, shard=None, allow_any_host=False) -> list:
@@ -312,7 +319,8 @@ def _problems_exit(sites: dict, quiet: list[str], nothing_found: bool) -> None:
 @registry_options
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True, help="Archive directory.")
 @click.option("-s", "settings", multiple=True, help="Scrapy setting NAME=VALUE (repeatable).")
-@click.option("--portal-url", help="Base URL substituted for ${PORTAL} in the registry.")
+@click.option("--portal-url", help="The sample portal's base URL, substituted for ${PORTAL} (its port for "
+                                   "${PORTAL_PORT}) in the registry; the portal's host names then resolve to 127.0.0.1.")
 @click.option("--no-extract", is_flag=True, help="Only fetch and archive; run extraction later.")
 @click.option("--shard", help="I/N: crawl only the registry entries whose host hashes to shard I of N.")
 @click.option("--rediscover", is_flag=True, help="Walk every portal: entry's navigation again now, instead of "
@@ -327,7 +335,8 @@ def crawl(sites, portals, region, allow_any_host, data, settings, portal_url, no
 
     loaded = _registry(sites, portals, portal_url, region, shard, allow_any_host)
     site_ids = [s.id for s in loaded]
-    overrides = {**({"NIANBAO_REDISCOVER": True} if rediscover else {}), **_parse_settings(settings)}
+    overrides = {**_portal_settings(portal_url), **({"NIANBAO_REDISCOVER": True} if rediscover else {}),
+                 **_parse_settings(settings)}
     with _writing(data, "crawl"):
         stats = run_crawl(loaded, data, overrides, processes=processes)  # the extension records the run
         _stop_if_storage_failed(data, stats)
@@ -347,7 +356,8 @@ def crawl(sites, portals, region, allow_any_host, data, settings, portal_url, no
 @registry_options
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True, help="Archive directory.")
 @click.option("-s", "settings", multiple=True, help="Scrapy setting NAME=VALUE (repeatable).")
-@click.option("--portal-url", help="Base URL substituted for ${PORTAL} in the registry.")
+@click.option("--portal-url", help="The sample portal's base URL, substituted for ${PORTAL} (its port for "
+                                   "${PORTAL_PORT}) in the registry; the portal's host names then resolve to 127.0.0.1.")
 @click.option("--max-failure-rate", default=0.05, show_default=True, type=click.FloatRange(0, 1),
               help="Exit 5 when more requests than this share fail for good.")
 @click.option("--rediscover", is_flag=True, help="Walk every portal: entry's navigation tonight.")
@@ -369,7 +379,7 @@ def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, 
             loaded = _registry(sites, portals, portal_url, region, allow_any_host=allow_any_host)
             site_ids = [s.id for s in loaded]
             resumed = (data / night.JOBDIR_NAME).exists()
-            overrides = {"JOBDIR": str(data / night.JOBDIR_NAME), "RETRY_TIMES": 3,
+            overrides = {**_portal_settings(portal_url), "JOBDIR": str(data / night.JOBDIR_NAME), "RETRY_TIMES": 3,
                          **night.discovery_settings(rediscover, rediscover_days), **_parse_settings(settings)}
             stats = run_crawl(loaded, data, overrides, command="nightly", processes=processes)
             _stop_if_storage_failed(data, stats)
@@ -568,6 +578,20 @@ def _become(command: list[str]) -> None:
 
 
 DEMO_PORTAL = "demo-portal.json"  # in DATA: the address the archive's sample portal had, kept for the next demo
+DEMO_DELAY = 0.25  # seconds between two requests to the department portal's subdomains, in the demo
+
+
+def demo_settings() -> dict:
+    """The demo's crawl settings: the sample portal's columns fast (8 requests at once, no delay: they are one
+    local server the demo owns), but the department portal (www.nianbao-sz.onion and a subdomain per department,
+    sampleportal/pages.DepartmentSubdomains) as a portal is crawled: its one download slot (the registrable
+    domain, crawler/middlewares.py) takes one request at a time and DEMO_DELAY between them, whichever subdomain
+    each one asks. With a slot per host name each subdomain would get 8 at once and no delay."""
+    from sampleportal.resolver import DEPARTMENTS_DOMAIN
+
+    return {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+            "LOG_LEVEL": "WARNING", "TWISTED_DNS_RESOLVER": PORTAL_RESOLVER,
+            "DOWNLOAD_SLOTS": {DEPARTMENTS_DOMAIN: {"concurrency": 1, "delay": DEMO_DELAY, "jitter": 0}}}
 
 
 def _demo_portal(data: Path):
@@ -601,11 +625,8 @@ def demo(data, no_serve, port):
 
     with _writing(data, "demo"), _demo_portal(data) as server:
         click.echo(f"sample portal: {server.url}/")
-        stats = run_crawl(
-            _registry([str(SAMPLE_SITES), str(SAMPLE_PORTALS)], None, server.url), data,
-            {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING"},
-            command="demo",
-        )
+        stats = run_crawl(_registry([str(SAMPLE_SITES), str(SAMPLE_PORTALS)], None, server.url), data,
+                          demo_settings(), command="demo")
         _stop_if_storage_failed(data, stats)
         extraction = _extract_stage(data)
         record_partial(data, stats.get("nianbao/run_id"), extraction["partial_reports_by_site"])
@@ -656,7 +677,8 @@ def discover(url, max_pages, name, settings):
 
 @main.command(name="sites")
 @registry_options
-@click.option("--portal-url", help="Base URL substituted for ${PORTAL} in the registry.")
+@click.option("--portal-url", help="The sample portal's base URL, substituted for ${PORTAL} (its port for "
+                                   "${PORTAL_PORT}) in the registry; the portal's host names then resolve to 127.0.0.1.")
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path),
               help="An archive: says which sites a crawl verified (found a report there).")
 @click.option("--list", "as_list", is_flag=True, help="List every entry (tab-separated) after the counts.")

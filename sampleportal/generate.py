@@ -8,6 +8,13 @@ portal's columns (``sites.yml``) and the ground truth (``expected.json``, ``obst
 The default portal also gets 洛江区's front door (``frontdoor.py``: home page, 政务公开
 navigation, township columns, look-alike columns; truth in ``frontdoor.json``, portal-only
 registry in ``portals.yml``).
+
+One column is not on the portal's address but on names of its own: the city's column of its departments'
+年报 (pages.DepartmentSubdomains), at ``www.nianbao-sz.onion`` with each report on its department's
+subdomain (``hrss.``, ``amr.`` …), laid out as www.sz.gov.cn and its departments' sites are (sources in
+pages.py: RSSHub's routes for www.sz.gov.cn/cn/xxgk/zfxxgj/ and zjj.sz.gov.cn, and the portal's published
+``…/content/post_ID.html`` and ``/attachment/…/ID.pdf`` URLs). Its registry entry names
+``http://www.nianbao-sz.onion:${PORTAL_PORT}/…``; resolver.py says why that name, and how it reaches 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -64,6 +71,7 @@ class Column:
     per_page: int = 4
     duplicate: bool = False  # list one report twice, on two pages
     items: list[Item] = field(default_factory=list)
+    host: str = ""  # a column on a host name of its own (``www.nianbao-sz.onion``) instead of the portal's address
 
 
 def _plan(agency, formats: dict, seeds: dict | None = None, faults: dict | None = None, titles=None):
@@ -160,9 +168,16 @@ def columns() -> list[Column]:
     ]
 
 
+def _department_reports() -> list[Planned]:
+    """One report of each of the city's departments for 2023, and 2022's of two; formats mixed."""
+    formats = ["html", "pdf", "docx", "html", "pdf", "html", "docx", "pdf"]
+    planned = [Planned(agency, 2023, fmt) for agency, fmt in zip(pages.DepartmentSubdomains.DEPARTMENTS, formats)]
+    return planned + [Planned("深圳市人力资源和社会保障局", 2022, "pdf"), Planned("深圳市发展和改革委员会", 2022, "html")]
+
+
 def round_two_columns() -> list[Column]:
-    """Second dialects of issue 27 (pages.TrsCountPage, pages.FujianSearchId); each built with a random
-    generator of its own, so the columns above and their obstacles stay as they were."""
+    """Second dialects of issue 27 (pages.TrsCountPage, pages.FujianSearchId, pages.DepartmentSubdomains); each
+    built with a random generator of its own, so the columns above and their obstacles stay as they were."""
     ds = "鄂尔多斯市东胜区"
     return [
         Column(
@@ -178,6 +193,15 @@ def round_two_columns() -> list[Column]:
             _plan("福建省工业和信息化厅", dict(zip(YEARS, ["html", "pdf", "html", "pdf", "html", "html"]))),
             ["福建省工业和信息化厅政府信息公开指南"],
             per_page=2,
+        ),
+        # the city's column of its departments' reports, each on the department's own subdomain (politeness is
+        # per registrable domain: the crawl must take these one at a time, with its delay between them)
+        Column(
+            "shenzhen-bmnb", "subdomain-departments", "深圳市人民政府", "市直部门政府信息公开年报",
+            "/cn/xxgk/zfxxgj/bmxxgknb/", "深圳市人民政府办公厅", "广东省/深圳市", _department_reports(),
+            ["深圳市人民政府办公厅关于做好2023年度政府信息公开工作年度报告编制发布工作的通知",
+             "深圳市市直部门政府信息公开指南目录"],
+            per_page=20, host=pages.DepartmentSubdomains.host("www"),
         ),
     ]
 
@@ -217,6 +241,12 @@ def _unique_url(family, column, date: str, rng: random.Random) -> str:
     return url
 
 
+def _located(family, item: Item, url: str) -> str:
+    """The item's URL where its family places it (a department's article on the department's subdomain)."""
+    item.url = url
+    return family.locate(item) if hasattr(family, "locate") else url
+
+
 def build_items(column: Column, rng: random.Random, expected: list, pool: Executor | None = None) -> None:
     """Render every report of a column (by ``pool``'s workers when given) and interleave the non-report items."""
     family = pages.FAMILIES[column.family]
@@ -224,7 +254,7 @@ def build_items(column: Column, rng: random.Random, expected: list, pool: Execut
         report, must_fail = (seed_report(planned, SEEDS_DIR) if planned.seed else synthetic_report(planned, rng))
         date = _published(planned.year, rng)
         item = Item(report.title, date, planned=planned)
-        item.url = _unique_url(family, column, date, rng)
+        item.url = _located(family, item, _unique_url(family, column, date, rng))
         item.meta = {"索引号": f"{rng.randint(10**7, 10**8 - 1)}/{date[:4]}-{rng.randint(100, 999)}",
                      "发布机构": column.publisher, "公文生成日期": date, "文号": "", "主题分类": "政务公开"}
         document_url = item.url
@@ -248,7 +278,7 @@ def build_items(column: Column, rng: random.Random, expected: list, pool: Execut
     for n, title in enumerate(column.others):
         date = f"202{rng.randint(1, 4)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         item = Item(title, date, body=pages.other_body(title))
-        item.url = _unique_url(family, column, date, rng)
+        item.url = _located(family, item, _unique_url(family, column, date, rng))
         item.meta = {"发布机构": column.publisher, "公文生成日期": date}
         column.items.insert(min(2 * n + 1, len(column.items)), item)
     column.items.sort(key=lambda i: i.date, reverse=True)

@@ -302,7 +302,8 @@ def write_common(columns, out: Path) -> None:
 def registry(columns) -> str:
     lines = [
         "# The sample portal's columns, in the registry format (crawler/sites/).",
-        "# ${PORTAL} is replaced by the portal's base URL when the registry is loaded.",
+        "# ${PORTAL} is replaced by the portal's base URL when the registry is loaded, ${PORTAL_PORT} by its port",
+        "# (www.nianbao-sz.onion and its subdomains are that portal too: sampleportal/resolver.py).",
         "sites:",
     ]
     for c in columns:
@@ -312,7 +313,7 @@ def registry(columns) -> str:
             f"    region: {c.region}",
             *([f"    cms: {c.family}"] if c.family in ("trs", "hanweb", "vsb", "generic") else []),
             "    start_urls:",
-            f"      - ${{PORTAL}}{c.path}",
+            f"      - http://{c.host}:${{PORTAL_PORT}}{c.path}" if c.host else f"      - ${{PORTAL}}{c.path}",
         ]
     return "\n".join(lines) + "\n"
 
@@ -491,3 +492,86 @@ class FujianSearchId(Trs):
 
 
 FAMILIES.update({"trs-countpage": TrsCountPage(), "fujian-searchid": FujianSearchId()})
+
+
+# ----------------------------------------------------------------------------------------------
+# Round two, politeness (issue 27): a city portal whose departments each run a site of their own on a
+# subdomain of the portal's domain, all one server. Laid out as www.sz.gov.cn and its departments are, as
+# public crawlers and links document them: RSSHub's routes for www.sz.gov.cn/cn/xxgk/zfxxgj/ (list items
+# ``div.zx_ml_list ul li span.tit a`` holding absolute links, the article's date in ``.tit`` as
+# ``信息提供日期：``, its text in ``div.news_cont_d_wrap``, attachments in ``div.fjdown``) and for
+# zjj.sz.gov.cn/xxgk/ (a department's own site); published URLs such as
+# ``https://hrss.sz.gov.cn/xxgk/tjsj/zxtj/content/post_12735120.html`` with its file
+# ``https://hrss.sz.gov.cn/attachment/1/1703/1703629/12735120.pdf``, ``www.sz.gov.cn/cn/xxgk/zfxxgj/tzgg/
+# content/post_N.html``: articles ``…/content/post_ID.html`` on the department's host, files
+# ``/attachment/G/B/FILEID/ID.pdf`` on that same host (B = FILEID // 1000, G = FILEID // 1000000).
+
+
+class DepartmentSubdomains:
+    """The city's column of its departments' 年报 (``www.`` + ``column.path``): each item links, absolutely, to
+    the report's article on the department's own subdomain (``hrss.``, ``amr.`` …), whose attachment is on that
+    subdomain too. Every name is under resolver.DEPARTMENTS_DOMAIN, so one portal, one politeness slot."""
+
+    # agency -> its site's subdomain, as the real city's departments are named (hrss, amr, fgw …)
+    DEPARTMENTS = {
+        "深圳市人力资源和社会保障局": "hrss", "深圳市市场监督管理局": "amr", "深圳市发展和改革委员会": "fgw",
+        "深圳市工业和信息化局": "gxj", "深圳市住房和建设局": "zjj", "深圳市统计局": "tjj",
+        "深圳市规划和自然资源局": "pnr", "深圳市城市管理和综合执法局": "cgj",
+    }
+    REPORTS = "/xxgk/zfxxgkml/zfxxgknb/"  # a department's own 年报 folder
+    NOTICES = "/cn/xxgk/zfxxgj/tzgg/"  # the city's notices, where the column's other items are filed
+
+    @staticmethod
+    def host(sub: str) -> str:
+        from .resolver import DEPARTMENTS_DOMAIN
+
+        return f"{sub}.{DEPARTMENTS_DOMAIN}"
+
+    def article_url(self, column, date, rng):
+        return f"content/post_{rng.randint(10_000_000, 12_999_999)}.html"
+
+    def locate(self, item) -> str:
+        """The article's absolute URL: on its department's host, or (a notice) on the city's www."""
+        if item.planned:
+            return f"http://{self.host(self.DEPARTMENTS[item.planned.agency])}{self.REPORTS}{item.url}"
+        return f"http://{self.host('www')}{self.NOTICES}{item.url}"
+
+    def attachment(self, column, item, name, data, media_type):
+        post = item.url.rsplit("post_", 1)[1].split(".", 1)[0]
+        file_id = 1_000_000 + int(hashlib.sha256(name.encode()).hexdigest()[:6], 16) % 900_000
+        path = f"/attachment/{file_id // 1_000_000}/{file_id // 1000}/{file_id}/{post}.{name.rsplit('.', 1)[1]}"
+        _put(path, data)
+        return item.url.split("/xxgk/", 1)[0] + path
+
+    @staticmethod
+    def _path(url: str) -> str:
+        return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+    def write(self, column, out: Path):
+        listing = "".join(
+            f'<li><span class="tit"><a href="{html.escape(i.url)}" target="_blank" title="{html.escape(i.title)}">'
+            f'{html.escape(i.title)}</a></span><span class="time">{i.date}</span></li>' for i in column.items)
+        body = (f'<div class="zx_ml_tit"><h3>{html.escape(column.column_name)}</h3></div>'
+                f'<div class="zx_ml_list"><ul>{listing}</ul></div>')
+        _put(column.path + "index.html", chrome(column, column.column_name, body))
+        for item in column.items:
+            _put(self._path(item.url), self._article(column, item))
+
+    def _article(self, column, item) -> str:
+        """The article as the department's site shows it; a PDF is a link under 附件, not an embedded viewer."""
+        source = item.planned.agency if item.planned else column.publisher
+        text = item.body.split('<div class="pdf-view">', 1)[0]
+        files = "".join(f'<li><a href="{html.escape(self._path(href))}">{html.escape(text)}</a></li>'
+                        for text, href in item.attachments)
+        body = (f'<div class="news_cont_d"><div class="tit"><h1>{html.escape(item.title)}</h1>'
+                f"<h6><span>来源：{html.escape(source)}</span><span>信息提供日期：{item.date}</span></h6></div>"
+                f'<div class="news_cont_d_wrap">{text}</div>'
+                + (f'<div class="fjdown"><p>附件：</p><ul>{files}</ul></div>' if files else "") + "</div>")
+        page = chrome(column, item.title, body)
+        if item.planned:  # the department's own site: its name in the header
+            page = page.replace(f'<div class="logo">{html.escape(column.site_name)}</div>',
+                                f'<div class="logo">{html.escape(source)}</div>', 1)
+        return page
+
+
+FAMILIES["subdomain-departments"] = DepartmentSubdomains()

@@ -4,12 +4,18 @@ Static files from ``site/``; dynamic-looking endpoints (Hanweb's dataproxy.jsp,
 download.jsp) from ``routes.json``; VSB downloads refuse requests without the
 article as Referer; ETag / Last-Modified with 304 answers; HTML is sent without
 a charset in the header, so the page's own <meta> must be read.
+
+Every host name is answered from the one ``site/``: ``www.nianbao-sz.onion`` and its department
+subdomains (resolver.py) are this one server, as a portal's subdomains are one server. Pages link
+those names absolutely, without a port, as the real portal does on port 80; the server writes its
+own port into those links (nginx's ``sub_filter`` does as much behind a proxy), so they lead back here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import struct
 import threading
@@ -21,10 +27,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .resolver import DEPARTMENTS_DOMAIN, under
 from .traps import calendar_page
 
 HERE = Path(__file__).resolve().parent
 SITE = HERE / "site"
+DEPARTMENTS_LATENCY = 0.1
 LAST_MODIFIED = 1700000000  # the portal's files all date from one publication run
 _TYPES = {
     ".html": "text/html",
@@ -39,6 +47,8 @@ _TYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 NOT_FOUND = "<html><head><meta charset='utf-8'><title>404</title></head><body><h1>404 页面不存在</h1></body></html>"
+# an absolute link to the department portal's names, with no port of its own
+_OWN_LINK = re.compile(rb"(https?://(?:[a-z0-9-]+\.)*" + re.escape(DEPARTMENTS_DOMAIN.encode()) + rb")(?=[/\"'])")
 NO_REFERER = "<html><head><meta charset='utf-8'></head><body><p>非法的下载请求！</p></body></html>"
 
 
@@ -68,19 +78,27 @@ class PortalState:
     attempts: dict = field(default_factory=dict)
     canonical_host: str | None = None  # e.g. www.nianbao-portal.test: other names of the portal redirect there
     latency: float = 0.0  # seconds every GET/HEAD answer takes, as a loaded portal's do
+    # seconds the answers of a domain's names take: the department portal's, so that requests sent to its
+    # subdomains together would be seen answered together (a loaded portal's answers take a while)
+    latencies: dict = field(default_factory=lambda: {DEPARTMENTS_DOMAIN: DEPARTMENTS_LATENCY})
     in_flight: int = 0
     max_in_flight: int = 0  # the most requests this server was answering at once
     arrivals: list = field(default_factory=list)  # (monotonic time, Host header) of every GET/HEAD
+    spans: list = field(default_factory=list)  # (arrival, answered, Host header) of every GET/HEAD answered
 
-    def arrive(self, host: str | None) -> None:
+    def arrive(self, host: str | None) -> float:
         with self.lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            self.arrivals.append((time.monotonic(), host))
+            now = time.monotonic()
+            self.arrivals.append((now, host))
+            return now
 
-    def leave(self) -> None:
+    def leave(self, since: float | None = None, host: str | None = None) -> None:
         with self.lock:
             self.in_flight -= 1
+            if since is not None:
+                self.spans.append((since, time.monotonic(), host))
 
     def fault_for(self, path: str) -> str | None:
         """Deterministic per (path, attempt): reruns see the same weather, retries a new draw."""
@@ -145,13 +163,16 @@ class PortalHandler(BaseHTTPRequestHandler):
         return self._send(HTTPStatus.OK, body, "application/json;charset=utf-8", False)
 
     def _serve(self, head: bool) -> None:
-        self.state.arrive(self.headers.get("Host"))
+        host = self.headers.get("Host")
+        since = self.state.arrive(host)
         try:
-            if self.state.latency:
-                time.sleep(self.state.latency)
+            name = (host or "").partition(":")[0]
+            latency = max([self.state.latency, *(t for d, t in self.state.latencies.items() if under(name, d))])
+            if latency:
+                time.sleep(latency)
             return self._answer(head)
         finally:
-            self.state.leave()
+            self.state.leave(since, host)
 
     def _answer(self, head: bool) -> None:
         fault = self.state.fault_for(self.path)
@@ -159,8 +180,9 @@ class PortalHandler(BaseHTTPRequestHandler):
             return self._fail(fault)
         canonical = self.state.canonical_host
         host, _, port = (self.headers.get("Host") or "").partition(":")
-        if canonical and host and host != canonical and host != "127.0.0.1":
-            # the bare domain answers with a permanent redirect to www., as most portals do
+        if canonical and host and host != canonical and under(host, canonical.removeprefix("www.")):
+            # the bare domain answers with a permanent redirect to www., as most portals do (names of
+            # other portals this server also is, 127.0.0.1 among them, are answered as they are)
             return self._redirect(301, f"http://{canonical}{':' + port if port else ''}{self.path}", head)
         parts = urlsplit(self.path)
         key = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -223,7 +245,7 @@ class PortalHandler(BaseHTTPRequestHandler):
 
     def _send_file(self, path: Path, content_type: str, head: bool, status: int = 200,
                    delivery: str | None = None, headers: dict | None = None) -> None:
-        data = path.read_bytes()
+        data = self._with_own_port(path.read_bytes(), content_type)
         if status != 200:  # challenges answer the same body whatever the validators say
             return self._send(status, data, content_type, head)
         etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
@@ -232,6 +254,13 @@ class PortalHandler(BaseHTTPRequestHandler):
         if delivery in DELIVERIES:
             return DELIVERIES[delivery](self, data, content_type)
         return self._send(HTTPStatus.OK, data, content_type, head, etag=etag, headers=headers)
+
+    def _with_own_port(self, data: bytes, content_type: str) -> bytes:
+        """Links to the department portal's names gain the port this server listens on (module docstring)."""
+        port = str(self.server.server_address[1]).encode()
+        if not content_type.startswith("text/html") or DEPARTMENTS_DOMAIN.encode() not in data:
+            return data
+        return _OWN_LINK.sub(rb"\1:" + port, data)
 
     def _send_unsized(self, data: bytes, content_type: str) -> None:
         """No Content-Length, the end of the body is the end of the connection: as download servlets

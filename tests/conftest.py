@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from nianbao.cli import demo_settings
 from sampleportal.server import Portal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +26,11 @@ REAL = SHARED / "real"
 SAMPLE_SITES = ROOT / "sampleportal" / "sites.yml"
 EXPECTED = json.loads((ROOT / "sampleportal" / "expected.json").read_text(encoding="utf-8"))
 OBSTACLES = json.loads((ROOT / "sampleportal" / "obstacles.json").read_text(encoding="utf-8"))
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-        "-s", "LOG_LEVEL=WARNING"]
+# the demo's pace (nianbao.cli.demo_settings): 8 requests at once and no delay, but the department portal's
+# subdomains (www.nianbao-sz.onion and its departments') one request at a time with the demo's delay; the
+# sample portal's resolver comes with --portal-url
+FAST = [arg for name, value in demo_settings().items() if name != "TWISTED_DNS_RESOLVER"
+        for arg in ("-s", f"{name}={json.dumps(value) if isinstance(value, dict) else value}")]
 
 
 def seed_path(prefix: str) -> Path:
@@ -83,9 +87,10 @@ def portal():
 def crawled(portal, tmp_path_factory):
     """The whole sample portal crawled once by the real Scrapy engine."""
     data = tmp_path_factory.mktemp("archive")
-    hits_before = len(portal.state.log)
+    hits_before, spans_before = len(portal.state.log), len(portal.state.spans)
     result = nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data, *FAST)
+    spans = portal.state.spans[spans_before:]  # (arrival, answered, Host) of the crawl's GET/HEADs
     exported = nianbao("export", "--data", data).stdout
     records = [json.loads(line) for line in exported.splitlines()]
     return {"data": data, "records": records, "summary": json.loads(result.stdout),
-            "hits": portal.state.log[hits_before:]}
+            "hits": portal.state.log[hits_before:], "spans": spans}

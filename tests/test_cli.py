@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -53,7 +54,12 @@ def test_demo_then_export_lists_every_report_once(tmp_path):
     assert Counter((r["agency"], r["year"]) for r in records) == Counter((e["agency"], e["year"]) for e in want)
     # sites.yml names the district's four columns; the walk leaves them to it and finds the townships'
     assert "350504: 3 column(s) in" in demo.stderr and "and 4 linked column(s) other registry entries crawl" in demo.stderr
-    assert all(r["versions"] >= 1 and r["first_seen"] and r["url"].startswith("http://127.0.0.1:") for r in records)
+    # the portal's address, or (the department portal's column) its names, on the portal's port
+    port = json.loads((data / "demo-portal.json").read_text())["port"]
+    assert all(r["versions"] >= 1 and r["first_seen"] for r in records)
+    assert {urlsplit(r["url"]).port for r in records} == {port}
+    assert {urlsplit(r["url"]).hostname for r in records} == {"127.0.0.1"} | {
+        urlsplit(e["url"]).hostname for e in EXPECTED if e["family"] == "subdomain-departments"}
 
 
 def _summary_of(output: str) -> dict:

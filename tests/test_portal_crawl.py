@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from urllib.parse import urlsplit
+
+from crawler.hosts import registrable_domain
+from nianbao.cli import DEMO_DELAY
+from sampleportal.resolver import DEPARTMENTS_DOMAIN
 
 from .conftest import EXPECTED
 
@@ -30,7 +35,7 @@ def test_templates_years_and_formats(crawled):
         assert rec["source"]["format"] == e["format"], e["title"]
     assert {e["format"] for e in EXPECTED} == {"html", "pdf", "docx", "doc"}
     assert {e["family"] for e in EXPECTED} == {"trs", "hanweb", "vsb", "generic", "hanweb-jpage", "trs-pagediv",
-                                                 "trs-countpage", "fujian-searchid"}
+                                                 "trs-countpage", "fujian-searchid", "subdomain-departments"}
 
 
 def test_checks_pass_except_the_reports_built_to_fail(crawled):
@@ -100,3 +105,33 @@ def test_portal_lists_one_report_twice():
         listed += [line for line in page.read_text(encoding="utf-8").split("<li>") if "年度报告" in line]
     hrefs = [item.split('href="', 1)[1].split('"', 1)[0] for item in listed if 'href="' in item]
     assert len(hrefs) - len(set(hrefs)) == 1
+
+
+def most_at_once(spans) -> int:
+    """The most requests the server was answering at once, of these (arrival, answered) spans."""
+    events = sorted([(start, 1) for start, _, _ in spans] + [(end, -1) for _, end, _ in spans])
+    most = current = 0
+    for _, step in events:  # an answer sent before the next arrival, at the same instant, is not an overlap
+        current += step
+        most = max(most, current)
+    return most
+
+
+def test_department_subdomains_take_one_request_at_a_time_and_the_delay(crawled):
+    """The city's column whose reports (and their files) live on its departments' subdomains, all one server: the
+    crawl, at the demo's pace (8 at once, no delay; the department portal's slot one at a time, DEMO_DELAY), sends
+    them one at a time, DEMO_DELAY apart, whichever subdomain each asks, while the rest of the portal overlaps."""
+    department = [span for span in crawled["spans"]
+                  if registrable_domain((span[2] or "").split(":")[0]) == DEPARTMENTS_DOMAIN]
+    hosts = {host.split(":")[0] for _, _, host in department}
+    listed = {urlsplit(e["url"]).hostname for e in EXPECTED if e["family"] == "subdomain-departments"}
+    assert len(listed) == 8 and hosts == listed | {f"www.{DEPARTMENTS_DOMAIN}"}
+    reports = sum(1 for e in EXPECTED if e["family"] == "subdomain-departments")
+    assert len(department) >= 1 + reports + len(hosts)  # the column, its reports, a robots.txt per host …
+    assert most_at_once(department) == 1, most_at_once(department)
+    arrivals = sorted(start for start, _, _ in department)
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    # Scrapy holds the delay from one request's sending to the next's; arrivals at a busy machine's server scatter
+    # around that, never by the whole delay (a slot per subdomain sent these within milliseconds of each other)
+    assert min(gaps) >= 0.5 * DEMO_DELAY and sorted(gaps)[len(gaps) // 2] >= 0.9 * DEMO_DELAY, sorted(gaps)[:5]
+    assert most_at_once(crawled["spans"]) > 1  # the rest of the portal was not crawled one at a time

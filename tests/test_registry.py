@@ -16,9 +16,11 @@ def write(tmp_path, text: str):
 
 def test_sample_registry_loads_with_portal_substituted():
     loaded = sites.load(SAMPLE_SITES, portal="http://127.0.0.1:9999")
-    assert len(loaded) == 12  # ten columns and the two round-two dialects (issue 27)
+    assert len(loaded) == 13  # ten columns and the three round-two dialects (issue 27)
     assert {s.cms for s in loaded} == {"trs", "hanweb", "vsb", "generic", None}  # None: detected from the page
-    assert all(u.startswith("http://127.0.0.1:9999/") for s in loaded for u in s.start_urls)
+    named = [s for s in loaded if s.id == "shenzhen-bmnb"]  # the department portal: its own name, the portal's port
+    assert [u for s in named for u in s.start_urls] == ["http://www.nianbao-sz.onion:9999/cn/xxgk/zfxxgj/bmxxgknb/"]
+    assert all(u.startswith("http://127.0.0.1:9999/") for s in loaded if s not in named for u in s.start_urls)
 
 
 def test_known_registry_is_valid_and_marked_unverified():

@@ -19,7 +19,9 @@ from sampleportal.server import Portal
 
 from .conftest import EXPECTED, ROOT, SAMPLE_SITES, nianbao
 
-SETTINGS = ["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "LOG_LEVEL=WARNING"]
+# the sample portal's resolver: the department portal's column is on names of its own (sampleportal/resolver.py)
+SETTINGS = ["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "LOG_LEVEL=WARNING",
+            "TWISTED_DNS_RESOLVER=sampleportal.resolver.PortalResolver"]
 
 
 def free_port() -> int:
@@ -43,7 +45,8 @@ def second_host() -> str:
 def two_portal_registry(tmp_path, url_a: str, url_b: str):
     registry = yaml.safe_load(SAMPLE_SITES.read_text(encoding="utf-8"))
     for n, site in enumerate(registry["sites"]):
-        site["start_urls"] = [u.replace("${PORTAL}", url_a if n % 2 == 0 else url_b) for u in site["start_urls"]]
+        site["start_urls"] = [u.replace("${PORTAL}", url_a if n % 2 == 0 else url_b)
+                              .replace("${PORTAL_PORT}", url_a.rsplit(":", 1)[1]) for u in site["start_urls"]]
     path = tmp_path / "sites.yml"
     path.write_text(yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8")
     return path

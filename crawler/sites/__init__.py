@@ -6,7 +6,8 @@ discovers its columns, crawler/discovery.py); an entry may give both. ``cms`` is
 (trs | hanweb | vsb | gkmlpt | fujian | ucap | generic) and detected from the first page when absent;
 ``allowed_hosts`` lists hosts beyond the portal's own registrable domain that may be fetched
 (a file server on another domain, say). See crawler/hosts.py for the host policy.
-``${PORTAL}`` in a URL is replaced by the sample portal's base URL.
+``${PORTAL}`` in a URL is replaced by the sample portal's base URL, ``${PORTAL_PORT}`` by its port (for the
+portal's names: ``http://www.nianbao-sz.onion:${PORTAL_PORT}/``, sampleportal/resolver.py).
 National registries of portal roots (CSV) are read by ``crawler.sites.national``.
 """
 
@@ -92,11 +93,13 @@ def _site(path: Path, index: int, entry, portal: str | None) -> Site:
 
 
 def _substitute(where: str, url: str, portal: str | None) -> str:
-    if "${PORTAL}" not in url:
+    if "${PORTAL}" not in url and "${PORTAL_PORT}" not in url:
         return url
     if not portal:
         raise RegistryError(f"{where}: uses ${{PORTAL}} but no portal URL was given")
-    return url.replace("${PORTAL}", portal.rstrip("/"))
+    parts = urlsplit(portal)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return url.replace("${PORTAL}", portal.rstrip("/")).replace("${PORTAL_PORT}", str(port))
 
 
 def _check_url(where: str, url: str) -> None:
