@@ -1,10 +1,10 @@
 """Names for the sample portal, so it can behave as a real portal does with its host names
 (a bare domain redirecting to ``www.``, departments on subdomains), on 127.0.0.1 and with no DNS:
 ``-s TWISTED_DNS_RESOLVER=sampleportal.resolver.PortalResolver`` resolves the portal's names (every name
-under ``DOMAINS``) to 127.0.0.1, ``-s NIANBAO_TEST_ADDRESSES=name=address,…`` names (or ``*.domain`` for a
-domain and every name under it) to other addresses (a portal on 127.0.0.2, a name pointing at
-169.254.169.254), and every other name as Scrapy does. Every answer still passes the crawler's address
-check (crawler/resolver.py): 127.0.0.1 only because a registry entry itself points at one of these names.
+under ``DOMAINS``) to 127.0.0.1, ``-s NIANBAO_TEST_ADDRESSES=name=address,…`` names to other addresses (a
+portal on 127.0.0.2, a name pointing at 169.254.169.254), and every other name as Scrapy does. Every answer
+still passes the crawler's address check (crawler/resolver.py): 127.0.0.1 is let through only because a
+registry entry itself points at one of these names.
 ``nianbao crawl|nightly|demo --portal-url`` (the sample portal) installs this resolver.
 
 Why these names:
@@ -49,9 +49,6 @@ class PortalResolver(GuardedResolver):
         name = name.lower().rstrip(".")
         if name in self.addresses:
             return defer.succeed(self.addresses[name])
-        wildcard = next((a for n, a in self.addresses.items() if n.startswith("*.") and under(name, n[2:])), None)
-        if wildcard:
-            return defer.succeed(wildcard)
         if any(under(name, domain) for domain in DOMAINS):
             return defer.succeed("127.0.0.1")
         return super().lookup(name, timeout)

@@ -107,6 +107,16 @@ def test_portal_lists_one_report_twice():
     assert len(hrefs) - len(set(hrefs)) == 1
 
 
+def test_department_portal_names_are_one_registrable_domain_under_a_real_public_suffix():
+    """Its names group by the Public Suffix List (not by a rule of ours), under a suffix no real site can be on."""
+    import tldextract
+
+    hosts = {urlsplit(e[k]).hostname for e in EXPECTED if e["family"] == "subdomain-departments" for k in ("url", "document")}
+    assert len(hosts) == 8 and {registrable_domain(h) for h in hosts} == {DEPARTMENTS_DOMAIN}
+    parts = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)(f"hrss.{DEPARTMENTS_DOMAIN}")
+    assert (parts.suffix, parts.domain) == ("onion", "nianbao-sz")  # ICANN section of the bundled PSL, RFC 7686
+
+
 def most_at_once(spans) -> int:
     """The most requests the server was answering at once, of these (arrival, answered) spans."""
     events = sorted([(start, 1) for start, _, _ in spans] + [(end, -1) for _, end, _ in spans])
