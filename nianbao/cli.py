@@ -379,6 +379,8 @@ def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, 
             loaded = _registry(sites, portals, portal_url, region, allow_any_host=allow_any_host)
             site_ids = [s.id for s in loaded]
             resumed = (data / night.JOBDIR_NAME).exists()
+            if resumed:
+                night.repair_jobdir(data)  # the queues of a run killed before it could close them start afresh
             overrides = {**_portal_settings(portal_url), "JOBDIR": str(data / night.JOBDIR_NAME), "RETRY_TIMES": 3,
                          **night.discovery_settings(rediscover, rediscover_days), **_parse_settings(settings)}
             stats = run_crawl(loaded, data, overrides, command="nightly", processes=processes)
@@ -678,7 +680,7 @@ def discover(url, max_pages, name, settings):
 @main.command(name="sites")
 @registry_options
 @click.option("--portal-url", help="The sample portal's base URL, substituted for ${PORTAL} (its port for "
-                                   "${PORTAL_PORT}) in the registry; the portal's host names then resolve to 127.0.0.1.")
+                                   "${PORTAL_PORT}) in the registry.")
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path),
               help="An archive: says which sites a crawl verified (found a report there).")
 @click.option("--list", "as_list", is_flag=True, help="List every entry (tab-separated) after the counts.")

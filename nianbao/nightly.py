@@ -72,6 +72,26 @@ def failure_rate(stats: dict) -> float:
     return stats.get("retry/max_reached", 0) / requests
 
 
+def repair_jobdir(data: Path) -> list[Path]:
+    """Drop the request queues of a run that was killed, and return the job directories whose queues went.
+
+    Scrapy writes a job's queue state (``requests.queue/active.json``, each disk queue's size header and
+    ``info.json``) only when the crawl closes; a run killed outright (SIGKILL, power loss) leaves queue files
+    without it. Read again they fail (an empty LIFO file: ``struct.error``) or, worse, answer the killed run's
+    stale entries in place of the new ones, so that a column's start request is silently never sent (a
+    crawl of many hosts with a few requests each, a portal's department subdomains, shows it at once). Such a
+    job starts its queues and its seen-set afresh; what the killed run already archived is answered from the
+    archive (the resume set, crawler/extension.py), so nothing is fetched twice and nothing is lost. A job that
+    was shut down (Ctrl-C, SIGTERM) closed its queues and resumes from them as Scrapy does."""
+    dropped = []
+    for queue in sorted((data / JOBDIR_NAME).glob("**/requests.queue")):
+        if queue.is_dir() and not (queue / "active.json").exists():
+            shutil.rmtree(queue, ignore_errors=True)
+            (queue.parent / "requests.seen").unlink(missing_ok=True)
+            dropped.append(queue.parent)
+    return dropped
+
+
 def clear_jobdir(data: Path, stats: dict) -> bool:
     """A finished crawl needs no resume state; a killed or shut-down one keeps it."""
     if stats.get("finish_reason") == "finished":

@@ -154,16 +154,16 @@ def _crawl_in_parts(portal, data, *settings):
         text=True)
 
 
-def _wait_for_fetches(data, count: int, deadline: float = 60) -> None:
+def _wait_for_fetches(data, count: int, deadline: float = 60, table: str = "fetches") -> None:
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         try:
-            if _rows(data, "SELECT count(*) FROM fetches")[0][0] >= count:
+            if _rows(data, f"SELECT count(*) FROM {table}")[0][0] >= count:
                 return
         except sqlite3.Error:
             pass
         time.sleep(0.2)
-    raise AssertionError(f"fewer than {count} fetches logged in {deadline}s")
+    raise AssertionError(f"fewer than {count} {table} logged in {deadline}s")
 
 
 def test_a_ctrl_c_stops_every_part_gracefully_and_the_run_is_stopped(portal, tmp_path):
@@ -214,7 +214,8 @@ def test_a_nightly_in_two_processes_killed_resumes_from_each_parts_job_directory
          "--data", str(data), "--processes", "2", "-s", "DOWNLOAD_DELAY=0.15", "-s", "AUTOTHROTTLE_ENABLED=False",
          "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "LOG_LEVEL=ERROR"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_for_fetches(data, 20)
+    # some reports archived (not only fetches: the department portal's nine hosts each ask robots.txt first)
+    _wait_for_fetches(data, 3, table="documents")
     os.kill(night.pid, signal.SIGKILL)  # the parts and the writer die with it (PR_SET_PDEATHSIG)
     night.wait()
     time.sleep(1)
