@@ -9,12 +9,12 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import HtmlResponse, Response
+from scrapy.http import Response
 
 from archive.store import ArchiveWriteError, StorageFailed
 
 from .blocks import Blocked, block_reason
-from .downloads import SPOOLED, STREAM_TO_DISK, TooLarge, drop_spooled
+from .downloads import SPOOLED, TooLarge, drop_spooled
 from .extension import ArchiveExtension, count
 from .hosts import refusal, registrable_domain
 from .resolver import refused_name
@@ -305,23 +305,3 @@ def _decompression_bomb(request, response, default_limit: int) -> str | None:
     except zlib.error:
         return None  # not what it says it is: Scrapy's own decompression will report it
     return None
-
-
-class ParseOffReactorMiddleware:
-    """Pages the spider will read are parsed in a worker thread on their way to it: libxml2 parses without the
-    interpreter lock, so the reactor goes on with other responses meanwhile (parsing article pages was the
-    largest part of the spider's time: bench/crawl_profile.py). The spider finds the page parsed, cached on the
-    response (``response.selector``). Last in process_response (the lowest order), so only what reaches the
-    spider is parsed; report files (streamed to disk, read by their first bytes) never are."""
-
-    async def process_response(self, request, response, spider=None):
-        if isinstance(response, HtmlResponse) and response.body and not request.meta.get(STREAM_TO_DISK):
-            try:
-                await asyncio.to_thread(_parse, response)
-            except Exception:  # noqa: BLE001 - a page that cannot be parsed fails in the callback, which records it
-                pass
-        return response
-
-
-def _parse(response: HtmlResponse) -> None:
-    response.selector  # noqa: B018 - parsed and cached on the response

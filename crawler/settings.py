@@ -52,8 +52,6 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 # process_request runs in rising order, process_response in falling order.
 DOWNLOADER_MIDDLEWARES = {
-    # last to see a response on its way to the spider: parses the page in a worker thread (crawler/middlewares.py)
-    "crawler.middlewares.ParseOffReactorMiddleware": 10,
     "crawler.middlewares.HostGuardMiddleware": 40,  # before robots.txt (100)
     "crawler.middlewares.ResumeMiddleware": 45,
     # Scrapy's own, its refusal raised as a type of ours so that the fetch log can tell it apart
