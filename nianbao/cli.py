@@ -256,7 +256,7 @@ def _print_sites(sites: dict) -> None:
                    "a short column; every site is in the JSON summary")
     table = Table(title="crawl summary per site", caption=caption)
     table.add_column("site", no_wrap=True)
-    shown = (*SITE_COUNTS[:10], "coverage", "partial_reports")
+    shown = (*SITE_COUNTS[:11], "coverage", "partial_reports")
     for name in shown:
         table.add_column(name.replace("_", " "), justify="right")
     for site, counts in rows:
