@@ -151,6 +151,30 @@ def test_coverage_shortfall_is_a_warning_naming_the_column(tmp_path):
     assert rows(data, "SELECT count(*) FROM fetches WHERE outcome = 'coverage_short' AND reason LIKE 'found 4 of 9%'") == [(1,)]
 
 
+def test_a_sites_coverage_compares_the_declaring_columns_items_with_what_they_declare(tmp_path):
+    """A site of three columns (every discovered portal has many): A declares 9 records and 4 are read (its third
+    page is gone), B declares 2 and 2 are read, C declares nothing and lists 3. The site's figure is 6 of 11, like
+    with like: C's items are not set against a size C never stated (which would read "9 of 11" and hide A's gap)."""
+    def item(folder, n):
+        return f'<li><a href="./a{n}.html">某县人民政府{2000 + n}年政府信息公开工作年度报告</a></li>'
+
+    files = {f"/a/{'index' if n == 0 else f'index_{n + 1}'}.shtml":
+             f"<ul>{item('a', 2 * n)}{item('a', 2 * n + 1)}</ul>"
+             f"<script>createPageHTML('page_div',3,{n + 1},'index','shtml',9);</script>" for n in range(2)}
+    files["/b/index.shtml"] = (f"<ul>{item('b', 10)}{item('b', 11)}</ul>"
+                               "<script>createPageHTML('page_div',1,0,'index','shtml',2);</script>")
+    files["/c/index.html"] = f"<ul>{item('c', 20)}{item('c', 21)}{item('c', 22)}</ul>"
+    for folder, numbers in (("a", range(4)), ("b", (10, 11)), ("c", (20, 21, 22))):
+        files.update({f"/{folder}/a{n}.html": page(f"某县人民政府{2000 + n}年政府信息公开工作年度报告") for n in numbers})
+    with MiniPortal(tmp_path, files) as mini:
+        result, _ = mini.crawl(tmp_path, "/a/index.shtml",
+                               start_urls=["${PORTAL}/a/index.shtml", "${PORTAL}/b/index.shtml", "${PORTAL}/c/index.html"])
+    site = summary_of(result)["sites"]["mini"]
+    assert (site["listed"], site["declared"], site["columns"]) == (9, 11, 3)
+    assert site["coverage"] == "found 6 of 11"
+    assert site["coverage_short"] == 1  # column A's own warning
+
+
 def test_endless_next_chain_and_a_five_million_page_pager_stop_at_the_bound(tmp_path):
     files = {f"/chain/p{n}.html": f'<ul><li><a href="x{n}.html">通知{n}</a></li></ul><div class="page"><a href="p{n + 1}.html">下一页</a></div>'
              for n in range(40)}
