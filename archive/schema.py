@@ -75,7 +75,7 @@ TABLES = {
     ),
     "run_sites": (
         {"run_id": int, "site_id": str, "reports_found": int, "new_reports": int, "new_versions": int,
-         "unchanged": int, "failed": int, "blocked": int, "skipped": int, "partial_reports": int},
+         "unchanged": int, "failed": int, "blocked": int, "skipped": int, "partial_reports": int, "known": int},
         {"pk": ("run_id", "site_id"), "foreign_keys": [("run_id", "runs", "id")]},
     ),
     "fetches": (
@@ -134,6 +134,15 @@ INDEX_NUMBER = "(CASE WHEN json_valid({metadata}) THEN json_extract({metadata}, 
 EXPRESSION_INDEXES = {
     "idx_documents_index_number": ("documents", INDEX_NUMBER.format(metadata="metadata") + " COLLATE NOCASE"),
 }
+# A request that got no usable answer and may get one another night (a server error, a block, a network failure,
+# a body the disk refused; a 404 waits for the rotation). A nightly run asks again at once for a known report whose
+# last visit met one on its page or a file it links (archive/fetchlog.py), so these failures are indexed by the page
+# that linked them; the condition is spelt once, the partial index's own, so that SQLite's planner uses the index.
+RETRYABLE = ("(outcome IN ('blocked', 'timeout', 'dns_error', 'tls_error', 'connection_refused', 'connection_lost', "
+             "'error', 'store_failed') OR (outcome = 'http_error' AND (status >= 500 OR status = 429)))")
+PARTIAL_INDEXES = {
+    "idx_fetches_retryable_referer": ("fetches", "referer", RETRYABLE),
+}
 
 # INTEGER affinity: whole figures stay integers, 13.75 stays a real.
 # One row per report with its main figures, from the version its figures came from; archive_url is the site's
@@ -183,8 +192,14 @@ def _run_sites_partial(db) -> None:
         db["run_sites"].add_column("partial_reports", int)
 
 
+def _run_sites_known(db) -> None:
+    """Known reports a run did not ask for again (not their night to be re-checked), per site and run."""
+    if "known" not in db["run_sites"].columns_dict:
+        db["run_sites"].add_column("known", int)
+
+
 # Numbered, append-only: a migration runs once, on databases older than its number.
-MIGRATIONS: list = [_runs_summary, _reports_claimed_by_page, _run_sites_partial]
+MIGRATIONS: list = [_runs_summary, _reports_claimed_by_page, _run_sites_partial, _run_sites_known]
 
 
 def apply(db: sqlite_utils.Database) -> None:
@@ -200,6 +215,8 @@ def apply(db: sqlite_utils.Database) -> None:
         db[table].create_index(cols, if_not_exists=True)
     for name, (table, expression) in EXPRESSION_INDEXES.items():
         db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({expression})")
+    for name, (table, column, condition) in PARTIAL_INDEXES.items():
+        db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column}) WHERE {condition}")
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
     _migrate(db)

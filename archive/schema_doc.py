@@ -36,7 +36,8 @@ def markdown() -> str:
 def _indexed(index) -> str:
     if None in index.columns:  # an index on an expression
         return f"on `{schema.EXPRESSION_INDEXES[index.name][1]}`"
-    return "(" + ", ".join(index.columns) + ")"
+    columns = "(" + ", ".join(index.columns) + ")"
+    return f"{columns} where `{schema.PARTIAL_INDEXES[index.name][2]}`" if index.name in schema.PARTIAL_INDEXES else columns
 
 
 def update(readme: Path) -> bool:

@@ -78,8 +78,9 @@ class Column:
 
 
 def check_coverage(columns, sites: dict, stats, log) -> list[str]:
-    """Per column: stats for the summary (listed, declared, columns, columns_failed) and a warning for each
-    shortfall and each failed column. A column failed when a list page could not be read or none was read."""
+    """Per column: stats for the summary (listed; declared and listed_declaring, the items of the columns that
+    declare how many they have; columns, columns_failed) and a warning for each shortfall and each failed column.
+    A column failed when a list page could not be read or none was read."""
     warnings = []
     for column in columns:
         site = sites.get(column.site_id, {"id": column.site_id})
@@ -92,6 +93,7 @@ def check_coverage(columns, sites: dict, stats, log) -> list[str]:
         stats.inc_value(f"{prefix}/listed", column.items_read)
         if column.declared and column.declared.records is not None:
             stats.inc_value(f"{prefix}/declared", column.declared.records)
+            stats.inc_value(f"{prefix}/listed_declaring", column.items_read)  # like with like, per site
         elif column.declared and column.declared.pages is not None:  # a pager that states pages only
             stats.inc_value(f"{prefix}/declared_pages", column.declared.pages)
             stats.inc_value(f"{prefix}/pages_read", column.pages_read)

@@ -263,7 +263,7 @@ def _print_sites(sites: dict) -> None:
                    "a short column; every site is in the JSON summary")
     table = Table(title="crawl summary per site", caption=caption)
     table.add_column("site", no_wrap=True)
-    shown = (*SITE_COUNTS[:10], "coverage", "partial_reports")
+    shown = (*SITE_COUNTS[:11], "coverage", "partial_reports")
     for name in shown:
         table.add_column(name.replace("_", " "), justify="right")
     for site, counts in rows:
@@ -330,7 +330,13 @@ def _problems_exit(sites: dict, quiet: list[str], nothing_found: bool) -> None:
                    "process, or its per-host budget divided among those that share it.")
 def crawl(sites, portals, region, allow_any_host, data, settings, portal_url, no_extract, shard, rediscover,
           processes):
-    """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract."""
+    """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract.
+
+    List pages are always asked for (conditionally) and new items followed. A report DATA already holds is asked
+    for again (conditionally) only on its night of a rotation, once every NIANBAO_RECHECK_DAYS days (30;
+    -s NIANBAO_RECHECK_DAYS=1: every run), or at once when its list title changed or its last visit failed or was
+    cut short; the others are counted `known` per site.
+    """
     from .summary import record_partial
 
     loaded = _registry(sites, portals, portal_url, region, shard, allow_any_host)
@@ -369,7 +375,11 @@ def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, 
             rediscover_days, processes):
     """The scheduled run: lock, resumable incremental crawl, extraction, search index, atomic publish.
 
-    Portal sites crawl their known columns; their navigation is walked again on its own schedule.
+    Portal sites crawl their known columns; their navigation is walked again on its own schedule. Every list
+    page is asked for (conditionally) and new items followed; a known report is re-checked (conditionally) once
+    every NIANBAO_RECHECK_DAYS days (30) on its night of the rotation, or at once when its list title changed or
+    its last visit failed or was cut short; the others are counted `known` per site (-s NIANBAO_RECHECK_DAYS=1:
+    every known report every night).
     """
     from . import nightly as night
     from .summary import per_site, record_partial

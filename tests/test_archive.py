@@ -112,9 +112,11 @@ def test_crawl_warc_passes_warcio_check_and_index(crawled):
 
 
 def test_revisit_records_point_at_their_originals(crawled, portal, tmp_path):
+    """Every known document asked again (NIANBAO_RECHECK_DAYS=1) and answered 304 is a revisit record."""
     data = tmp_path / "again"
     shutil.copytree(crawled["data"], data)
-    nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data, *FAST)
+    nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data, "-s", "NIANBAO_RECHECK_DAYS=1",
+            *FAST)
     originals = {}
     for path in warc_files(data):
         with open(path, "rb") as handle:

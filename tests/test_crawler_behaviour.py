@@ -7,6 +7,9 @@ import shutil
 import sqlite3
 import urllib.error
 import urllib.request
+import zlib
+from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -87,11 +90,12 @@ def test_referer_gated_download_refuses_a_bare_request(portal):
 
 
 def test_second_crawl_of_an_unchanged_portal_downloads_no_report_again(crawled, portal, tmp_path):
+    """With NIANBAO_RECHECK_DAYS=1 every known report is asked again, each answered 304 to a conditional request."""
     data = tmp_path / "again"
     shutil.copytree(crawled["data"], data)
     start = len(portal.state.log)
     summary = json.loads(nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data,
-                                 *FAST).stdout)
+                                 "-s", "NIANBAO_RECHECK_DAYS=1", *FAST).stdout)
     hits = portal.state.log[start:]
     documents = sqlite3.connect(data / "nianbao.db").execute("SELECT count(*) FROM documents").fetchone()[0]
     not_modified = [h for h in hits if h.status == 304]
@@ -102,6 +106,60 @@ def test_second_crawl_of_an_unchanged_portal_downloads_no_report_again(crawled, 
     assert summary["new_versions"] == 0 and summary["unchanged"] == documents and summary["reports_found"] == len(EXPECTED)
     versions = sqlite3.connect(data / "nianbao.db").execute("SELECT count(*) FROM versions").fetchone()[0]
     assert versions == documents
+
+
+def _target(url: str) -> str:
+    """What the portal's log records of a request for ``url``: its path and query."""
+    return urlsplit(url)._replace(scheme="", netloc="").geturl()
+
+
+def _due(url: str, day: date, every: int) -> bool:
+    """The rotation as the issue states it, written here again: a known report is asked on one night in ``every``."""
+    return zlib.crc32(url.encode("utf-8")) % every == day.toordinal() % every
+
+
+def test_second_crawl_asks_for_list_pages_and_only_the_reports_due_tonight(crawled, portal, tmp_path):
+    """The nightly pass (#30): list pages are all asked again; a known report's article page and files only on its
+    night of the rotation (default NIANBAO_RECHECK_DAYS, 30), conditionally; the rest are counted `known`, and a
+    site all of whose reports are known has not gone quiet (the crawl exits 0)."""
+    db = sqlite3.connect(crawled["data"] / "nianbao.db")
+    pages = {u for (u,) in db.execute("SELECT url FROM documents WHERE role = 'page'")}
+    files = db.execute("SELECT url, referer FROM documents WHERE role = 'attachment'").fetchall()
+    columns = {u for (u,) in db.execute("SELECT url FROM columns")}
+    columns |= {u.replace("${PORTAL}", portal.url) for site in yaml.safe_load(SAMPLE_SITES.read_text())["sites"]
+                for u in site.get("start_urls", [])}
+    every = defaults.NIANBAO_RECHECK_DAYS
+    assert every == 30
+    # the night (of any 30) on which most of the archive's report pages are due: some are, most are not
+    day = max((date(2026, 12, 1) + timedelta(days=n) for n in range(every)),
+              key=lambda d: sum(_due(u, d, every) for u in pages))
+    due = {u for u in pages if _due(u, day, every)}
+    due_files = {u for u, referer in files if referer in due}
+    assert 0 < len(due) < len(pages) / 4 and due_files
+
+    data = tmp_path / "nightly"
+    shutil.copytree(crawled["data"], data)
+    start = len(portal.state.log)
+    summary = json.loads(nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data,
+                                 "-s", f"NIANBAO_RECHECK_DATE={day.isoformat()}", *FAST).stdout)  # exit 0
+    hits = portal.state.log[start:]
+    asked = {h.path for h in hits}
+    assert {u for u in pages if _target(u) in asked} == due
+    assert {u for u, _ in files if _target(u) in asked} == due_files
+    answered_304 = [h for h in hits if h.status == 304]
+    assert sorted(h.path for h in answered_304) == sorted(_target(u) for u in due | due_files)
+    assert all(h.conditional for h in answered_304)
+    assert {_target(c) for c in columns} <= asked  # every column's list page is asked again
+    assert len(hits) <= len(crawled["hits"]) - (len(pages) - len(due))
+
+    assert summary["known"] == len(pages) - len(due)
+    assert summary["reports_found"] == crawled["summary"]["reports_found"]  # known reports are still listed
+    assert summary["new_versions"] == 0 and summary["unchanged"] == len(due | due_files)
+    sites = summary["sites"]
+    assert any(c["known"] and c["known"] == c["reports_found"] for c in sites.values())  # all known: not quiet
+    recorded = dict(sqlite3.connect(data / "nianbao.db").execute(
+        "SELECT site_id, known FROM run_sites WHERE run_id = (SELECT max(id) FROM runs)").fetchall())
+    assert recorded == {site: counts["known"] for site, counts in sites.items()}
 
 
 def test_a_site_that_had_reports_and_now_has_none_fails_loudly(crawled, portal, tmp_path):

@@ -39,7 +39,14 @@ def test_two_nights_on_a_flaky_portal_archive_every_report_once(tmp_path):
     data = tmp_path / "archive"
     with Portal(flaky=0.2, seed=7, stall=2.5) as portal:
         _, first = run_nightly(portal, data, "--max-failure-rate", "0.5")
-        _, second = run_nightly(portal, data, "--max-failure-rate", "0.5")
+        # the second night asks for list pages, new items and what failed the first (the known reports wait for their
+        # turn), so its requests meet other weather: a list page that fails every retry is a site unreachable
+        # tonight, exit 4 naming it, as it would be on any night
+        night, second = run_nightly(portal, data, "--max-failure-rate", "0.5", check=False)
+        errors = [line for line in night.stderr.splitlines() if line.startswith("error:")]
+        assert night.returncode == 0 or (night.returncode == 4 and errors == [
+            f"error: every column failed on: {', '.join(second['unreachable_sites'])}"]), night.stderr[-2000:]
+        assert second["known"] > 0
         faults = Counter(h.fault for h in portal.state.log if h.fault)
     assert set(faults) == {"500", "timeout", "reset", "truncated"}
     assert archived(data) == Counter((e["agency"], e["year"]) for e in EXPECTED)

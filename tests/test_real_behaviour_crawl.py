@@ -151,6 +151,66 @@ def test_coverage_shortfall_is_a_warning_naming_the_column(tmp_path):
     assert rows(data, "SELECT count(*) FROM fetches WHERE outcome = 'coverage_short' AND reason LIKE 'found 4 of 9%'") == [(1,)]
 
 
+def test_a_known_report_not_due_is_asked_again_when_its_title_changed_or_its_file_failed(tmp_path):
+    """The nightly pass's exceptions to the rotation (NIANBAO_RECHECK_DAYS): on a night none of three known reports
+    is due, the one whose PDF failed (503) last time is asked again with its PDF, the one the list shows under a new
+    title is asked again, and the third is not asked at all (counted known)."""
+    import zlib
+    from datetime import date, timedelta
+
+    title = "某县人民政府{}年政府信息公开工作年度报告"
+    listed = {1: title.format(2021), 2: title.format(2022), 3: title.format(2023)}
+
+    def column():
+        return "<ul>" + "".join(f'<li><a href="./a{n}.html">{t}</a></li>' for n, t in listed.items()) + "</ul>"
+
+    pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    files = {"/ndbg/index.html": column(), "/ndbg/a1.pdf": pdf, "/ndbg/a2.pdf": pdf}
+    files.update({f"/ndbg/a{n}.html": page(t, extra=f'<p><a href="./a{n}.pdf">附件</a></p>' if n < 3 else "")
+                  for n, t in listed.items()})
+    failing = {"/ndbg/a2.pdf": {"file": "ndbg/a2.pdf", "type": "application/pdf", "status": 503}}
+    with MiniPortal(tmp_path, files, routes=failing) as mini:
+        urls = [f"{mini.portal.url}/ndbg/a{n}.html" for n in listed]
+        night = next(day for day in (date(2026, 12, 1) + timedelta(days=n) for n in range(60))
+                     if all(zlib.crc32(u.encode()) % 30 != day.toordinal() % 30 for u in urls))
+        first, data = mini.crawl(tmp_path, "/ndbg/index.html", "-s", "RETRY_TIMES=0", check=False)
+        assert rows(data, "SELECT status FROM fetches WHERE url LIKE '%/a2.pdf'") == [(503,)]
+        mini.portal.state.routes.clear()  # the PDF answers now
+        listed[3] = "某县人民政府2023年度政府信息公开工作年度报告（修订）"
+        (mini.dir / "site" / "ndbg" / "index.html").write_text(column(), encoding="utf-8")
+        start = len(mini.portal.state.log)
+        second, _ = mini.crawl(tmp_path, "/ndbg/index.html", "-s", f"NIANBAO_RECHECK_DATE={night}", data=data)
+        hits = {h.path: h.status for h in mini.portal.state.log[start:]}
+    assert {p: s for p, s in hits.items() if p.startswith("/ndbg/a")} == \
+        {"/ndbg/a2.html": 304, "/ndbg/a2.pdf": 200, "/ndbg/a3.html": 304}
+    site = summary_of(second)["sites"]["mini"]
+    assert (site["known"], site["reports_found"], site["new_versions"]) == (1, 3, 1)
+
+
+def test_a_sites_coverage_compares_the_declaring_columns_items_with_what_they_declare(tmp_path):
+    """A site of three columns (every discovered portal has many): A declares 9 records and 4 are read (its third
+    page is gone), B declares 2 and 2 are read, C declares nothing and lists 3. The site's figure is 6 of 11, like
+    with like: C's items are not set against a size C never stated (which would read "9 of 11" and hide A's gap)."""
+    def item(folder, n):
+        return f'<li><a href="./a{n}.html">某县人民政府{2000 + n}年政府信息公开工作年度报告</a></li>'
+
+    files = {f"/a/{'index' if n == 0 else f'index_{n + 1}'}.shtml":
+             f"<ul>{item('a', 2 * n)}{item('a', 2 * n + 1)}</ul>"
+             f"<script>createPageHTML('page_div',3,{n + 1},'index','shtml',9);</script>" for n in range(2)}
+    files["/b/index.shtml"] = (f"<ul>{item('b', 10)}{item('b', 11)}</ul>"
+                               "<script>createPageHTML('page_div',1,0,'index','shtml',2);</script>")
+    files["/c/index.html"] = f"<ul>{item('c', 20)}{item('c', 21)}{item('c', 22)}</ul>"
+    for folder, numbers in (("a", range(4)), ("b", (10, 11)), ("c", (20, 21, 22))):
+        files.update({f"/{folder}/a{n}.html": page(f"某县人民政府{2000 + n}年政府信息公开工作年度报告") for n in numbers})
+    with MiniPortal(tmp_path, files) as mini:
+        result, _ = mini.crawl(tmp_path, "/a/index.shtml",
+                               start_urls=["${PORTAL}/a/index.shtml", "${PORTAL}/b/index.shtml", "${PORTAL}/c/index.html"])
+    site = summary_of(result)["sites"]["mini"]
+    assert (site["listed"], site["declared"], site["columns"]) == (9, 11, 3)
+    assert site["coverage"] == "found 6 of 11"
+    assert site["coverage_short"] == 1  # column A's own warning
+
+
 def test_endless_next_chain_and_a_five_million_page_pager_stop_at_the_bound(tmp_path):
     files = {f"/chain/p{n}.html": f'<ul><li><a href="x{n}.html">通知{n}</a></li></ul><div class="page"><a href="p{n + 1}.html">下一页</a></div>'
              for n in range(40)}

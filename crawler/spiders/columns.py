@@ -9,11 +9,16 @@ Content-Type, the bytes). Links no crawler can follow are logged and skipped; th
 
 A column that declares its size (totalRecord, 共N条, 共N页 …) is checked against what was read:
 a shortfall is a warning in the fetch log and the crawl summary (crawler/coverage.py).
+
+An item whose report the archive already holds, from a complete earlier visit and under the same list title, is
+not asked for again except on its night of the rotation (NIANBAO_RECHECK_DAYS, ``recheck_tonight``): it is counted
+``known`` (and among the site's ``reports_found``, so a site whose reports are all known has not gone quiet).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import zlib
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 import scrapy
@@ -144,9 +149,46 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         found = recognise(item.title)
         report = {"agency": found.agency, "year": found.year, "title": item.title, "listed": item.date}
         self._stat(site, "listed_reports")
+        if self._known(item.url, item.title):
+            self._stat(site, "reports_found")  # the site still lists it: it has not gone quiet
+            self._stat(site, "known")
+            self.count_column_report(column_url)
+            return
         yield scrapy.Request(item.url, callback=self.parse_article, errback=self.failed,
                              headers={"Referer": response.url},
                              meta=self._page_meta(site=site, report=report, conditional=True, column=column_url))
+
+    def _known(self, url: str, title: str) -> bool:
+        """Not asked for tonight: the archive answered this page in a run that finished, nothing of that visit (the
+        page, a file it links) failed since, the list shows the title the archive holds for it (read the way
+        ``_identity`` reads it), and it is not the page's night of the rotation. One indexed read per item that is
+        not due, nothing held per URL (a page the killed run archived is asked, to be answered from the archive)."""
+        every = self._recheck[0]
+        if every <= 1 or self.archive is None or recheck_tonight(url, self._recheck[1], every):
+            return False
+        archive = self.archive.reader
+        if url in self.archive.resume_urls:
+            return False
+        visit = archive.last_visit(url)
+        if visit is None or visit["retry"] or not self._run_complete(visit["run_id"]):
+            return False
+        return visit["title"] is None or visit["title"] == self._own_title(title, visit["metadata"] or {})
+
+    @property
+    def _recheck(self) -> tuple[int, date]:
+        """(NIANBAO_RECHECK_DAYS, the day of the rotation), read once: a run that crosses midnight keeps its day."""
+        if not hasattr(self, "_recheck_setting"):
+            settings = self.crawler.settings
+            day = settings.get("NIANBAO_RECHECK_DATE") or ""
+            self._recheck_setting = (settings.getint("NIANBAO_RECHECK_DAYS", 30),
+                                     date.fromisoformat(day) if day else datetime.now(UTC).date())
+        return self._recheck_setting
+
+    def _run_complete(self, run_id: int) -> bool:
+        complete = self.__dict__.setdefault("_complete_runs", {})  # a few runs, whatever the archive's size
+        if run_id not in complete:
+            complete[run_id] = self.archive.reader.run_complete(run_id)
+        return complete[run_id]
 
     def _column_failed(self, site: dict, column: Column, response, exc: Exception) -> None:
         """A list page the column's CMS family could not read: a column failure, named in the summary."""
@@ -176,7 +218,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
     def parse_article(self, response):
         site, report = response.meta["site"], dict(response.meta["report"])
         self._stat(site, "reports_found")
-        self.count_column_report(response)
+        self.count_column_report(response.meta.get("column"))
         unchanged = response.status == 304
         page = self._archived(response) if unchanged else response
         family = family_for(site.get("cms") if site.get("cms") in FAMILIES else None, page) if page else None
@@ -233,12 +275,18 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         """Title and agency from everything the article says, never None: a list title cut short
         (…年度报…) gives way to the article's own; a title without the agency to its metadata or the
         registry entry. A page and its attachments carry this one identity, so they are one report."""
-        title = report["title"]
-        full = metadata.get("ArticleTitle") or metadata.get("标题")
-        if full and not skip_reason(full) and (truncated(title) or not recognise(title).agency):
-            title = full
+        title = ColumnSpider._own_title(report["title"], metadata)
         return {"title": title, "agency": resolve_agency(title, metadata, site, indexed_agency=indexed),
                 "year": report.get("year") or (recognise(title).year if recognise(title) else None)}
+
+    @staticmethod
+    def _own_title(title: str, metadata: dict) -> str:
+        """The report's title from its list title and its article's metadata (the article's own title, when the
+        list's is cut short or names no agency)."""
+        full = metadata.get("ArticleTitle") or metadata.get("标题")
+        if full and not skip_reason(full) and (truncated(title) or not recognise(title).agency):
+            return full
+        return title
 
     def parse_attachment(self, response):
         meta = response.meta
@@ -300,6 +348,12 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
             "last_modified": (response.headers.get("Last-Modified") or b"").decode("latin-1") or None,
             "http": exchange(response),
         }
+
+
+def recheck_tonight(url: str, day: date, every_days: int) -> bool:
+    """Whether a known report is re-checked on ``day``: once every ``every_days`` days, on the day its URL hashes to
+    (a stable hash, the same in every process and every year), so each night takes its share."""
+    return every_days <= 1 or zlib.crc32(url.encode("utf-8")) % every_days == day.toordinal() % every_days
 
 
 def _next_pages(family, response) -> list:

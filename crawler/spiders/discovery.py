@@ -211,8 +211,8 @@ class DiscoveryMixin:
 
     # ------------------------------------------------------------------ end
 
-    def count_column_report(self, response) -> None:
-        column = response.meta.get("column")
+    def count_column_report(self, column: str | None) -> None:
+        """A report the column lists (answered now or known from before): the column's count in ``columns``."""
         if column:
             self._column_reports = getattr(self, "_column_reports", {})
             self._column_reports[column] = self._column_reports.get(column, 0) + 1
