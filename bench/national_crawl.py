@@ -142,6 +142,9 @@ def run_figures(data: Path) -> dict:
         run_id = db.execute("SELECT max(id) FROM runs").fetchone()[0]
         rows = db.execute("SELECT url, referer, outcome, coalesce(bytes, 0), site_id FROM fetches WHERE run_id = ? "
                           "ORDER BY id", [run_id]).fetchall()
+        spans = db.execute("SELECT site_id, count(*), (julianday(max(fetched_at)) - julianday(min(fetched_at))) * 86400, "
+                           "sum(outcome = 'timeout') FROM fetches WHERE run_id = ? GROUP BY site_id "
+                           "ORDER BY 3 DESC LIMIT 3", [run_id]).fetchall()
         etags = dict(db.execute("SELECT url, etag FROM fetches WHERE run_id < ? AND etag IS NOT NULL "
                                 "AND etag != '' ORDER BY id", [run_id]).fetchall())
         found = db.execute("SELECT coalesce(sum(reports_found), 0), coalesce(sum(new_reports), 0) FROM run_sites "
@@ -149,7 +152,7 @@ def run_figures(data: Path) -> dict:
     finally:
         db.close()
     per_portal = Counter(registrable_domain(urlsplit(url).hostname or "") for url, *_ in rows)
-    return {"run_id": run_id, "requests": rows, "etags": etags, "per_portal": per_portal,
+    return {"run_id": run_id, "requests": rows, "spans": spans, "etags": etags, "per_portal": per_portal,
             "outcomes": Counter(row[2] for row in rows), "bytes": sum(row[3] for row in rows),
             "reports_found": found[0], "new_reports": found[1]}
 
@@ -222,6 +225,9 @@ def report(name: str, run: dict, figures: dict, floor: dict | None, server: dict
           f"{figures['reports_found']} reports ({figures['new_reports']} new), {figures['bytes'] / 2**20:.0f} MiB")
     print("  outcomes: " + ", ".join(f"{k} {v}" for k, v in figures["outcomes"].most_common()))
     print(f"  politeness bound: busiest portal {busiest} requests x {seconds:g}s = {lower:.0f}s")
+    print("  longest portals (first to last request): " + ", ".join(
+        f"{site} {count} requests in {seconds:.0f}s" + (f" ({timeouts} timed out)" if timeouts else "")
+        for site, count, seconds, timeouts in figures["spans"]))
     print(f"  CPU: crawl {run['cpu']:.0f}s ({run['cpu_by_process']}); portal server {server.get('cpu', 0):.0f}s")
     print("  RSS per quarter: " + " / ".join(f"{m:.0f}" for m in run["quarters"]) + " MiB (RssAnon "
           + " / ".join(f"{m:.0f}" for m in run["anon"]) + ")")

@@ -448,7 +448,9 @@ def serve(portals_csv: Path, port: int, night: int, size: str, stats_path: Path)
     app.router.add_route("*", "/{tail:.*}", server.handle)
 
     async def main():
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=75)
+        # a request the client gave up on (its timeout) is cancelled, so it no longer counts as in flight
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=75,
+                               handler_cancellation=True)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port, backlog=4096).start()
         stop = asyncio.Event()
