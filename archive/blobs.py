@@ -143,8 +143,11 @@ class BlobStore:
         target = self.path(sha256)
         if _complete(target, len(data)):
             return sha256
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        except FileNotFoundError:  # its folder is made when first needed, not asked for on every put
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -164,11 +167,16 @@ class BlobStore:
         if _complete(target, payload.size):
             source.unlink(missing_ok=True)
             return payload.sha256
-        target.parent.mkdir(parents=True, exist_ok=True)
         if sync:
             with open(source, "rb") as handle:
                 os.fsync(handle.fileno())
-        os.replace(source, target)  # the spool lives in the archive directory: same file system
+        try:
+            os.replace(source, target)  # the spool lives in the archive directory: same file system
+        except FileNotFoundError:
+            if not source.exists():
+                raise
+            target.parent.mkdir(parents=True, exist_ok=True)  # its folder, made when first needed
+            os.replace(source, target)
         return payload.sha256
 
     def get(self, sha256: str) -> bytes:

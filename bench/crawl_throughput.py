@@ -2,15 +2,17 @@
 reports per second, memory over the run and archive size, against fetching the same URLs with a plain
 concurrent downloader in the same run (the gap is our overhead: Scrapy, archive writes, WARC, fetch log).
 
-    .venv/bin/python bench/crawl_throughput.py [--reports 1000|10000] [--no-before] [--no-now]
+    .venv/bin/python bench/crawl_throughput.py [--reports 1000|10000] [--before REV] [--no-synced] [--no-now]
                                                [--processes N] [--no-extract] [-s NAME=VALUE ...]
 
-Up to three crawls of the same portal run: the old way (``--before``, NIANBAO_WRITE_GROUP=1: every blob, WARC
-record and database row synced and committed alone), the current settings (``--now``, one Scrapy process) and
-the current settings split over one Scrapy process per core (``nianbao crawl --processes N``); then the plain
-download. Memory: the RSS of the crawl's processes (the command, its Scrapy parts, the writer) is read from
-/proc every 0.2 s; the largest value in each quarter of the run shows whether it grows with the crawl (it must
-stay flat from 1,000 to 10,000 reports).
+The crawls of the same portal, in this order: every write synced alone (NIANBAO_WRITE_GROUP=1: every blob, WARC
+record and database row synced and committed alone; ``--no-synced`` skips it, ``--no-before`` and
+``--no-baseline`` are its older names); then, for one process and for ``--processes N`` (default one per core,
+``nianbao crawl --processes N``), the code of ``--before REV`` (checked out into a temporary git worktree, run
+with its own settings) and this checkout's, back to back so that both meet the same load on the machine; then the
+plain download and Scrapy alone. Memory: the RSS of the crawl's processes (the command, its Scrapy parts, the
+writer) is read from /proc every 0.2 s; the largest value in each quarter of the run shows whether it grows with
+the crawl (it must stay flat from 1,000 to 10,000 reports).
 
 The plain download is the fair floor: the very URLs the crawl fetched (its fetch log: robots.txt, every
 list page, article and attachment, in the crawl's order) with the same Referer headers, 16 threads,
@@ -21,7 +23,11 @@ its articles, and an article before its files. Its client shares the bench proce
 server, which is, if anything, in the crawl's favour. Run ``--plain-repeats`` times; the fastest counts.
 
 Scrapy alone (``bench/scrapy_floor.py``: the same URLs, callbacks that do nothing, no archive) runs in as many
-processes side by side as each crawl did, so each crawl's ratio splits into Scrapy's share and ours.
+processes side by side as each crawl did, so each crawl's ratio splits into Scrapy's share and ours. nianbao's
+share is a crawl's wall time over Scrapy alone's in as many processes (start-up included in both); the last
+lines say it per process count, ``share, 1 process: before=2.70x after=1.40x (scrapy_alone=2.50s; …)`` with
+``--before``, ``now=…`` without; then the same ratio in CPU seconds (the crawl's processes, writer included,
+against Scrapy alone's), which other work on a shared machine disturbs less than wall time.
 
 The scaled portal is generated once into bench/.cache/ (1,000 reports ~0.5 min, 10,000 ~3.5 min on 2 cores:
 report files rendered by one process per core); later runs reuse it. Every report has its own figures,
@@ -41,6 +47,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from http.client import HTTPConnection, HTTPException
 from pathlib import Path
@@ -185,9 +192,10 @@ def _descendants(pid: int) -> list[int]:
     return [d for child in children for d in (child, *_descendants(child))]
 
 
-def crawl(portal_dir: Path, portal_url: str, data: Path, extra: list[str]) -> dict:
-    """One real `nianbao crawl` (delays off): wall time, CPU, peak RSS and RSS over time of the crawl
-    process, and the bench process's own CPU meanwhile (that is the portal server's work)."""
+def crawl(portal_dir: Path, portal_url: str, data: Path, extra: list[str], root: Path = ROOT) -> dict:
+    """One real `nianbao crawl` (delays off) of the code in ``root`` (this checkout, or the ``--before`` one):
+    wall time, CPU, peak RSS and RSS over time of the crawl process, and the bench process's own CPU meanwhile
+    (that is the portal server's work)."""
     command = [sys.executable, "-m", "nianbao.cli", "crawl", "--sites", str(portal_dir / "sites.yml"),
                "--portal-url", portal_url, "--data", str(data), "--no-extract",
                "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=ERROR",
@@ -196,8 +204,8 @@ def crawl(portal_dir: Path, portal_url: str, data: Path, extra: list[str]) -> di
     started = time.perf_counter()
     # the console summary (one row per column) goes to a file: a pipe would fill and stall the crawl
     with tempfile.TemporaryFile() as console:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=console,
-                                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+        process = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=console,
+                                   env={**os.environ, "PYTHONPATH": str(root)})
         poller = RssPoller(process.pid)
         poller.start()
         _, status, usage = os.wait4(process.pid, 0)
@@ -263,12 +271,45 @@ def scrapy_floor(urls: list, tmp: Path, processes: int = 1) -> tuple[float, floa
     return time.perf_counter() - started, cpu
 
 
+@contextmanager
+def checkout(rev: str):
+    """The code of ``rev`` in a temporary git worktree (detached; removed afterwards). It crawls the portal this
+    checkout generated and serves."""
+    target = Path(tempfile.mkdtemp(prefix="nianbao-before-"))
+    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(target), rev], cwd=ROOT, check=True)
+    try:
+        yield target
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(target)], cwd=ROOT, check=False)
+        shutil.rmtree(target, ignore_errors=True)
+        subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=False)
+
+
+def plan_runs(args, before_root: Path | None) -> list[tuple[str, list[str], int, Path, str]]:
+    """(name, extra arguments, processes, code root, role) of each crawl, in the order they run: for each process
+    count, the ``--before`` code and then this checkout's back to back, so that both meet the same load."""
+    runs = [("every write synced alone", ["-s", "NIANBAO_WRITE_GROUP=1"], 1, ROOT, "synced")] if args.synced else []
+    counts = [1] + ([args.processes] if args.processes > 1 else [])
+    for processes in counts if args.now else ():
+        split = ["--processes", str(processes)] if processes > 1 else []
+        label = f", --processes {processes}" if processes > 1 else ""
+        if before_root is not None:
+            runs.append((f"before ({args.before}){label}", split, processes, before_root, "before"))
+        runs.append((f"current code (now){label}", split, processes, ROOT, "now"))
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reports", type=int, default=1000)
-    parser.add_argument("--no-before", "--no-baseline", dest="before", action="store_false",
-                        help="skip the crawl with every write synced alone (NIANBAO_WRITE_GROUP=1)")
-    parser.add_argument("--no-now", dest="now", action="store_false", help="skip the crawl with the current settings")
+    parser.add_argument("--before", metavar="REV",
+                        help="also crawl with the code of this git revision (a temporary worktree), back to back with "
+                             "this checkout's, and print nianbao's share of both (e.g. --before main)")
+    parser.add_argument("--no-synced", "--no-before", "--no-baseline", dest="synced", action="store_false",
+                        help="skip the crawl with every write synced alone (NIANBAO_WRITE_GROUP=1); --no-before and "
+                             "--no-baseline are its older names")
+    parser.add_argument("--no-now", dest="now", action="store_false",
+                        help="skip the crawls with the current settings (and the --before ones)")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
                         help="also crawl with `--processes N` (default: one per core; 1 to skip)")
     parser.add_argument("--no-extract", dest="extract", action="store_false",
@@ -277,10 +318,12 @@ def main() -> None:
                         help="skip bench/scrapy_floor.py (Scrapy fetching the same URLs with nothing of ours)")
     parser.add_argument("--plain-repeats", type=int, default=3, help="plain downloads to run; the fastest counts")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a Scrapy/nianbao setting for both crawls (e.g. CONCURRENT_ITEMS=4)")
+                        help="a Scrapy/nianbao setting for every crawl (e.g. CONCURRENT_ITEMS=4)")
     args = parser.parse_args()
-    if not (args.before or args.now):
-        parser.error("nothing to compare: --no-before and --no-now together")
+    if not (args.synced or args.now):
+        parser.error("nothing to compare: --no-synced and --no-now together")
+    if args.before and not args.now:
+        parser.error("--before compares with this checkout's crawl: not with --no-now")
     started = time.perf_counter()
     portal_dir = build(args.reports)
     print(f"portal ready in {time.perf_counter() - started:.0f}s")
@@ -288,20 +331,22 @@ def main() -> None:
 
     from sampleportal.server import Portal
 
-    with Portal(site=portal_dir / "site", routes=portal_dir / "routes.json") as portal, \
-            tempfile.TemporaryDirectory() as tmp:
-        runs = [("every write synced alone (before)", ["-s", "NIANBAO_WRITE_GROUP=1"], 1)] if args.before else []
-        runs += [("current settings (now)", [], 1)] if args.now else []
-        if args.now and args.processes > 1:
-            runs += [(f"current settings, --processes {args.processes}", ["--processes", str(args.processes)],
-                      args.processes)]
-        timings = {}
-        for n, (name, extra, processes) in enumerate(runs):
+    with ExitStack() as stack:
+        before_root = stack.enter_context(checkout(args.before)) if args.before else None
+        if before_root is not None:
+            revision = subprocess.run(["git", "log", "-1", "--format=%h %s", "HEAD"], cwd=before_root, check=True,
+                                      capture_output=True, text=True).stdout.strip()
+            print(f"before: {args.before} = {revision[:100]}")
+        portal = stack.enter_context(Portal(site=portal_dir / "site", routes=portal_dir / "routes.json"))
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        runs = plan_runs(args, before_root)
+        timings = []
+        for n, (name, extra, processes, root, role) in enumerate(runs):
             data = Path(tmp) / f"archive{n}"
-            run = crawl(portal_dir, portal.url, data, extra + settings)
+            run = crawl(portal_dir, portal.url, data, extra + settings, root=root)
             figures = archive_figures(data)
             report_crawl(name, run, figures)
-            timings[name] = (run["elapsed"], figures["run"], processes)
+            timings.append((name, run["elapsed"], figures["run"], processes, role, run["cpu"]))
             if n < len(runs) - 1:
                 shutil.rmtree(data)  # 10,000 reports' archive is large: keep only the last
         urls = figures["urls"]
@@ -312,14 +357,14 @@ def main() -> None:
             print(f"plain downloader (16 threads): {len(urls)} URLs, {size / 2**20:.1f} MiB in {seconds:.1f}s"
                   + (f", {failures} FAILED" if failures else ""))
         baseline = min(plain)
-        floors = {}  # Scrapy alone, by the number of processes the crawl ran in
+        floors, floor_cpu = {}, {}  # Scrapy alone, by the number of processes the crawl ran in
         for processes in sorted({run[2] for run in runs}) if args.floor else ():
             floor, cpu = scrapy_floor(urls, Path(tmp), processes)
-            floors[processes] = floor
+            floors[processes], floor_cpu[processes] = floor, cpu
             print(f"Scrapy alone (bench/scrapy_floor.py: the same URLs and Referers, callbacks that do nothing, no "
                   f"archive{f'; {processes} processes side by side, the URLs dealt out in turn' if processes > 1 else ''}"
                   f"): {floor:.1f}s = {floor / baseline:.1f}x the plain download, CPU {cpu:.1f}s")
-        for name, (elapsed, engine, processes) in timings.items():
+        for name, elapsed, engine, processes, _, _ in timings:
             floor = floors.get(processes)
             print(f"overhead, {name}: the crawl takes {elapsed / baseline:.1f}x the plain download of the same URLs "
                   f"({figures['reports'] / elapsed:.1f} against {figures['reports'] / baseline:.1f} reports/s; "
@@ -327,6 +372,14 @@ def main() -> None:
             if floor:
                 print(f"  of which Scrapy's own floor {floor / baseline:.1f}x; nianbao's share (parsing, archive, "
                       f"fetch log, start-up) {elapsed / floor:.1f}x Scrapy alone")
+        for processes, floor in floors.items():
+            runs_here = [(role, elapsed, cpu) for _, elapsed, _, n, role, cpu in timings if n == processes and role != "synced"]
+            if runs_here:
+                named = [("after" if role == "now" and args.before else role, elapsed, cpu) for role, elapsed, cpu in runs_here]
+                print(f"share, {processes} process{'es' if processes > 1 else ''}: "
+                      + " ".join(f"{role}={elapsed / floor:.2f}x" for role, elapsed, _ in named)
+                      + f" (scrapy_alone={floor:.2f}s; in CPU seconds, against Scrapy alone's {floor_cpu[processes]:.1f}s: "
+                      + " ".join(f"{role}={cpu / floor_cpu[processes]:.2f}x" for role, _, cpu in named) + ")")
         if args.extract:
             started = time.perf_counter()
             extraction = subprocess.run([sys.executable, "-m", "nianbao.cli", "reextract", "--data", str(data)],

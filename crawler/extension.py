@@ -44,6 +44,7 @@ from scrapy.exceptions import NotConfigured
 from archive import settings as shared
 from archive.store import Archive, StorageFailed, now
 
+from .run_writes import _log_fetches, _start_run, end_run  # noqa: F401 (end_run: re-exported)
 from .writer import WriterClient, fail_storage, open_writer
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class ArchiveExtension:
         self._fetch_rows: list[dict] = []
         self._spool_dir = None
         self._flusher = None
+        self._starting: tuple[WriterClient, Future] | None = None  # the writer and its start_run, not yet awaited
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -77,6 +79,7 @@ class ArchiveExtension:
         extension = cls(crawler)
         # the process's one Archive; it applies the schema first, so the writer's own Archive() finds it in place
         extension._reader = Archive(crawler.settings.get("NIANBAO_DATA"))
+        extension._start_writer()
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
@@ -93,21 +96,34 @@ class ArchiveExtension:
     def spider_opened(self, spider=None):
         self.open()
 
+    def _start_writer(self) -> None:
+        """The writer process and the run's start, asked for as soon as the extension exists and answered in
+        ``open``: a new interpreter's start-up and the run's first writes overlap with the rest of Scrapy's
+        (they were most of a small crawl's time before its first request). ``nianbao crawl`` starts the writer
+        process earlier still, before it imports Scrapy, and hands it over as the spider's ``started_writer``."""
+        spider = getattr(self.crawler, "spider", None)  # made before the extensions (Crawler.crawl)
+        if spider is None or getattr(spider, "joined_run", None) is not None:
+            return
+        writer = getattr(spider, "started_writer", None) or open_writer(self.settings.get("NIANBAO_DATA"), wait=False)
+        self._starting = writer, writer.submit(_start_run, *run_arguments(self.settings, getattr(spider, "sites", [])))
+
     def open(self) -> None:
         """Open the archive and start the run, or join the run another process started (``joined_run``, an
         attribute of the spider: ``nianbao crawl --processes N``). Idempotent: the first component to need it
         may come first."""
         if self.writer is not None:
             return
-        data = self.settings.get("NIANBAO_DATA")
         self.joined = getattr(self.crawler.spider, "joined_run", None)
         if self.joined is not None:
             self.writer, self.run_id = self.joined.writer, self.joined.run_id
             self.resume_urls, self._spool_dir = self.joined.resume_urls, self.joined.spool_dir
         else:
-            self.writer = open_writer(data)
-            self.resume_urls, self.run_id, self._spool_dir = self.writer.call(
-                _start_run, *run_arguments(self.settings, getattr(self.crawler.spider, "sites", [])))
+            if self._starting is None:
+                self._start_writer()
+            (writer, started), self._starting = self._starting, None
+            # a failure to open the archive (or start the run) is raised here, as the writer answers it
+            self.resume_urls, self.run_id, self._spool_dir = started.result()
+            self.writer = writer
         self.crawler.stats.set_value("nianbao/run_id", self.run_id)
         self.writer.on_storage_failure = self._writer_storage_failed
         self._start_flusher()
@@ -258,44 +274,6 @@ def run_arguments(settings, sites) -> tuple:
     return (settings.get("NIANBAO_COMMAND", "crawl"), [site.id for site in sites],
             settings.getint("NIANBAO_WRITE_GROUP", 64), settings.getfloat("NIANBAO_WRITE_GROUP_SECONDS", 1.0),
             [site.as_dict() for site in sites])
-
-
-def _start_run(archive: Archive, command: str, site_ids: list[str], group: int, group_seconds: float,
-               sites: list[dict]):
-    resume = archive.fetched_by_interrupted_run()
-    run_id = archive.start_run(command, site_ids)
-    if group > 1:  # 1 or 0: every write synced and committed alone (the old way; the benchmark's baseline)
-        archive.group_writes(group, group_seconds)
-    archive.open_warc(run_id)
-    for site in sites:
-        archive.ensure_site(site)
-    return resume, run_id, archive.spool_dir()
-
-
-def end_run(archive: Archive, run_id: int, status: str, stats: dict, site_ids: list[str]) -> dict:
-    """The end of a run, in the writer: its summary per site (run_sites, runs.summary), the sites that yielded
-    reports before and none now, the CDXJ index of the WARC files, then the run's status and stats. Returns what
-    it adds to the stats: ``nianbao/gone_quiet`` (site ids, one a line) and ``nianbao/reports_in_archive``."""
-    from archive.runs import report_count
-    from archive.warc import write_cdxj
-    from nianbao.summary import gone_quiet, per_site, record_run
-
-    archive.flush_writes()
-    quiet = gone_quiet(archive, site_ids, per_site(stats), run_id)
-    ended = {"nianbao/gone_quiet": "\n".join(quiet), "nianbao/reports_in_archive": report_count(archive)}
-    record_run(archive, run_id, stats, gone_quiet=quiet)
-    try:
-        write_cdxj(archive.dir / "warcs")  # while the run still holds the archive
-    except (OSError, ValueError) as exc:  # an index can be made again from the WARCs; the run still ends
-        ended["nianbao/warnings"] = "\n".join(filter(None, [stats.get("nianbao/warnings"),
-                                                             f"the CDXJ index was not written: {exc}"]))
-    archive.finish_run(run_id, status, {**stats, **ended})
-    return ended
-
-
-def _log_fetches(archive: Archive, rows: list[dict]) -> None:
-    for row in rows:
-        archive.log_fetch(**row)
 
 
 def _extract_shard(data_dir, workers: int):

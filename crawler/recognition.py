@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipelines.recognition import (
     government_of,
@@ -32,6 +33,7 @@ class Recognised:
     agency: str | None
 
 
+@lru_cache(maxsize=4096)  # a title is recognised on its list page, on its article page and for its identity
 def recognise(title: str) -> Recognised | None:
     if skip_reason(title):
         return None

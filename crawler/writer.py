@@ -146,6 +146,10 @@ class WriterClient:
         for future in pending.values():
             future.set_exception(error)
 
+    def submit(self, function, *args, **kwargs) -> Future:
+        """``function(archive, *args)`` in the writer; its answer (or failure) is the Future's, for whoever waits."""
+        return self._submit(function, args, kwargs)
+
     def write(self, function, *args, **kwargs) -> Future:
         """``function(archive, *args)`` in the writer; a failure is logged when nobody waits for it."""
         future = self._submit(function, args, kwargs)
@@ -175,12 +179,15 @@ class WriterClient:
             self.on_close()
 
 
-def open_writer(data_dir) -> WriterClient:
-    """A writer process of one's own, with its one client (a single crawl): closing the client ends the process."""
+def open_writer(data_dir, wait: bool = True) -> WriterClient:
+    """A writer process of one's own, with its one client (a single crawl): closing the client ends the process.
+    ``wait``: until it has opened the archive, so that a failure to open it is raised here; otherwise the answer
+    to the first call says it."""
     process = WriterProcess(data_dir)
     client = process.clients[0]
     client.on_close = process.stop
-    client.pid()  # opened now, so a failure to open the archive is raised here
+    if wait:
+        client.pid()
     return client
 
 
@@ -216,6 +223,22 @@ def _serve(data_dir: str, borrowed: bool, requests, replies) -> None:
             replies[client].put((call, False, _sendable(exc)))
     if archive is not None:
         archive.db.conn.close()
+
+
+def import_for_end_run() -> None:
+    """In the writer, once the run has started: what the run's end needs, imported in a thread while the crawl
+    goes on instead of after its last request (the CDXJ indexer alone, whose AMF support loads pkg_resources and
+    so reads every installed package's metadata, was a third of a second of a small crawl's wall time)."""
+    threading.Thread(target=_import_for_end_run, name="nianbao-writer-imports", daemon=True).start()
+
+
+def _import_for_end_run() -> None:
+    try:
+        import cdxj_indexer.main  # noqa: F401
+
+        import nianbao.summary  # noqa: F401
+    except Exception:  # noqa: BLE001 - imported again, and failing in its place, when the run ends
+        pass
 
 
 def fail_storage(archive: Archive, reason: str) -> None:

@@ -74,7 +74,19 @@ def run_crawl(loaded: list, data: Path, settings: dict, command: str = "crawl", 
     settings = with_broad_crawl(len(loaded), settings)
     settings = {"NIANBAO_DATA": str(data), "NIANBAO_SITE_IDS": [s.id for s in loaded], "NIANBAO_COMMAND": command,
                 "LOG_FILE": str(progress.log_file(data, command)), **settings}
-    parts = plan(loaded, processes, _settings(settings)) if processes > 1 else []
+    if processes == 1:
+        from archive.store import Archive
+        from crawler.writer import open_writer
+
+        # the schema applied here first, so that the writer and the crawl's reader never race to apply it; the
+        # connection stays open until the crawl ends, as the reader's did when it came first
+        first = Archive(data)
+        try:
+            # the writer process starts its interpreter and opens the archive while this one imports Scrapy
+            return _crawl(loaded, _settings(settings), writer=open_writer(data, wait=False))
+        finally:
+            first.db.conn.close()
+    parts = plan(loaded, processes, _settings(settings))
     if len(parts) > 1:
         return _crawl_in_parts(loaded, parts, data, settings, command)
     return _crawl(loaded, _settings(settings))
@@ -90,7 +102,7 @@ def _settings(overrides: dict):
     return merged
 
 
-def _crawl(loaded: list, merged, joined=None, live: bool = True) -> dict:
+def _crawl(loaded: list, merged, joined=None, live: bool = True, writer=None) -> dict:
     from scrapy.crawler import CrawlerProcess
 
     from crawler.spiders.columns import ColumnSpider
@@ -103,7 +115,7 @@ def _crawl(loaded: list, merged, joined=None, live: bool = True) -> dict:
     handler = progress.console_warnings(merged.get("LOG_LEVEL"), out) if merged.get("LOG_FILE") else None
     crawler = process.create_crawler(ColumnSpider)
     # loaded once, here: the spider does not read the registry again
-    process.crawl(crawler, sites=loaded, joined_run=joined)
+    process.crawl(crawler, sites=loaded, joined_run=joined, started_writer=writer)
     try:
         if live and out.is_terminal:
             with progress.CrawlProgress(crawler, [s.id for s in loaded], out):

@@ -230,6 +230,7 @@ def _kind_by_words(text: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # a list title is judged again on its article page and for its identity
 def title_verdict(title: str | None) -> Verdict:
     """What a title says the page is. A report's title names the report and ends with it (a year or an edition
     note may follow); 图解, 解读, 通知 … anywhere in it make it something else."""

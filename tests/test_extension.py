@@ -222,6 +222,32 @@ def test_the_writer_process_shows_its_role_to_top_and_ps(tmp_path):
         writer.close()
 
 
+_WRITER_IMPORTS = """
+import pickle, sys
+import nianbao.cli  # noqa: F401 - a spawned writer imports the command's module first (as __mp_main__)
+from crawler.writer import _serve  # noqa: F401 - its target
+pickle.loads(sys.stdin.buffer.read())  # what the crawl sends it: functions, by module and name
+print(sorted({name.split(".")[0] for name in sys.modules} & {"scrapy", "twisted", "parsel"}))
+"""
+
+
+def test_the_writer_process_starts_without_importing_scrapy(tmp_path):
+    """The crawl waits for the writer's first answer (start_run) before its first request: Scrapy's import was half
+    of the writer's start-up. What the writer runs for a crawl imports no Scrapy (crawler/run_writes.py)."""
+    import pickle
+    import subprocess
+    import sys
+
+    from crawler.extension import _log_fetches, _start_run, end_run
+    from crawler.item_pipelines.archive_payload import _keep
+    from crawler.writer import _pid, fail_storage
+
+    sent = pickle.dumps([_start_run, end_run, _log_fetches, _keep, fail_storage, _pid, Archive.flush_if_due,
+                         Archive.flush_writes])
+    done = subprocess.run([sys.executable, "-c", _WRITER_IMPORTS], input=sent, capture_output=True, check=True)
+    assert done.stdout.decode().strip() == "[]", done.stderr.decode()[-2000:]
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/status") as status:

@@ -50,6 +50,13 @@ _STRING = etree.XPath("string()", smart_strings=False)
 _CELLS = etree.XPath("th|td")
 _TEXTS = etree.XPath(".//text()", smart_strings=False)
 _METAS = etree.XPath("//meta[@name][@content]")
+_ANCHORS = etree.XPath("//a[@href]")
+_FILE_ANCHORS = etree.XPath(f"//a[@href][not({CHROME_XPATH})]")
+_EMBEDDED = etree.XPath("//iframe/@src | //embed/@src | //object/@data", smart_strings=False)
+_BODY_TEXT = etree.XPath("//body//text()[not(ancestor::script)]", smart_strings=False)
+# a row whose compacted text holds a label, found on its raw text: the labels with the compacted-away characters
+# allowed between their characters, so that one search replaces a substitution and a test per label
+_LABELLED = re.compile("|".join(r"[\s：:\u3000]*".join(map(re.escape, label)) for label in (*META_LABELS, "标题")))
 MAX_URL_LENGTH = 2083  # what browsers and most servers accept; longer is a broken or hostile link
 
 
@@ -192,7 +199,7 @@ class CmsFamily:
 
     def declared(self, response: Response) -> Declared | None:
         """The column's size as the page states it in text (共N条 / 共N页), if it does."""
-        text = " ".join(response.xpath("//body//text()[not(ancestor::script)]").getall()) if _is_html(response) else ""
+        text = " ".join(_BODY_TEXT(response.selector.root)) if _is_html(response) else ""
         records, pages = _RECORDS.search(text), _PAGES.search(text)
         if not records and not pages:
             return None
@@ -210,8 +217,7 @@ class CmsFamily:
         root = response.selector.root
         for row in _ROWS(root):
             # a row whose text holds no label cannot yield one (a report's own table rows): skip its cells
-            text = _COMPACT.sub("", _STRING(row))
-            if not any(label in text for label in labels):
+            if not _LABELLED.search(_STRING(row)):
                 continue
             cells = [" ".join(_TEXTS(c)).strip() for c in _CELLS(row)]
             for label, value in zip(cells[::2], cells[1::2]):
@@ -239,13 +245,14 @@ class CmsFamily:
         labelled 附件. What each one really is, the server says when it is fetched. Links that cannot
         be fetched are returned as written, for the spider to log."""
         urls = []
-        for anchor in response.xpath(f"//a[@href][not({CHROME_XPATH})]"):
-            href = anchor.xpath("@href").get().strip()
-            text = "".join(anchor.xpath(".//text()").getall()).strip()
+        root = response.selector.root  # compiled XPaths on the parsed page: no Selector made per link
+        for anchor in _FILE_ANCHORS(root):
+            href = anchor.get("href").strip()
+            text = "".join(_TEXTS(anchor)).strip()
             if _is_attachment(href, text):
                 # a javascript:void(0) labelled as a PDF is kept as written: the spider logs and skips it
                 urls.append(href if unfetchable(href) else response.urljoin(href))
-        for src in response.xpath("//iframe/@src | //embed/@src | //object/@data").getall():
+        for src in _EMBEDDED(root):
             urls += self._embedded(response, src)
         return list(dict.fromkeys(urls))
 
@@ -258,6 +265,17 @@ class CmsFamily:
             return [response.urljoin(src)]
         files = parse_qs(parts.query).get("file", [])
         return [response.urljoin(f) for f in files if not unfetchable(f)]
+
+
+def link_texts(response: Response) -> dict[str, str]:
+    """Each link's text by its absolute URL (the first link wins): the name a file is offered under when the
+    server gives none."""
+    texts: dict[str, str] = {}
+    for anchor in _ANCHORS(response.selector.root):
+        text = " ".join("".join(_TEXTS(anchor)).split())[:300]
+        if text:
+            texts.setdefault(response.urljoin(anchor.get("href").strip()), text)
+    return texts
 
 
 def _is_attachment(href: str, text: str) -> bool:

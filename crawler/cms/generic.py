@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
+
 from .base import CHROME_XPATH, CmsFamily, Next, unfetchable
 
 _WORDS = re.compile(r"^(下一页|下页|后页|下一頁|next(\s*page)?)\s*[>›»＞]*$", re.I)
@@ -22,6 +24,10 @@ _SYMBOLS = re.compile(r"^[>›»＞]$")
 _NUMBER = re.compile(r"^\[?(\d{1,4})\]?$")
 _PAGER_WORDS = re.compile(r"^(下一页|下页|后页|下一頁|尾页|末页|尾頁|末頁|最后一页|next(\s*page)?|last(\s*page)?)\s*[>›»＞]*$", re.I)
 _SCRIPT_PAGE = re.compile(r"\(\s*['\"]?([2-9]|\d{2,})['\"]?\s*[,)]")
+# compiled once and run on the parsed page: a Selector per link was most of what reading a pager cost
+_PAGER_ANCHORS = etree.XPath(f"//a[@href][not({CHROME_XPATH}) or ancestor::*[contains(@class,'page')]]")
+_ANCHOR_TEXT = etree.XPath(".//text() | .//img/@alt", smart_strings=False)
+_ANCHOR_NAMES = etree.XPath("@rel | @class | @title", smart_strings=False)
 
 
 class Generic(CmsFamily):
@@ -33,12 +39,12 @@ class Generic(CmsFamily):
 
     def next_pages(self, response) -> list[Next]:
         words, marked, symbols, numbered = [], [], [], []
-        for anchor in response.xpath(f"//a[@href][not({CHROME_XPATH}) or ancestor::*[contains(@class,'page')]]"):
-            href = anchor.xpath("@href").get()
+        for anchor in _PAGER_ANCHORS(response.selector.root):
+            href = anchor.get("href")
             if unfetchable(href):
                 continue  # javascript:goPage(2): nothing a crawler can follow
-            text = re.sub(r"\s+", "", "".join(anchor.xpath(".//text() | .//img/@alt").getall()))
-            attrs = " ".join(anchor.xpath("@rel | @class | @title").getall()).lower()
+            text = re.sub(r"\s+", "", "".join(_ANCHOR_TEXT(anchor)))
+            attrs = " ".join(_ANCHOR_NAMES(anchor)).lower()
             url = response.urljoin(href.strip())
             if url == response.url:
                 continue

@@ -21,6 +21,7 @@ from scrapy.http import HtmlResponse
 
 from .. import sites as registry
 from ..cms import FAMILIES, family_for, unfetchable
+from ..cms.base import link_texts
 from ..cms.generic import Generic, unread_pager
 from ..coverage import Column, check_coverage
 from ..downloads import SPOOLED, STREAM_TO_DISK, drop_spooled
@@ -48,6 +49,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         allow_entries(self.sites)  # the addresses the registry's own hosts are may be private (crawler/resolver.py)
         self.allowed_domains = sorted({host for site in self.sites for host in (*site.hosts, *site.allowed_hosts)})
         self.columns: dict[str, Column] = {}
+        self._index_owners: dict[str, str] = {}  # 索引号 owner: the agency archived under it
 
     async def start(self):
         registry_urls = {url for site in self.sites for url in site.start_urls}
@@ -187,7 +189,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
             self._stat(site, "skipped")
             return
         owner = index_owner(metadata)
-        indexed = self.archive.reader.agency_of_index_owner(owner) if owner and self.archive else None
+        indexed = self._agency_of_index_owner(owner) if owner and self.archive else None
         report.update(self._identity(report, metadata, site, indexed))
         if report["year"] is None:
             self._stat(site, "skipped")  # a title cut short whose article names no year either
@@ -199,7 +201,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         published = family.published(metadata, page) or report.get("listed")
         if not unchanged:
             yield self._document(response, site, report, "page", {**metadata, **_charset(response)}, published)
-        texts = _link_texts(page)
+        texts = link_texts(page)
         for url in family.attachments(page):
             reason = unfetchable(url)
             if reason:
@@ -214,6 +216,17 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
                 meta=self._file_meta(site=site, report=report, published=published, conditional=True,
                                      link_text=texts.get(url)),
             )
+
+    def _agency_of_index_owner(self, owner: str) -> str | None:
+        """The archive's answer, kept once found: the first document archived under an owner stays the first
+        (later ones come after it), so a found agency never changes during a crawl; one not yet found may be."""
+        known = self._index_owners
+        if owner not in known:
+            agency = self.archive.reader.agency_of_index_owner(owner)
+            if agency is None:
+                return None
+            known[owner] = agency
+        return known[owner]
 
     @staticmethod
     def _identity(report: dict, metadata: dict, site: dict, indexed: str | None = None) -> dict:
@@ -297,17 +310,6 @@ def _next_pages(family, response) -> list:
         known = {n.url for n in nexts}
         nexts += [n for n in Generic().next_pages(response) if n.url not in known]
     return nexts
-
-
-def _link_texts(page) -> dict[str, str]:
-    """Each link's text by its absolute URL (the first link wins): the name a file is offered under when the
-    server gives none."""
-    texts: dict[str, str] = {}
-    for anchor in page.xpath("//a[@href]"):
-        text = " ".join("".join(anchor.xpath(".//text()").getall()).split())[:300]
-        if text:
-            texts.setdefault(page.urljoin(anchor.xpath("@href").get().strip()), text)
-    return texts
 
 
 def read_list_page(site: dict, response) -> tuple:
