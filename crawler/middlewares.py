@@ -10,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from archive.store import ArchiveWriteError, StorageFailed
 
@@ -70,6 +71,28 @@ class ArchiveBound:
         count(self.crawler.stats, _site_id(request), name)
 
 
+def with_slot(request):
+    """Politeness per portal, the host policy's unit: www., files. and sixty department subdomains of one portal
+    share one download slot (one request at a time, DOWNLOAD_DELAY between them)."""
+    if "download_slot" not in request.meta:
+        request.meta["download_slot"] = registrable_domain(urlsplit(request.url).hostname or "")
+    return request
+
+
+class DownloadSlotMiddleware(BaseSpiderMiddleware):
+    """A spider middleware giving each request its download slot when the spider makes it, not when it is
+    downloaded: a broad crawl's scheduler queue (DownloaderAwarePriorityQueue) picks the next request by the slot
+    it will be downloaded in, and would otherwise see host names (sixty subdomains of one portal as sixty)."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        if crawler.settings.getint("CONCURRENT_REQUESTS_PER_IP"):
+            raise NotConfigured("download slots by address")
+
+    def get_processed_request(self, request, response):
+        return with_slot(request)
+
+
 class RobotsMiddleware(RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware, its refusal raised as ForbiddenByRobots."""
 
@@ -103,10 +126,8 @@ class HostGuardMiddleware(ArchiveBound):
             self.record(request, "refused", reason=reason)
             self.count(request, "refused")
             raise IgnoreRequest(reason)
-        if self.slot_by_domain and "download_slot" not in request.meta:
-            # politeness per portal, the host policy's unit: www., files. and sixty department subdomains of
-            # one portal share one download slot (one request at a time, DOWNLOAD_DELAY between them)
-            request.meta["download_slot"] = registrable_domain(urlsplit(request.url).hostname or "")
+        if self.slot_by_domain:
+            with_slot(request)  # requests not made by the spider (robots.txt) get theirs here
         if request.meta.get("site") and not request.meta.get("redirect_times"):
             self.requests += 1
             if self.limit and self.requests > self.limit:

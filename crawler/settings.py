@@ -62,6 +62,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ConditionalRequestMiddleware": 800,
     "crawler.middlewares.FetchLogMiddleware": 950,
 }
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.DownloadSlotMiddleware": 900,  # the slot a request is downloaded in, known when it is made
+}
 # The archive, the run record and the crawl's counters (crawler/extension.py); not configured without NIANBAO_DATA.
 EXTENSIONS = {
     "crawler.extension.ArchiveExtension": 100,
@@ -82,6 +85,19 @@ NIANBAO_EXTRACT_WORKERS = shared.DEFAULTS["NIANBAO_EXTRACT_WORKERS"]
 # or NIANBAO_WRITE_GROUP_SECONDS, whichever comes first (a kill loses at most that group; the next run refetches it).
 NIANBAO_WRITE_GROUP = 64
 NIANBAO_WRITE_GROUP_SECONDS = 1.0
+
+# A broad crawl (nianbao/crawling.py with_broad_crawl): a registry of NIANBAO_BROAD_CRAWL_SITES entries or more
+# (the national registry, a province) runs with these under whatever -s sets, and by default in one process per
+# core. Each is from Scrapy's "Broad Crawls" guide and kept because bench/national_crawl.py measured it helping
+# (README, "National scale").
+NIANBAO_BROAD_CRAWL_SITES = 50
+NIANBAO_BROAD_CRAWL_SETTINGS = {
+    # the next request is taken from the portal with the fewest in the downloader, not in the order found: the
+    # default queue fills the downloader with one portal's sixty columns while the others wait
+    "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
+}
+NIANBAO_BROAD_REQUESTS_PER_SITE = 2  # CONCURRENT_REQUESTS = this per registry entry …
+NIANBAO_BROAD_MAX_REQUESTS = 2048  # … up to this
 
 # Where the archive lives; `nianbao crawl --data DIR` sets it.
 NIANBAO_DATA = "data"

@@ -325,9 +325,10 @@ def _problems_exit(sites: dict, quiet: list[str], nothing_found: bool) -> None:
 @click.option("--shard", help="I/N: crawl only the registry entries whose host hashes to shard I of N.")
 @click.option("--rediscover", is_flag=True, help="Walk every portal: entry's navigation again now, instead of "
                                                  "crawling its known columns (default: every NIANBAO_REDISCOVER_DAYS).")
-@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--processes", type=click.IntRange(min=1), default=None,
               help="Scrapy processes sharing the run (one core each), one writer; a host is crawled from one "
-                   "process, or its per-host budget divided among those that share it.")
+                   "process, or its per-host budget divided among those that share it.  [default: one per core "
+                   "for a broad crawl (NIANBAO_BROAD_CRAWL_SITES entries or more), else 1]")
 def crawl(sites, portals, region, allow_any_host, data, settings, portal_url, no_extract, shard, rediscover,
           processes):
     """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract.
@@ -369,7 +370,7 @@ def crawl(sites, portals, region, allow_any_host, data, settings, portal_url, no
 @click.option("--rediscover", is_flag=True, help="Walk every portal: entry's navigation tonight.")
 @click.option("--rediscover-days", type=click.FloatRange(min=0), default=None,
               help="Walk a portal again when its last walk is this old (default: NIANBAO_REDISCOVER_DAYS, 30).")
-@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--processes", type=click.IntRange(min=1), default=None,
               help="Scrapy processes sharing the run, as `nianbao crawl --processes`.")
 def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, max_failure_rate, rediscover,
             rediscover_days, processes):

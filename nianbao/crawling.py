@@ -37,13 +37,41 @@ class CrawlPartFailed(RuntimeError):
     """A crawl process of the run ended without handing its stats back (an error, or it was killed)."""
 
 
-def run_crawl(loaded: list, data: Path, settings: dict, command: str = "crawl", processes: int = 1) -> dict:
+def broad(sites: int, overrides: dict) -> bool:
+    """Whether a registry of this many entries is crawled as a broad crawl (NIANBAO_BROAD_CRAWL_SITES)."""
+    return sites >= _settings(overrides).getint("NIANBAO_BROAD_CRAWL_SITES")
+
+
+def with_broad_crawl(sites: int, overrides: dict) -> dict:
+    """The command's settings over the broad-crawl profile, when the registry is large enough for one: the
+    settings Scrapy's "Broad Crawls" guide names for thousands of domains that bench/national_crawl.py measured
+    helping (NIANBAO_BROAD_CRAWL_SETTINGS), and room in the downloader for every portal at once:
+    CONCURRENT_REQUESTS = NIANBAO_BROAD_REQUESTS_PER_SITE per entry, up to NIANBAO_BROAD_MAX_REQUESTS. Scrapy counts
+    a request waiting out its portal's delay as active, so 16 would keep 16 portals busy of 3,000."""
+    if not broad(sites, overrides):
+        return overrides
+    merged = _settings(overrides)
+    profile = dict(merged.getdict("NIANBAO_BROAD_CRAWL_SETTINGS"))
+    profile["CONCURRENT_REQUESTS"] = max(merged.getint("CONCURRENT_REQUESTS"), min(
+        merged.getint("NIANBAO_BROAD_MAX_REQUESTS"), sites * merged.getint("NIANBAO_BROAD_REQUESTS_PER_SITE")))
+    return {**profile, **overrides}
+
+
+def default_processes(sites: int, overrides: dict) -> int:
+    """One crawl process per core for a broad crawl, else one (``--processes`` not given)."""
+    return (os.cpu_count() or 1) if broad(sites, overrides) else 1
+
+
+def run_crawl(loaded: list, data: Path, settings: dict, command: str = "crawl", processes: int | None = None) -> dict:
     """Run the real Scrapy engine over registry entries already loaded (``_registry``); returns the crawl's stats.
+    A large registry is a broad crawl (``with_broad_crawl``), by default in one process per core.
 
     Scrapy's log goes to DIR/logs/COMMAND-TIME-PID.log (one per process); the console gets warnings, and a
     live table per site when it is a terminal and the crawl runs in this process."""
     from . import progress
 
+    processes = processes or default_processes(len(loaded), settings)
+    settings = with_broad_crawl(len(loaded), settings)
     settings = {"NIANBAO_DATA": str(data), "NIANBAO_SITE_IDS": [s.id for s in loaded], "NIANBAO_COMMAND": command,
                 "LOG_FILE": str(progress.log_file(data, command)), **settings}
     if processes == 1:
