@@ -54,6 +54,7 @@ from national_portal import COLUMNS_OF_REGISTRY, planned_urls, registry_rows  # 
 
 from crawler import settings as shipped  # noqa: E402
 from crawler.hosts import registrable_domain  # noqa: E402
+from nianbao.crawling import default_processes  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 # The politeness and engine settings Scrapy alone takes from the crawl (shipped values, then the run's -s).
@@ -296,7 +297,8 @@ def main() -> None:
     parser.add_argument("--portals", type=int, default=100, help="registry rows to crawl (spread over the registry)")
     parser.add_argument("--size", choices=("full", "small"), default="full",
                         help="full: 30–60 department and 10–20 township columns per portal; small: 3–6 and 1–2")
-    parser.add_argument("--processes", type=int, default=1, help="nianbao crawl --processes")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="nianbao crawl --processes (default: the crawl's own, one per core for a broad crawl)")
     parser.add_argument("--side-by-side", action="store_true", help="Scrapy alone during the first pass (see above)")
     parser.add_argument("--no-nightly", dest="nightly", action="store_false", help="only the first pass")
     parser.add_argument("--no-floor", dest="floor", action="store_false", help="skip Scrapy alone")
@@ -306,6 +308,8 @@ def main() -> None:
     args = parser.parse_args()
     args.port = free_port()
     rows = registry_rows(args.portals)
+    if args.processes is None:
+        args.processes = default_processes(len(rows), dict(pair.split("=", 1) for pair in args.set))
     with tempfile.TemporaryDirectory(dir=args.keep) as scratch:
         tmp = Path(scratch)
         registry, data = tmp / "registry.csv", tmp / "archive"
