@@ -54,7 +54,7 @@ from national_portal import COLUMNS_OF_REGISTRY, planned_urls, registry_rows  # 
 
 from crawler import settings as shipped  # noqa: E402
 from crawler.hosts import registrable_domain  # noqa: E402
-from nianbao.crawling import default_processes  # noqa: E402
+from nianbao.crawling import default_processes, with_broad_crawl  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 # The politeness and engine settings Scrapy alone takes from the crawl (shipped values, then the run's -s).
@@ -158,13 +158,17 @@ def run_figures(data: Path) -> dict:
             "reports_found": found[0], "new_reports": found[1]}
 
 
-def floor_settings(extra: list[str], tmp: Path, rows: list[dict]) -> Path:
-    """Scrapy alone's settings: the crawl's politeness as shipped, the run's -s over it, the same resolver."""
-    settings = {key: getattr(shipped, key) for key in FLOOR_KEYS if hasattr(shipped, key)}
-    for name, value in (pair.split("=", 1) for pair in extra[1::2]):
-        if name in FLOOR_KEYS or name.startswith(("TWISTED_DNS", "NIANBAO_TEST", "SCHEDULER", "DOWNLOADER",
-                                                  "REACTOR", "JOBDIR")):
-            settings[name] = value
+def floor_settings(extra: list[str], tmp: Path, rows: list[dict], processes: int = 1) -> Path:
+    """Scrapy alone's settings: the engine settings the crawl runs with (shipped, the broad-crawl profile a registry
+    this large gets, the run's -s over both; CONCURRENT_REQUESTS divided among the processes as the crawl divides
+    it), the same resolver."""
+    given = dict(pair.split("=", 1) for pair in extra[1::2])
+    engine = {**{key: getattr(shipped, key) for key in FLOOR_KEYS if hasattr(shipped, key)},
+              **with_broad_crawl(len(rows), given)}
+    settings = {name: value for name, value in engine.items()
+                if name in FLOOR_KEYS or name.startswith(("TWISTED_DNS", "NIANBAO_TEST", "SCHEDULER", "DOWNLOADER",
+                                                          "REACTOR", "JOBDIR"))}
+    settings["CONCURRENT_REQUESTS"] = max(1, int(settings["CONCURRENT_REQUESTS"]) // processes)
     settings["LOG_LEVEL"] = "ERROR"
     path = tmp / "floor-settings.json"
     path.write_text(json.dumps(settings, ensure_ascii=False))
@@ -260,7 +264,7 @@ def one_pass(args, registry: Path, data: Path, tmp: Path, night: int, rows: list
     if args.floor and side is None:
         with portal_server(registry, port, night, args.size, tmp):
             floor = scrapy_alone(floor_entries(figures, conditional=first is not None),
-                                 floor_settings(settings, tmp, rows), tmp, args.processes)
+                                 floor_settings(settings, tmp, rows, args.processes), tmp, args.processes)
     report("first pass" if night == 0 else f"nightly pass (night {night})", run, figures,
            floor if args.floor else None, server, first, delay(settings))
     return figures
