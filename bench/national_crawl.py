@@ -180,13 +180,13 @@ def scrapy_alone(entries: list, settings: Path, tmp: Path, processes: int) -> di
     with whole portals (as ``--processes`` deals them out)."""
     started = time.perf_counter()
     running = []
-    by_slot: dict[str, list] = {}
-    for entry in entries:
-        by_slot.setdefault(entry[3], []).append(entry)
-    slots = sorted(by_slot)
+    slots = sorted({entry[3] for entry in entries})
     for part in range(processes):
         listing = tmp / f"floor-{part}.json"
-        mine = [e for slot in slots[part::processes] for e in by_slot[slot]]
+        # in the crawl's own order, portals interleaved: grouped by portal, Scrapy takes its start requests while
+        # the downloader has room, so the first portal's requests would fill it and wait out that portal's delay
+        ours = set(slots[part::processes])
+        mine = [entry for entry in entries if entry[3] in ours]
         listing.write_text(json.dumps(mine, ensure_ascii=False), encoding="utf-8")
         running.append(subprocess.Popen([sys.executable, str(ROOT / "bench" / "scrapy_floor.py"), str(listing),
                                          str(settings)], cwd=ROOT, stdout=subprocess.DEVNULL, env=ENV))
