@@ -200,9 +200,15 @@ def scrapy_alone(entries: list, settings: Path, tmp: Path, processes: int) -> di
 
 
 def floor_entries(figures: dict, conditional: bool) -> list:
-    """The crawl's own requests as Scrapy alone asks them: same URL, Referer, conditional header, slot."""
+    """The crawl's own requests as Scrapy alone asks them: same URL, Referer, conditional header, slot. The fetch log
+    has a row per attempt; an attempt that failed and was tried again is left to Scrapy alone's own retries (the
+    same RETRY_TIMES), else a dead portal's six timed-out attempts would be asked three times each."""
+    rows = figures["requests"]
+    last = {row[0]: n for n, row in enumerate(rows)}
     out = []
-    for url, referer, _outcome, _size, _site in figures["requests"]:
+    for n, (url, referer, outcome, _size, _site) in enumerate(rows):
+        if outcome != "fetched" and last[url] != n:
+            continue
         headers = {}
         if conditional and figures["etags"].get(url):
             headers["If-None-Match"] = figures["etags"][url]
