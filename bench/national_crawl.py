@@ -42,6 +42,7 @@ import tempfile
 import time
 from collections import Counter
 from contextlib import contextmanager
+from itertools import zip_longest
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -281,8 +282,12 @@ def _side_by_side_floor(rows, args, settings, tmp):
     port = free_port()
     registry = tmp / "floor-registry.csv"
     write_registry(rows, port, registry)
-    entries = [[url, referer, {}, registrable_domain(urlsplit(url).hostname or "")]
-               for url, referer in planned_urls(rows, port, args.size)]
+    by_portal: dict[str, list] = {}
+    for url, referer in planned_urls(rows, port, args.size):
+        slot = registrable_domain(urlsplit(url).hostname or "")
+        by_portal.setdefault(slot, []).append([url, referer, {}, slot])
+    # portals interleaved, as a crawl asks them (see scrapy_alone)
+    entries = [entry for group in zip_longest(*by_portal.values()) for entry in group if entry]
     context = portal_server(registry, port, 0, args.size, tmp)
     server = context.__enter__()
     listing = tmp / "floor-0.json"
