@@ -218,33 +218,41 @@ class Renderer:
 
     def _items(self, portal: Portal, agency: Agency, column: Column) -> list[Item]:
         family = pages.FAMILIES[agency.dialect]
-        rng = random.Random(f"items:{portal.adcode}:{agency.code}")
         planned = list(agency.reports)
         for night in range(1, self.night + 1):
             if random.Random(f"night:{portal.adcode}:{agency.code}:{night}").random() < 0.1:
                 planned.insert(0, (2025 + night // 366, "html"))
         items, used = [], set()
-        for n, (year, fmt) in enumerate(planned):
-            date = f"{year + 1}-{rng.randint(1, 3):02d}-{rng.randint(5, 28):02d}"
-            title = f"{agency.name}{year}年政府信息公开工作年度报告"
-            item = Item(title, date)
-            item.url = _article_url(family, agency, column, date, rng, used)
-            item.meta = {"索引号": f"{portal.adcode}-{year}-{n:03d}", "发布机构": agency.name, "公文生成日期": date}
-            body = self.pool["bodies"][(year, n % 3)].replace(PLACEHOLDER, agency.name)
-            if fmt == "html":
-                item.body = body + f"<p>（{html.escape(item.meta['索引号'])}）</p>"
-            else:
-                data = _unique_file(self.pool["files"][fmt][n % len(self.pool["files"][fmt])], fmt,
-                                    f"{portal.host}/{agency.code}/{year}")
-                name = f"P0{date.replace('-', '')}{rng.randint(10**11, 10**12 - 1)}.{fmt}"
-                href = family.attachment(column, item, name, data, _TYPES[fmt])
-                item.attachments.append((f"{title}.{fmt}", href))
-                item.body = f"<p>现将《{html.escape(title)}》全文公布如下，详见附件。</p>"
-            items.append(item)
+        # oldest first, each item drawn from its own place in the column's history: a report added on a later
+        # night changes no earlier item's URL, date, 索引号 or bytes, as on a real portal
+        for n, (year, fmt) in enumerate(reversed(planned)):
+            items.insert(0, self._item(portal, agency, column, family, n, year, fmt, used))
+        rng = random.Random(f"guide:{portal.adcode}:{agency.code}")
         guide = Item(f"{agency.name}政府信息公开指南", "2023-06-12", body=pages.other_body("政府信息公开指南"))
         guide.url = _article_url(family, agency, column, guide.date, rng, used)
         items.insert(min(3, len(items)), guide)
         return items
+
+    def _item(self, portal: Portal, agency: Agency, column: Column, family, n: int, year: int, fmt: str,
+              used: set) -> Item:
+        """The column's n-th report counted from its oldest."""
+        rng = random.Random(f"items:{portal.adcode}:{agency.code}:{n}")
+        date = f"{year + 1}-{rng.randint(1, 3):02d}-{rng.randint(5, 28):02d}"
+        title = f"{agency.name}{year}年政府信息公开工作年度报告"
+        item = Item(title, date)
+        item.url = _article_url(family, agency, column, date, rng, used)
+        item.meta = {"索引号": f"{portal.adcode}-{year}-{n:03d}", "发布机构": agency.name, "公文生成日期": date}
+        body = self.pool["bodies"][(year, n % 3)].replace(PLACEHOLDER, agency.name)
+        if fmt == "html":
+            item.body = body + f"<p>（{html.escape(item.meta['索引号'])}）</p>"
+            return item
+        data = _unique_file(self.pool["files"][fmt][n % len(self.pool["files"][fmt])], fmt,
+                            f"{portal.host}/{agency.code}/{year}")
+        name = f"P0{date.replace('-', '')}{rng.randint(10**11, 10**12 - 1)}.{fmt}"
+        href = family.attachment(column, item, name, data, _TYPES[fmt])
+        item.attachments.append((f"{title}.{fmt}", href))
+        item.body = f"<p>现将《{html.escape(title)}》全文公布如下，详见附件。</p>"
+        return item
 
     def render_column(self, portal: Portal, agency: Agency) -> dict:
         key = (portal.host, agency.code)
