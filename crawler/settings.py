@@ -98,6 +98,10 @@ NIANBAO_BROAD_CRAWL_SETTINGS = {
 }
 NIANBAO_BROAD_REQUESTS_PER_SITE = 2  # CONCURRENT_REQUESTS = this per registry entry …
 NIANBAO_BROAD_MAX_REQUESTS = 2048  # … up to this
+# The run's request bound (NIANBAO_MAX_REQUESTS) grows with a broad crawl's registry to this many per entry: a
+# county portal is some 1,100–1,350 requests, so the national registry's first crawl is ~4 million, and 200,000
+# would close it a twentieth of the way through
+NIANBAO_BROAD_RUN_REQUESTS_PER_SITE = 5000
 
 # Where the archive lives; `nianbao crawl --data DIR` sets it.
 NIANBAO_DATA = "data"

@@ -47,13 +47,17 @@ def with_broad_crawl(sites: int, overrides: dict) -> dict:
     settings Scrapy's "Broad Crawls" guide names for thousands of domains that bench/national_crawl.py measured
     helping (NIANBAO_BROAD_CRAWL_SETTINGS), and room in the downloader for every portal at once:
     CONCURRENT_REQUESTS = NIANBAO_BROAD_REQUESTS_PER_SITE per entry, up to NIANBAO_BROAD_MAX_REQUESTS. Scrapy counts
-    a request waiting out its portal's delay as active, so 16 would keep 16 portals busy of 3,000."""
+    a request waiting out its portal's delay as active, so 16 would keep 16 portals busy of 3,000. The run's
+    request bound grows with the registry (NIANBAO_BROAD_RUN_REQUESTS_PER_SITE per entry)."""
     if not broad(sites, overrides):
         return overrides
     merged = _settings(overrides)
     profile = dict(merged.getdict("NIANBAO_BROAD_CRAWL_SETTINGS"))
     profile["CONCURRENT_REQUESTS"] = max(merged.getint("CONCURRENT_REQUESTS"), min(
         merged.getint("NIANBAO_BROAD_MAX_REQUESTS"), sites * merged.getint("NIANBAO_BROAD_REQUESTS_PER_SITE")))
+    if merged.getint("NIANBAO_MAX_REQUESTS"):  # 0, no bound, stays 0
+        profile["NIANBAO_MAX_REQUESTS"] = max(merged.getint("NIANBAO_MAX_REQUESTS"),
+                                              sites * merged.getint("NIANBAO_BROAD_RUN_REQUESTS_PER_SITE"))
     return {**profile, **overrides}
 
 

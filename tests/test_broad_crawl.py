@@ -85,3 +85,12 @@ def test_the_broad_crawl_profile_sits_under_the_command_s_own_settings():
     assert profile["CONCURRENT_REQUESTS"] == 1200
     assert with_broad_crawl(5000, {})["CONCURRENT_REQUESTS"] == 2048
     assert with_broad_crawl(600, {"CONCURRENT_REQUESTS": 64})["CONCURRENT_REQUESTS"] == 64
+
+
+def test_the_run_s_request_bound_grows_with_a_broad_registry():
+    """The national registry's first crawl is ~4 million requests (3,209 portals of 1,100–1,350): the focused
+    crawl's bound of 200,000 per run would close it a twentieth of the way through."""
+    assert with_broad_crawl(3209, {})["NIANBAO_MAX_REQUESTS"] == 3209 * 5000
+    assert with_broad_crawl(20, {}).get("NIANBAO_MAX_REQUESTS") is None  # a focused crawl keeps 200,000
+    assert with_broad_crawl(3209, {"NIANBAO_MAX_REQUESTS": 7})["NIANBAO_MAX_REQUESTS"] == 7  # the command's own
+    assert with_broad_crawl(3209, {"NIANBAO_MAX_REQUESTS": 0})["NIANBAO_MAX_REQUESTS"] == 0  # no bound stays none
