@@ -79,6 +79,20 @@ def test_shards_of_the_national_registry_partition_it():
     assert set().union(*parts) == whole and sum(map(len, parts)) == len(whole)
 
 
+@needs_csv
+def test_a_platform_s_portals_land_in_one_shard():
+    """Politeness is per registrable domain (issue 27): the registry's 16 Hainan counties served under
+    hainan.gov.cn, 12 under changdu.gov.cn and 10 under nc.gov.cn must each be one shard's, or two machines
+    would ask one platform at once."""
+    for platform, entries in (("hainan.gov.cn", 16), ("changdu.gov.cn", 12), ("nc.gov.cn", 10)):
+        for count in (2, 3, 4, 8):
+            shards = {i for i in range(count)
+                      for s in sites.select(portals=PORTALS_CSV, shard=f"{i}/{count}")
+                      if s.portal.split("/")[2].endswith("." + platform)}
+            assert len(shards) == 1, (platform, count, shards)
+        assert sum(1 for r in rows() if r["portal_url"].split("/")[2].endswith("." + platform)) == entries
+
+
 @pytest.mark.parametrize("row, message", [
     ("35050,福建省,泉州市,洛江区,county,X,https://x.gov.cn/,,,s", "line 2 (35050): adcode must be 6 digits"),
     ("350504,福建省,泉州市,洛江区,town,X,https://x.gov.cn/,,,s", "line 2 (350504): level must be one of"),

@@ -129,10 +129,12 @@ def load(paths, portal: str | None = None) -> list[Site]:
 
 
 def shard_of(site: Site, count: int) -> int:
-    """Which of `count` shards crawls a site: by its host, so one host is never split across machines
-    and each keeps its own per-domain politeness."""
-    host = site.hosts[0] if site.hosts else site.id
-    return int(hashlib.sha256(host.encode()).hexdigest()[:8], 16) % count
+    """Which of `count` shards crawls a site: by its host's registrable domain, the unit of politeness, so
+    the portals of one platform (16 counties under hainan.gov.cn) are never crawled from two machines at once."""
+    from ..hosts import registrable_domain
+
+    domain = registrable_domain(site.hosts[0]) if site.hosts else site.id
+    return int(hashlib.sha256(domain.encode()).hexdigest()[:8], 16) % count
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
