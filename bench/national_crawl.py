@@ -240,7 +240,7 @@ def bound(figures: dict, seconds: float, timeout: float) -> tuple[float, str]:
     portal, lower = cost.most_common(1)[0]
     timeouts = sum(1 for url, _r, outcome, *_ in figures["requests"]
                    if outcome == "timeout" and registrable_domain(urlsplit(url).hostname or "") == portal)
-    return lower, (f"busiest portal {figures['per_portal'][portal]} requests"
+    return lower, (f"busiest registrable domain {portal}: {figures['per_portal'][portal]} requests"
                    + (f" ({timeouts} timed out, {timeout:g}s each)" if timeouts else "") + f" x {seconds:g}s")
 
 
