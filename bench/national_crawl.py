@@ -217,37 +217,40 @@ def floor_entries(figures: dict, conditional: bool) -> list:
     return out
 
 
-def delay(settings: list[str]) -> float:
-    """The run's DOWNLOAD_DELAY: shipped, or as -s set it."""
-    given = [pair.split("=", 1)[1] for pair in settings[1::2] if pair.startswith("DOWNLOAD_DELAY=")]
-    return float(given[-1] if given else shipped.DOWNLOAD_DELAY)
+def run_setting(settings: list[str], name: str) -> float:
+    """A number the run's politeness is set by: as -s set it, else as shipped (Scrapy's default where the project
+    sets none)."""
+    from scrapy.settings import Settings
 
-
-def download_timeout(settings: list[str]) -> float:
-    """The run's DOWNLOAD_TIMEOUT: shipped, or as -s set it."""
-    given = [pair.split("=", 1)[1] for pair in settings[1::2] if pair.startswith("DOWNLOAD_TIMEOUT=")]
-    return float(given[-1] if given else getattr(shipped, "DOWNLOAD_TIMEOUT", 180))
+    given = [pair.split("=", 1)[1] for pair in settings[1::2] if pair.startswith(name + "=")]
+    if given:
+        return float(given[-1])
+    merged = Settings()
+    merged.setmodule(shipped)
+    return merged.getfloat(name)
 
 
 def bound(figures: dict, seconds: float, timeout: float) -> tuple[float, str]:
     """The politeness lower bound: one request at a time per portal, each taking at least DOWNLOAD_DELAY, and a timed
     out one DOWNLOAD_TIMEOUT (a dead portal's attempts cannot overlap either): the largest such sum over portals."""
     cost: Counter = Counter()
+    timeouts: Counter = Counter()
     for url, _referer, outcome, _size, _site in figures["requests"]:
-        cost[registrable_domain(urlsplit(url).hostname or "")] += timeout if outcome == "timeout" else seconds
+        domain = registrable_domain(urlsplit(url).hostname or "")
+        cost[domain] += timeout if outcome == "timeout" else seconds
+        timeouts[domain] += outcome == "timeout"
     if not cost:
         return 0.0, "no requests"
     portal, lower = cost.most_common(1)[0]
-    timeouts = sum(1 for url, _r, outcome, *_ in figures["requests"]
-                   if outcome == "timeout" and registrable_domain(urlsplit(url).hostname or "") == portal)
     return lower, (f"busiest registrable domain {portal}: {figures['per_portal'][portal]} requests"
-                   + (f" ({timeouts} timed out, {timeout:g}s each)" if timeouts else "") + f" x {seconds:g}s")
+                   + (f" ({timeouts[portal]} timed out, {timeout:g}s each)" if timeouts[portal] else "")
+                   + f" x {seconds:g}s")
 
 
 def report(name: str, run: dict, figures: dict, floor: dict | None, server: dict, first: dict | None,
            seconds: float, settings: list[str]) -> None:
     wall, requests = run["elapsed"], len(figures["requests"])
-    lower, busiest = bound(figures, seconds, download_timeout(settings))
+    lower, busiest = bound(figures, seconds, run_setting(settings, "DOWNLOAD_TIMEOUT"))
     print(f"{name}: {requests} requests in {wall:.0f}s = {requests / wall:.1f}/s, exit {run['exit']}, "
           f"{figures['reports_found']} reports ({figures['new_reports']} new), {figures['bytes'] / 2**20:.0f} MiB")
     print("  outcomes: " + ", ".join(f"{k} {v}" for k, v in figures["outcomes"].most_common()))
@@ -288,7 +291,7 @@ def one_pass(args, registry: Path, data: Path, tmp: Path, night: int, rows: list
             floor = scrapy_alone(floor_entries(figures, conditional=first is not None),
                                  floor_settings(settings, tmp, rows, args.processes), tmp, args.processes)
     report("first pass" if night == 0 else f"nightly pass (night {night})", run, figures,
-           floor if args.floor else None, server, first, delay(settings), settings)
+           floor if args.floor else None, server, first, run_setting(settings, "DOWNLOAD_DELAY"), settings)
     return figures
 
 
