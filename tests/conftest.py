@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -31,6 +33,23 @@ OBSTACLES = json.loads((ROOT / "sampleportal" / "obstacles.json").read_text(enco
 # sample portal's resolver comes with --portal-url
 FAST = [arg for name, value in demo_settings().items() if name != "TWISTED_DNS_RESOLVER"
         for arg in ("-s", f"{name}={json.dumps(value) if isinstance(value, dict) else value}")]
+
+
+def copy_archive(source: Path, target: Path) -> Path:
+    """A copy of an archive another test may be reading: the folder, then the database by SQLite's backup.
+
+    A plain copytree races with the shared crawl's database: a reader closing elsewhere checkpoints and
+    deletes nianbao.db-wal between copytree listing it and copying it."""
+    shutil.copytree(source, target, ignore=lambda folder, names: [
+        name for name in names if Path(folder) == Path(source) and name.startswith("nianbao.db")])
+    if (Path(source) / "nianbao.db").exists():
+        origin, copy = sqlite3.connect(Path(source) / "nianbao.db"), sqlite3.connect(Path(target) / "nianbao.db")
+        try:
+            origin.backup(copy)
+        finally:
+            copy.close()
+            origin.close()
+    return target
 
 
 def seed_path(prefix: str) -> Path:

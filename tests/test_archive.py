@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from archive.warc import Exchange
 from sampleportal.render import pdf_bytes
 from sampleportal.reports import Planned, synthetic_report
 
-from .conftest import EXPECTED, FAST, ROOT, SAMPLE_SITES, nianbao
+from .conftest import EXPECTED, FAST, ROOT, SAMPLE_SITES, copy_archive, nianbao
 
 URL = "http://www.example.gov.cn/zfxxgk/ndbg/P020240115.pdf"
 
@@ -86,7 +85,7 @@ def test_page_and_pdf_attachment_are_one_report_with_two_documents(crawled):
 
 def test_verify_catches_a_blob_altered_on_disk(crawled, tmp_path):
     data = tmp_path / "a"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     assert nianbao("verify", "--data", data).returncode == 0
     sha256 = sqlite3.connect(data / "nianbao.db").execute("SELECT sha256 FROM blobs LIMIT 1").fetchone()[0]
     blob = data / "blobs" / sha256[:2] / sha256[2:4] / sha256
@@ -114,7 +113,7 @@ def test_crawl_warc_passes_warcio_check_and_index(crawled):
 def test_revisit_records_point_at_their_originals(crawled, portal, tmp_path):
     """Every known document asked again (NIANBAO_RECHECK_DAYS=1) and answered 304 is a revisit record."""
     data = tmp_path / "again"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data, "-s", "NIANBAO_RECHECK_DAYS=1",
             *FAST)
     originals = {}
@@ -137,7 +136,7 @@ def test_a_second_crawl_indexes_only_its_own_warc_and_the_index_is_a_full_sorted
     """index.cdxj is what cdxj-indexer gives over every WARC in one sorted pass, though a crawl reads only the
     WARC it wrote: the first run's own index is not made again."""
     data = tmp_path / "twice"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     first = data / "warcs" / "cdxj" / f"{warc_files(data)[0].name}.cdxj"
     made = first.stat().st_mtime_ns
     nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data, *FAST)

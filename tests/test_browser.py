@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import shutil
 import sqlite3
 import urllib.request
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from sampleportal.render import Report, body_html
 
-from .conftest import EXPECTED, ROOT, nianbao, serving
+from .conftest import EXPECTED, ROOT, copy_archive, nianbao, serving
 from .processes import processes_mentioning
 
 CHROMIUM = "/usr/bin/chromium"
@@ -66,7 +65,7 @@ def revise(data: Path, folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def served(crawled, tmp_path_factory):
     data = tmp_path_factory.mktemp("site") / "archive"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     nianbao("import", "--data", data, hostile_report(tmp_path_factory.mktemp("hostile")))
     revise(data, tmp_path_factory.mktemp("revision"))
     with serving(data) as (url, _, _):

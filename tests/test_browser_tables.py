@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import urllib.request
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from .conftest import EXPECTED, REAL, nianbao, serving
+from .conftest import EXPECTED, REAL, copy_archive, nianbao, serving
 from .processes import processes_mentioning
 from .test_browser import ARTIFACTS, CHROMIUM, browser, page_with_dialog_trap  # noqa: F401 (fixture)
 
@@ -31,7 +30,7 @@ READ_FORM = """table => [...table.rows].filter(r => r.querySelector('td[data-key
 @pytest.fixture(scope="module")
 def served_gaps(crawled, tmp_path_factory):
     data = tmp_path_factory.mktemp("site-gaps") / "archive"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     nianbao("import", "--data", data, PINGTAN)
     with serving(data) as (url, _, _):
         yield url, data

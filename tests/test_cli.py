@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -16,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .conftest import EXPECTED, FAST, ROOT, SAMPLE_SITES, nianbao, seed_path
+from .conftest import EXPECTED, FAST, ROOT, SAMPLE_SITES, copy_archive, nianbao, seed_path
 from .processes import processes_mentioning
 
 FRONT_DOOR = json.loads((ROOT / "sampleportal" / "frontdoor.json").read_text(encoding="utf-8"))
@@ -119,7 +118,7 @@ def test_export_into_a_closed_pipe_exits_0(crawled):
 
 def test_killing_serve_stops_datasette(crawled, tmp_path):
     data = tmp_path / "archive"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     port = _free_port()
     process = subprocess.Popen([sys.executable, "-m", "nianbao.cli", "serve", "--data", str(data), "--port", str(port)],
                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -154,7 +153,7 @@ def test_crawl_and_nightly_help_list_every_exit_code():
 def test_crawl_summary_is_full_width_outside_a_terminal_and_scrapy_logs_to_a_file(crawled, portal, tmp_path):
     """stderr is a pipe here: no site id cut to `qzl…`, no Scrapy INFO lines; those go to DIR/logs/."""
     data = tmp_path / "archive"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     result = nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data, *FAST,
                      "-s", "LOG_LEVEL=INFO", "--no-extract")
     logs = sorted((data / "logs").glob("crawl-*.log"))

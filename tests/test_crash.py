@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -16,7 +15,7 @@ import pytest
 from archive.fixity import verify
 from archive.store import Archive
 
-from .conftest import EXPECTED, FAST, ROOT, SAMPLE_SITES, nianbao
+from .conftest import EXPECTED, FAST, ROOT, SAMPLE_SITES, copy_archive, nianbao
 
 
 def consistent(db_path) -> None:
@@ -143,7 +142,7 @@ def test_resuming_a_run_left_marked_running_follows_every_archived_page(crawled,
     """The issue's reproduction: the last run still says running (as after kill -9), the portal is crawled again.
     Pages answered from the archive must reach the spider: every report found, every attachment checked."""
     data = tmp_path / "archive"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     db = sqlite3.connect(data / "nianbao.db")
     with db:
         db.execute("UPDATE runs SET status = 'running'")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import urllib.error
 import urllib.request
@@ -15,7 +14,7 @@ import yaml
 
 from crawler import settings as defaults
 
-from .conftest import EXPECTED, FAST, OBSTACLES, SAMPLE_SITES, nianbao
+from .conftest import EXPECTED, FAST, OBSTACLES, SAMPLE_SITES, copy_archive, nianbao
 
 
 def fetches(data, outcome=None):
@@ -92,7 +91,7 @@ def test_referer_gated_download_refuses_a_bare_request(portal):
 def test_second_crawl_of_an_unchanged_portal_downloads_no_report_again(crawled, portal, tmp_path):
     """With NIANBAO_RECHECK_DAYS=1 every known report is asked again, each answered 304 to a conditional request."""
     data = tmp_path / "again"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     start = len(portal.state.log)
     summary = json.loads(nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data,
                                  "-s", "NIANBAO_RECHECK_DAYS=1", *FAST).stdout)
@@ -138,7 +137,7 @@ def test_second_crawl_asks_for_list_pages_and_only_the_reports_due_tonight(crawl
     assert 0 < len(due) < len(pages) / 4 and due_files
 
     data = tmp_path / "nightly"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     start = len(portal.state.log)
     summary = json.loads(nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data,
                                  "-s", f"NIANBAO_RECHECK_DATE={day.isoformat()}", *FAST).stdout)  # exit 0
@@ -164,7 +163,7 @@ def test_second_crawl_asks_for_list_pages_and_only_the_reports_due_tonight(crawl
 
 def test_a_site_that_had_reports_and_now_has_none_fails_loudly(crawled, portal, tmp_path):
     data = tmp_path / "quiet"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     registry = yaml.safe_load(SAMPLE_SITES.read_text(encoding="utf-8"))
     site = next(s for s in registry["sites"] if s["id"] == "qzlj-jyj")
     site["start_urls"] = ["${PORTAL}/zwgk/zfxxgkzl/bmzfxxgk/jyj/moved/"]  # the column moved: 404

@@ -10,12 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import shutil
 import sqlite3
 
 import pytest
 
-from .conftest import SAMPLE_SITES, nianbao
+from .conftest import SAMPLE_SITES, copy_archive, nianbao
 
 GARBAGE = 32 * 1024
 
@@ -23,7 +22,7 @@ GARBAGE = 32 * 1024
 @pytest.fixture(scope="module")
 def damaged(crawled, tmp_path_factory):
     data = tmp_path_factory.mktemp("damaged") / "d"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     database = data / "nianbao.db"
     with sqlite3.connect(database) as db:  # everything in the one file, as a backup or a copied archive has it
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

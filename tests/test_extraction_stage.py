@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 from archive.extraction import extract_pending, extract_versions
 from archive.store import Archive
 from nianbao.summary import crawl_summary, needs_a_look, per_site, record_partial, record_run
 from pipelines.extract import PARSER_VERSION
 
-from .conftest import FILES, nianbao
+from .conftest import FILES, copy_archive, nianbao
 
 
-def copy_archive(crawled, tmp_path):
-    target = tmp_path / "archive"
-    shutil.copytree(crawled["data"], target)
-    return target
+def copied(crawled, tmp_path):
+    return copy_archive(crawled["data"], tmp_path / "archive")
 
 
 def test_reextract_reruns_every_version_offline_and_records_the_parser_version(crawled, tmp_path):
-    data = copy_archive(crawled, tmp_path)
+    data = copied(crawled, tmp_path)
     archive = Archive(data)
     archive.db.execute("UPDATE versions SET parser_version = 'old', record = NULL, extract_status = 'pending'")
     archive.db.conn.commit()
@@ -36,7 +33,7 @@ def test_reextract_reruns_every_version_offline_and_records_the_parser_version(c
 
 
 def test_a_document_over_its_time_limit_is_a_recorded_failure(crawled, tmp_path):
-    archive = Archive(copy_archive(crawled, tmp_path))
+    archive = Archive(copied(crawled, tmp_path))
     jobs = archive.pending_versions(all_versions=True)[:3]
     stats = extract_versions(archive, jobs, time_limit=0.001)
     assert stats.failed == 3 and stats.ok == 0

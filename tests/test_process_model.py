@@ -8,7 +8,6 @@ walked for any live process with that mark, wherever it was re-parented.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FAST, ROOT, SAMPLE_SITES
+from .conftest import FAST, ROOT, SAMPLE_SITES, copy_archive
 
 MARK = "NIANBAO_PROCESS_MODEL_TEST"
 SAMPLE_DOC = next((ROOT / "sampleportal" / "site").rglob("*.doc"))
@@ -112,7 +111,7 @@ def test_sigkill_of_a_two_process_crawl_leaves_no_process(portal, tmp_path, poin
 def archive_copy(crawled, tmp_path_factory):
     def copy() -> Path:
         data = tmp_path_factory.mktemp("reextract") / "d"
-        shutil.copytree(crawled["data"], data)
+        copy_archive(crawled["data"], data)
         return data
     return copy
 

@@ -18,7 +18,7 @@ import yaml
 
 from sampleportal.server import Portal
 
-from .conftest import EXPECTED, FAST, ROOT, SAMPLE_SITES, nianbao
+from .conftest import EXPECTED, FAST, ROOT, SAMPLE_SITES, copy_archive, nianbao
 
 ARTICLE = """<html><head><meta charset="utf-8"><title>{title}</title></head><body>
 <table class="xxgk_table"><tr><th>发布机构：</th><td>{agency}</td><th>成文日期：</th><td>2024-01-20</td></tr></table>
@@ -100,10 +100,8 @@ def test_download_servlet_attachment_identified_by_what_the_server_says(crawled)
 
 
 def test_recrawl_of_the_whole_portal_adds_nothing_and_every_report_has_one_version(crawled, portal, tmp_path):
-    import shutil
-
     data = tmp_path / "again"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     before = rows(data, "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM versions), (SELECT count(*) FROM agencies)")
     summary = json.loads(nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data,
                                  "--no-extract", *FAST).stdout)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
-from .conftest import EXPECTED, ROOT, serving
+from .conftest import EXPECTED, ROOT, copy_archive, serving
 from .test_datasette import get, get_json
 
 
@@ -117,7 +116,7 @@ def test_year_facet_sorted_by_year(crawled):
 
 def test_blob_inline_with_real_name_and_symlinks_refused(crawled, tmp_path):
     data = tmp_path / "archive"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     sha, = db_of(data).execute("SELECT sha256 FROM blobs WHERE media_type = 'application/pdf' LIMIT 1").fetchone()
     response = get(data, f"/-/blob/{sha}")
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
@@ -152,7 +151,7 @@ def _tree_peak_rss_kb(pid: int) -> int:
 
 def test_hostile_sql_gets_a_clear_error_quickly_and_memory_stays_bounded(crawled, tmp_path):
     data = tmp_path / "archive"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     with serving(data) as (url, _, process):
         before = _tree_peak_rss_kb(process.pid)
         hostile = ["select randomblob(1000000000)", "select zeroblob(2000000000)",
@@ -223,7 +222,7 @@ def test_versions_count_the_reports_contents_not_its_documents(crawled, tmp_path
     from .test_browser import revise
 
     data = tmp_path / "archive"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     db = db_of(data)
     unchanged = db.execute("SELECT d.report_id FROM documents d JOIN versions v ON v.document_id = d.id "
                            "GROUP BY d.report_id HAVING count(DISTINCT d.id) >= 2 AND count(*) = count(DISTINCT d.id) "

@@ -6,7 +6,6 @@ texts read with plain Python, and hand-written fixtures, never from the search c
 from __future__ import annotations
 
 import re
-import shutil
 import sqlite3
 from urllib.parse import parse_qs, quote, urlsplit
 from xml.etree import ElementTree
@@ -15,7 +14,7 @@ import pytest
 
 from sampleportal.server import Portal
 
-from .conftest import EXPECTED, FAST, SAMPLE_SITES, nianbao
+from .conftest import EXPECTED, FAST, SAMPLE_SITES, copy_archive, nianbao
 from .test_datasette import get, get_json
 
 ATOM = {"a": "http://www.w3.org/2005/Atom"}
@@ -334,7 +333,7 @@ def test_agency_and_report_pages_link_their_county(crawled):
 def crawled_twice(crawled, tmp_path_factory):
     """The archive, crawled again from the same portal on a new port: every file at a second URL."""
     data = tmp_path_factory.mktemp("twice") / "archive"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     with Portal() as portal:
         nianbao("crawl", "--sites", SAMPLE_SITES, "--portal-url", portal.url, "--data", data, *FAST)
     return data

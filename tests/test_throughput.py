@@ -4,7 +4,6 @@ Scrapyd shard run's own extraction. Speed itself is measured in bench/, not here
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import subprocess
 import threading
@@ -18,7 +17,7 @@ from pipelines.extract import extract
 from pipelines.readers import doc as doc_reader
 from pipelines.readers.docx import read_docx
 
-from .conftest import FAST, ROOT, SAMPLE_SITES, nianbao, seed_path
+from .conftest import FAST, ROOT, SAMPLE_SITES, copy_archive, nianbao, seed_path
 
 SAMPLE_DOC = ROOT / "sampleportal/site/zwgk/zfxxgkzl/bmzfxxgk/jyj/zfxxgkndbg/202003/P020200313737818291240.doc"
 
@@ -41,7 +40,7 @@ def test_the_pool_writes_what_one_fork_per_document_wrote(crawled, tmp_path):
     dumps = []
     for name, fork in (("fork", True), ("pool", False)):
         data = tmp_path / name
-        shutil.copytree(crawled["data"], data)
+        copy_archive(crawled["data"], data)
         archive = Archive(data)
         jobs = archive.pending_versions(all_versions=True)
         assert {"doc", "pdf", "docx", "html"} <= {job["format"] for job in jobs}
