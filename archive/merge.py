@@ -3,7 +3,8 @@
 Versions are re-stored through the archive's own write path, so a payload two shards
 both hold is one blob and, per document, one version; first_seen / last_seen keep
 the earliest and latest sighting. WARC files are copied under a shard-prefixed name
-and their records re-pointed; the fetch log and runs come along with new ids.
+and their records re-pointed; the fetch log and runs come along with new ids, the columns' kept list pages as
+they are.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def merge(target: Archive, shard_dir: Path) -> dict:
         _keep_sightings(target.db, version_id, row["first_seen"], row["last_seen"])
         versions += new
     warcs = _copy_warcs(target, shard, label, runs)
-    return {"shard": label, "new_versions": versions, "warc_files": warcs, "runs": len(runs)}
+    list_pages = _copy_list_pages(target, shard)
+    return {"shard": label, "new_versions": versions, "warc_files": warcs, "runs": len(runs), "list_pages": list_pages}
 
 
 def _keep_sightings(db: sqlite_utils.Database, version_id: int, first: str, last: str) -> None:
@@ -90,6 +92,28 @@ def _copy_warcs(target: Archive, shard: Archive, label: str, runs: dict[int, int
                 record.update({"filename": name, "run_id": runs.get(record["run_id"])})
                 target.db["warc_records"].insert(record)
             (folder / f".{name}.part").rename(folder / name)
+        copied += 1
+    return copied
+
+
+def _copy_list_pages(target: Archive, shard: Archive) -> int:
+    """The columns' list pages as the shard last read them (their bytes are what its WARC records hold); the later
+    sighting wins where two shards read one page."""
+    copied = 0
+    for row in shard.db.query("SELECT l.*, b.size FROM list_pages l JOIN blobs b ON b.sha256 = l.sha256"):
+        try:
+            body = shard.blobs.get(row["sha256"])
+        except OSError:
+            continue  # lost in the shard: the next crawl asks for the page in full
+        target.blobs.put(body)
+        size = row.pop("size")
+        kept = target.list_page(row["url"])
+        with target.db.conn:
+            target.db.execute("INSERT OR IGNORE INTO blobs (sha256, size, media_type, first_url, stored_at) "
+                              "VALUES (?, ?, ?, ?, ?)", [row["sha256"], size, row["media_type"], row["url"],
+                                                         row["first_seen"]])
+            if kept is None or kept["last_seen"] < row["last_seen"]:
+                target.db["list_pages"].upsert(row, pk="url")
         copied += 1
     return copied
 

@@ -5,7 +5,8 @@ carries a report), blobs, versions (each distinct content of a document), cells 
 parsed figures in long form), checks, version_changes and cell_changes (what a new
 version changed), warc_records (where each fetch sits in the WARC files), fetches
 (the fetch log) and runs; columns (the 年报 columns discovery found on a portal, kept when
-they vanish) and discoveries (each walk of a portal's navigation).
+they vanish) and discoveries (each walk of a portal's navigation); list_pages (each column's list pages as
+last read, for the nightly pass's conditional requests).
 """
 
 from __future__ import annotations
@@ -88,6 +89,11 @@ TABLES = {
          "status": str, "first_seen": str, "last_seen": str, "vanished_since": str, "reports_found": int,
          "run_id": int},
         {"pk": "id", "foreign_keys": [("site_id", "sites", "id")]},
+    ),
+    "list_pages": (
+        {"url": str, "site_id": str, "sha256": str, "etag": str, "last_modified": str, "media_type": str,
+         "charset": str, "first_seen": str, "last_seen": str, "last_changed": str},
+        {"pk": "url", "foreign_keys": [("sha256", "blobs", "sha256")]},
     ),
     "discoveries": (
         {"id": int, "site_id": str, "run_id": int, "started": str, "finished": str, "pages": int,

@@ -6,6 +6,7 @@ share ``self.db``:
     DocumentStore       archive/documents.py    sites, agencies, reports, documents, versions, blobs
     WarcRecords         archive/warc_records.py warc_records (the WARC files under DIR/warcs/)
     FetchLog            archive/fetchlog.py     fetches
+    ListPages           archive/list_pages.py   list_pages (the columns' list pages as last read)
     RunLog              archive/runs.py         runs (and run_sites, through the functions there)
     ExtractionResults   archive/results.py      cells, checks, the extraction columns of versions
 
@@ -31,6 +32,7 @@ from . import schema
 from .blobs import BlobStore
 from .documents import LATEST_VERSION_SQL, DocumentStore, split_region  # noqa: F401 (re-exported)
 from .fetchlog import FetchLog
+from .list_pages import ListPages
 from .results import ExtractionResults, cells_of  # noqa: F401 (re-exported)
 from .runs import RunLog
 from .warc import WarcFile
@@ -82,7 +84,7 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-class Archive(DocumentStore, WarcRecords, FetchLog, RunLog, ExtractionResults):
+class Archive(DocumentStore, WarcRecords, FetchLog, ListPages, RunLog, ExtractionResults):
     def __init__(self, data_dir: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.dir = Path(data_dir)
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -185,7 +185,7 @@ class ArchiveExtension:
         return self._spool_dir
 
     def item_scraped(self, item, response=None, spider=None):
-        if isinstance(item, dict) and "new" in item and item.get("site_id"):
+        if isinstance(item, dict) and "new" in item and item.get("site_id") and item.get("role") != "list":
             self.count(item["site_id"], "new_versions" if item["new"] else "unchanged")
 
     # ------------------------------------------------------------------ closing

@@ -158,12 +158,15 @@ class ResumeMiddleware(ArchiveBound):
 
 
 class ConditionalRequestMiddleware(ArchiveBound):
-    """Ask with ETag / Last-Modified for what the archive already holds; 304 reaches the spider."""
+    """Ask with ETag / Last-Modified for what the archive already holds (a report's page or file, ``conditional``;
+    a column's list page, ``conditional_list``); 304 reaches the spider."""
 
     def process_request(self, request, spider=None):
-        if not request.meta.get("conditional") or request.meta.get("conditional_sent"):
+        meta = request.meta
+        if not (meta.get("conditional") or meta.get("conditional_list")) or meta.get("conditional_sent"):
             return None
-        validators = self.archive.reader.validators(request.url)
+        reader = self.archive.reader
+        validators = reader.list_page(request.url) if meta.get("conditional_list") else reader.validators(request.url)
         if not validators:
             return None
         if validators.get("etag"):

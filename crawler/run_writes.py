@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 
 from archive.blobs import SpooledPayload
-from archive.store import Archive
+from archive.store import Archive, now
 from archive.warc import Exchange
 
 from .writer import import_for_end_run
@@ -64,6 +64,8 @@ def _page_sha256(item) -> str | None:
 
 def _keep(archive, item) -> bool:
     """In the writer process: the item's report, then its payload (or a 304's sighting); whether it is new."""
+    if item["role"] == "list":
+        return _keep_list_page(archive, item)
     report = item["report"]
     # a document already archived stays with its report, whatever this fetch's title says
     # the article page claims the identity (an attachment's page is its referer): two articles claiming one
@@ -91,3 +93,15 @@ def _keep(archive, item) -> bool:
         exchange=Exchange.from_dict(item.get("http")),
     )
     return is_new
+
+
+def _keep_list_page(archive, item) -> bool:
+    """A column's list page, kept for the next night's conditional request; whether its bytes changed."""
+    exchange = Exchange.from_dict(item.get("http"))
+    if item.get("unchanged"):
+        archive.list_page_unchanged(item["url"], exchange, now())
+        return False
+    return archive.keep_list_page(url=item["url"], site_id=item["site"]["id"], body=item["body"],
+                                  media_type=item.get("media_type"), charset=item.get("charset"),
+                                  etag=item.get("etag"), last_modified=item.get("last_modified"),
+                                  exchange=exchange, seen=now())

@@ -118,10 +118,11 @@ NIANBAO_DISCOVERY_MAX_DEPTH = 6  # links from the root (首页 → 政务公开 
 NIANBAO_REDISCOVER_DAYS = 30  # a nightly run crawls known columns; it walks a portal again after this many days
 NIANBAO_REDISCOVER = False  # `nianbao crawl --rediscover`: walk every portal now
 # A crawl of an archive that already holds a column's reports (the nightly run) asks for every list page
-# (conditionally) and every new item, but not again for a known report's article page and files, except on the night
-# its turn comes: once every NIANBAO_RECHECK_DAYS days, the night its URL hashes to (crc32(url) % N == day % N), so
-# ~1/N of them are re-checked (conditionally) each night and each within N days. A known report is asked again at
-# once when its list title changed, or its last visit failed (the page or a file) or was cut short (a killed, stopped
-# or bounded run). 0 or 1: every known report every run. Not asked is counted per site: `known`.
+# (conditionally, but in full on its column's night of the same rotation: crc32(column URL)) and every new item, but
+# not again for a known report's article page and files, except on the night its turn comes: once every
+# NIANBAO_RECHECK_DAYS days, the night its URL hashes to (crc32(url) % N == day % N), so ~1/N of them are re-checked
+# (conditionally) each night and each within N days. A known report is asked again at once when its list title
+# changed, or its last visit failed (the page or a file) or was cut short (a killed, stopped or bounded run). 0 or 1:
+# every known report every run, every list page in full. Not asked is counted per site: `known`.
 NIANBAO_RECHECK_DAYS = 30
 NIANBAO_RECHECK_DATE = ""  # the day the rotation is computed for (YYYY-MM-DD); empty: today (UTC)

@@ -333,7 +333,8 @@ def crawl(sites, portals, region, allow_any_host, data, settings, portal_url, no
           processes):
     """Crawl the registry's columns into DATA (database: DATA/nianbao.db), then extract.
 
-    List pages are always asked for (conditionally) and new items followed. A report DATA already holds is asked
+    List pages are always asked for and new items followed: conditionally where DATA keeps the page (a 304 is read
+    from that copy), in full on their column's night of the rotation. A report DATA already holds is asked
     for again (conditionally) only on its night of a rotation, once every NIANBAO_RECHECK_DAYS days (30;
     -s NIANBAO_RECHECK_DAYS=1: every run), or at once when its list title changed or its last visit failed or was
     cut short; the others are counted `known` per site.
@@ -377,7 +378,7 @@ def nightly(sites, portals, region, allow_any_host, data, settings, portal_url, 
     """The scheduled run: lock, resumable incremental crawl, extraction, search index, atomic publish.
 
     Portal sites crawl their known columns; their navigation is walked again on its own schedule. Every list
-    page is asked for (conditionally) and new items followed; a known report is re-checked (conditionally) once
+    page is asked for (conditionally, but in full on its column's night of the rotation) and new items followed; a known report is re-checked (conditionally) once
     every NIANBAO_RECHECK_DAYS days (30) on its night of the rotation, or at once when its list title changed or
     its last visit failed or was cut short; the others are counted `known` per site (-s NIANBAO_RECHECK_DAYS=1:
     every known report every night).

@@ -118,19 +118,23 @@ def _due(url: str, day: date, every: int) -> bool:
 
 
 def test_second_crawl_asks_for_list_pages_and_only_the_reports_due_tonight(crawled, portal, tmp_path):
-    """The nightly pass (#30): list pages are all asked again; a known report's article page and files only on its
-    night of the rotation (default NIANBAO_RECHECK_DAYS, 30), conditionally; the rest are counted `known`, and a
-    site all of whose reports are known has not gone quiet (the crawl exits 0)."""
+    """The nightly pass (#30): list pages are all asked again, conditionally but on their column's night of the
+    rotation; a known report's article page and files only on its night of the rotation (default
+    NIANBAO_RECHECK_DAYS, 30), conditionally; the rest are counted `known`, and a site all of whose reports are
+    known has not gone quiet (the crawl exits 0)."""
     db = sqlite3.connect(crawled["data"] / "nianbao.db")
     pages = {u for (u,) in db.execute("SELECT url FROM documents WHERE role = 'page'")}
     files = db.execute("SELECT url, referer FROM documents WHERE role = 'attachment'").fetchall()
     columns = {u for (u,) in db.execute("SELECT url FROM columns")}
-    columns |= {u.replace("${PORTAL}", portal.url) for site in yaml.safe_load(SAMPLE_SITES.read_text())["sites"]
-                for u in site.get("start_urls", [])}
+    port = str(urlsplit(portal.url).port)
+    columns |= {u.replace("${PORTAL}", portal.url).replace("${PORTAL_PORT}", port)
+                for site in yaml.safe_load(SAMPLE_SITES.read_text())["sites"] for u in site.get("start_urls", [])}
     every = defaults.NIANBAO_RECHECK_DAYS
     assert every == 30
-    # the night (of any 30) on which most of the archive's report pages are due: some are, most are not
-    day = max((date(2026, 12, 1) + timedelta(days=n) for n in range(every)),
+    # the night (of any 30) on which most of the archive's report pages are due (some are, most are not), among
+    # those on which some column's list pages are due to be asked in full
+    nights = [date(2026, 12, 1) + timedelta(days=n) for n in range(every)]
+    day = max((d for d in nights if any(_due(c, d, every) for c in columns)),
               key=lambda d: sum(_due(u, d, every) for u in pages))
     due = {u for u in pages if _due(u, day, every)}
     due_files = {u for u, referer in files if referer in due}
@@ -146,9 +150,16 @@ def test_second_crawl_asks_for_list_pages_and_only_the_reports_due_tonight(crawl
     assert {u for u in pages if _target(u) in asked} == due
     assert {u for u, _ in files if _target(u) in asked} == due_files
     answered_304 = [h for h in hits if h.status == 304]
-    assert sorted(h.path for h in answered_304) == sorted(_target(u) for u in due | due_files)
+    documents = {_target(u) for u in pages | {u for u, _ in files}}
+    assert sorted(h.path for h in answered_304 if h.path in documents) == sorted(_target(u) for u in due | due_files)
     assert all(h.conditional for h in answered_304)
     assert {_target(c) for c in columns} <= asked  # every column's list page is asked again
+    # conditionally (the portal answers 304: nothing changed), but on the column's own night of the rotation in full
+    first_pages = {c: [(h.status, h.conditional) for h in hits if h.path == _target(c)] for c in columns}
+    assert {c: a for c, a in first_pages.items() if _due(c, day, every)} == {
+        c: [(200, False)] for c in columns if _due(c, day, every)}
+    assert {c: a for c, a in first_pages.items() if not _due(c, day, every)} == {
+        c: [(304, True)] for c in columns if not _due(c, day, every)}
     assert len(hits) <= len(crawled["hits"]) - (len(pages) - len(due))
 
     assert summary["known"] == len(pages) - len(due)

@@ -7,6 +7,10 @@ titles are reports are followed to their article pages, and every attachment tha
 report is fetched with the article as Referer; what a file is, the server says (Content-Disposition,
 Content-Type, the bytes). Links no crawler can follow are logged and skipped; the page goes on.
 
+A list page asked by GET is kept in the archive as sent (archive/list_pages.py) and asked for conditionally the
+next night; a 304 is read from that copy as a changed page is read as sent. A column's pages are asked in full on
+its night of the rotation, and a 304 whose copy the archive lost is asked again in full.
+
 A column that declares its size (totalRecord, 共N条, 共N页 …) is checked against what was read:
 a shortfall is a warning in the fetch log and the crawl summary (crawler/coverage.py).
 
@@ -22,7 +26,8 @@ from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.http import HtmlResponse
+from scrapy.http import HtmlResponse, TextResponse
+from scrapy.responsetypes import responsetypes
 
 from .. import sites as registry
 from ..cms import FAMILIES, family_for, unfetchable
@@ -62,7 +67,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
             for url in site.start_urls:
                 self.columns[url] = Column(site.id, url)
                 yield scrapy.Request(url, callback=self.parse_list, errback=self.failed,
-                                     meta=self._page_meta(site=site.as_dict(), column=url))
+                                     meta=self._page_meta(site=site.as_dict(), column=url, **self._list_meta(url)))
             if site.portal:  # its other columns are found from the portal's root
                 for request in self.discovery_start(site, registry_urls):
                     yield request
@@ -71,6 +76,13 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         """A column discovery found is read here, from the very response that proved it a column."""
         response.meta.update(site=column_site, column=column_site["column"])
         return self.parse_list(response)
+
+    def _list_meta(self, column_url: str) -> dict:
+        """A column's list pages are asked conditionally (a 304 is read from the archive), except on the column's
+        night of the rotation (NIANBAO_RECHECK_DAYS): a server whose 304s are wrong (a page built per request behind
+        a fixed Last-Modified) cannot hide a column's new reports for longer than that."""
+        every, day = self._recheck
+        return {} if self.archive is None or recheck_tonight(column_url, day, every) else {"conditional_list": True}
 
     def _page_meta(self, **meta) -> dict:
         """Pages are parsed, so they are held in memory: under a limit of their own."""
@@ -108,6 +120,15 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
         if stop:
             self._log(site, response.url, "column_end", stop, referer=column.url)
             return
+        kept = self._list_page(response, site)
+        if response.status == 304:
+            page = self._archived_list(response)
+            if page is None:  # the archive lost the page it named: asked again in full
+                yield self._asked_in_full(response.request)
+                return
+            response = page
+        if kept:
+            yield kept
         try:
             family, declared, items, following_pages = read_list_page(site, response)
         except Exception as exc:  # a hostile page script (a 5,000-deep _CONFIG, a datastore of junk) ends its column
@@ -132,13 +153,47 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
             if column.pages_read >= settings.getint("NIANBAO_MAX_LIST_PAGES_PER_COLUMN"):
                 self._bounded(site, column, "list pages per column", "NIANBAO_MAX_LIST_PAGES_PER_COLUMN")
                 return
-            meta = self._page_meta(site=site, column=column.url, cms=family.name, cms_state=following.state)
+            meta = self._page_meta(site=site, column=column.url, cms=family.name, cms_state=following.state,
+                                   **(self._list_meta(column.url) if following.formdata is None else {}))
             if following.formdata is not None:
                 yield scrapy.FormRequest(following.url, formdata=following.formdata, callback=self.parse_list,
                                          errback=self.failed, meta=meta, headers={"Referer": column.url},
                                          dont_filter=True)
             else:
                 yield scrapy.Request(following.url, callback=self.parse_list, errback=self.failed, meta=meta)
+
+    def _list_page(self, response, site) -> dict | None:
+        """The list page for the archive (crawler/run_writes.py): its bytes when answered in full, its sighting when
+        answered 304. Pages asked by POST are not kept: they cannot be asked for conditionally."""
+        request = response.request
+        if self.archive is None or request is None or request.method != "GET" or response.status not in (200, 304):
+            return None
+        item = {"site": site, "url": response.url, "role": "list", "http": exchange(response)}
+        if response.status == 304:
+            return {**item, "unchanged": True}
+        return {**item, "body": response.body, "media_type": _media_type(response),
+                "charset": getattr(response, "encoding", None), "etag": _header(response, "ETag"),
+                "last_modified": _header(response, "Last-Modified")}
+
+    def _archived_list(self, response):
+        """The kept copy of a list page the server says has not changed, decoded as it was read."""
+        kept = self.archive.reader.list_page_body(response.url) if self.archive is not None else None
+        if kept is None:
+            return None
+        body, row = kept
+        content_type = (row["media_type"] or "text/html") + (f"; charset={row['charset']}" if row["charset"] else "")
+        headers = {"Content-Type": content_type}
+        kind = responsetypes.from_args(headers=headers, url=response.url, body=body)
+        kind = kind if issubclass(kind, TextResponse) else HtmlResponse
+        return kind(url=response.url, body=body, headers=headers, request=response.request, encoding=row["charset"])
+
+    def _asked_in_full(self, request):
+        self.logger.warning("%s answered 304 but the archive holds no copy of it: asked again in full", request.url)
+        validators = (b"if-none-match", b"if-modified-since")
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in validators}
+        meta = {k: v for k, v in request.meta.items() if k not in ("conditional_list", "conditional_sent")}
+        meta["handle_httpstatus_list"] = [s for s in meta.get("handle_httpstatus_list", []) if s != 304]
+        return request.replace(headers=headers, meta=meta, dont_filter=True)
 
     def _item(self, response, site, item, column_url: str):
         reason = skip_reason(item.title)
@@ -330,7 +385,7 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
 
     @staticmethod
     def _document(response, site, report, role, metadata, published) -> dict:
-        media_type = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip() or None
+        media_type = _media_type(response)
         referer = response.request.headers.get("Referer") if response.request else None
         return {
             "site": site,
@@ -344,8 +399,8 @@ class ColumnSpider(DiscoveryMixin, scrapy.Spider):
             "referer": referer.decode("latin-1") if referer else None,
             "metadata": metadata,
             "published": published,
-            "etag": (response.headers.get("ETag") or b"").decode("latin-1") or None,
-            "last_modified": (response.headers.get("Last-Modified") or b"").decode("latin-1") or None,
+            "etag": _header(response, "ETag"),
+            "last_modified": _header(response, "Last-Modified"),
             "http": exchange(response),
         }
 
@@ -371,6 +426,14 @@ def read_list_page(site: dict, response) -> tuple:
     fails here, before any of the page is used: (family, declared size, items, next pages)."""
     family = FAMILIES[response.meta["cms"]]() if response.meta.get("cms") else family_for(site.get("cms"), response)
     return family, family.declared(response), list(family.list_items(response)), _next_pages(family, response)
+
+
+def _header(response, name: str) -> str | None:
+    return (response.headers.get(name) or b"").decode("latin-1") or None
+
+
+def _media_type(response) -> str | None:
+    return (_header(response, "Content-Type") or "").split(";")[0].strip() or None
 
 
 def _charset(response) -> dict:

@@ -93,8 +93,13 @@ class DiscoveryMixin:
 
     def _column_request(self, site, column: dict):
         meta = {"site": self._column_site(site, column), "column": column["url"],
-                "download_maxsize": self.crawler.settings.getint("NIANBAO_PAGE_MAXSIZE")}
+                "download_maxsize": self.crawler.settings.getint("NIANBAO_PAGE_MAXSIZE"),
+                **self._list_meta(column["url"])}
         return scrapy.Request(column["url"], callback=self.parse_list, errback=self.known_column_failed, meta=meta)
+
+    def _list_meta(self, column_url: str) -> dict:
+        """How a column's list pages are asked (the column spider asks them conditionally)."""
+        return {}
 
     def known_column_failed(self, failure):
         """A known column that answers 404/410 has probably moved: the next run walks the portal again
