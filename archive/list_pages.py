@@ -11,6 +11,7 @@ A mixin of :class:`archive.store.Archive`, on the archive's one connection and i
 
 from __future__ import annotations
 
+from .media import stored_media_type
 from .warc import Exchange
 
 _ROW = "SELECT url, site_id, sha256, etag, last_modified, media_type, charset, first_seen, last_seen, last_changed " \
@@ -20,7 +21,11 @@ _ROW = "SELECT url, site_id, sha256, etag, last_modified, media_type, charset, f
 class ListPages:
     def keep_list_page(self, *, url: str, site_id: str, body: bytes, media_type: str | None, charset: str | None,
                        etag: str | None, last_modified: str | None, exchange: Exchange | None, seen: str) -> bool:
-        """A list page answered in full: its bytes, WARC records and row. Whether its bytes changed."""
+        """A list page answered in full: its bytes, WARC records and row. Whether its bytes changed.
+
+        ``media_type`` is the server's, kept (capped) to read the page again as it was read; the blob gets the
+        allow-listed type the site may serve it as (archive/media.py)."""
+        media_type = media_type[:100] if media_type else None
         sync = self._batch is None
         sha256 = self.blobs.put(body, sync=sync)
         if not sync:
@@ -29,7 +34,7 @@ class ListPages:
         with self._write():
             self._insert_many("warc_records", warc_rows)
             self._execute("INSERT OR IGNORE INTO blobs (sha256, size, media_type, first_url, stored_at) "
-                          "VALUES (?, ?, ?, ?, ?)", [sha256, len(body), media_type, url, seen])
+                          "VALUES (?, ?, ?, ?, ?)", [sha256, len(body), stored_media_type(media_type), url, seen])
             before = self._one("SELECT sha256 FROM list_pages WHERE url = ?", [url])
             changed = before is None or before["sha256"] != sha256
             self._execute(

@@ -100,17 +100,19 @@ def _copy_list_pages(target: Archive, shard: Archive) -> int:
     """The columns' list pages as the shard last read them (their bytes are what its WARC records hold); the later
     sighting wins where two shards read one page."""
     copied = 0
-    for row in shard.db.query("SELECT l.*, b.size FROM list_pages l JOIN blobs b ON b.sha256 = l.sha256"):
+    query = "SELECT l.*, b.size, b.media_type AS blob_media_type FROM list_pages l JOIN blobs b ON b.sha256 = l.sha256"
+    for row in shard.db.query(query):
         try:
             body = shard.blobs.get(row["sha256"])
         except OSError:
             continue  # lost in the shard: the next crawl asks for the page in full
-        target.blobs.put(body)
-        size = row.pop("size")
+        if target.blobs.put(body) != row["sha256"]:
+            continue  # not the bytes the shard's row names: left for the next crawl to ask in full
+        size, blob_media_type = row.pop("size"), row.pop("blob_media_type")
         kept = target.list_page(row["url"])
         with target.db.conn:
             target.db.execute("INSERT OR IGNORE INTO blobs (sha256, size, media_type, first_url, stored_at) "
-                              "VALUES (?, ?, ?, ?, ?)", [row["sha256"], size, row["media_type"], row["url"],
+                              "VALUES (?, ?, ?, ?, ?)", [row["sha256"], size, blob_media_type, row["url"],
                                                          row["first_seen"]])
             if kept is None or kept["last_seen"] < row["last_seen"]:
                 target.db["list_pages"].upsert(row, pk="url")

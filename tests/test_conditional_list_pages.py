@@ -137,3 +137,17 @@ def test_a_kept_page_the_archive_lost_is_asked_again_in_full(column, tmp_path):
     second = crawl(column["registry"], portal, data, _night(portal.url, column_due=False))
     assert [answers(second, p) for p in PAGES] == [[(304, True)], [(304, True), (200, False)]]
     assert second["summary"]["reports_found"] == 6 and second["summary"]["known"] == 6
+
+
+def test_a_kept_page_s_blob_has_an_allow_listed_type_whatever_the_server_said(tmp_path):
+    """Everything crawled is hostile: a list page sent as image/svg+xml is kept, but never as a type the site would
+    hand a browser to run (archive/media.py's allow-list); the server's label stays with the page to read it again."""
+    from archive.store import Archive
+
+    archive = Archive(tmp_path / "data")
+    body = b"\xef\xbb\xbf<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"
+    archive.keep_list_page(url="http://x.gov.cn/ndbg/", site_id="x", body=body, media_type="image/svg+xml",
+                           charset=None, etag='"1"', last_modified=None, exchange=None, seen="2026-12-07T00:00:00+00:00")
+    assert archive.db.execute("SELECT media_type FROM blobs").fetchall() == [("application/octet-stream",)]
+    assert archive.list_page("http://x.gov.cn/ndbg/")["media_type"] == "image/svg+xml"
+    assert archive.list_page_body("http://x.gov.cn/ndbg/")[0] == body
