@@ -288,10 +288,13 @@ def checkout(rev: str):
 def plan_runs(args, before_root: Path | None) -> list[tuple[str, list[str], int, Path, str]]:
     """(name, extra arguments, processes, code root, role) of each crawl, in the order they run: for each process
     count, the ``--before`` code and then this checkout's back to back, so that both meet the same load."""
-    runs = [("every write synced alone", ["-s", "NIANBAO_WRITE_GROUP=1"], 1, ROOT, "synced")] if args.synced else []
+    # the process count is always said: the scaled portal is a broad registry, which nianbao crawl would split over
+    # every core by itself (NIANBAO_BROAD_CRAWL_SITES), making the one-process run a two-process one
+    synced = ["-s", "NIANBAO_WRITE_GROUP=1", "--processes", "1"]
+    runs = [("every write synced alone", synced, 1, ROOT, "synced")] if args.synced else []
     counts = [1] + ([args.processes] if args.processes > 1 else [])
     for processes in counts if args.now else ():
-        split = ["--processes", str(processes)] if processes > 1 else []
+        split = ["--processes", str(processes)]
         label = f", --processes {processes}" if processes > 1 else ""
         if before_root is not None:
             runs.append((f"before ({args.before}){label}", split, processes, before_root, "before"))

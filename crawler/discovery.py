@@ -44,7 +44,12 @@ PATH_HINTS = (
     ("ndbg", 40), ("zfxxgknb", 40), ("xxgknb", 40), ("gknb", 35), ("/nb/", 25), ("bmxxgk", 20), ("bmzfxxgk", 20),
     ("xzxxgk", 20), ("xzjd", 15), ("zfxxgk", 20), ("xxgk", 15), ("zwgk", 15), ("gkml", 15), ("gkmlpt", 20),
 )
-_AGENCY = re.compile(r"(局|委员会|委|办公室|办|中心|院|署|馆|队|站|所|镇|乡|街道|街道办事处|管委会|人民政府|政府)$")
+# What a department or township index lists: departments, townships, and the people's organisations that publish
+# 年报 beside them on their government's portal (蒙城县总工会, 亳州市谯城区残疾人联合会, 公主岭市残联 …).
+_AGENCY = re.compile(r"(局|委员会|委|办公室|办|中心|院|署|馆|队|站|所|镇|乡|街道|街道办事处|管委会|人民政府|政府"
+                     r"|工会|联合会|联合社|合作社|供销社|协会|红十字会|妇联|残联|科协|工商联|文联|侨联)$")
+# An agency's full name can be long: 克孜勒苏柯尔克孜自治州乌恰县市场监督管理局 is 21 characters.
+AGENCY_NAME_MAX = 30
 _FILE = re.compile(r"\.(pdf|docx?|wps|xlsx?|zip|rar|jpe?g|png|gif|mp4)$", re.I)
 FOLLOW_AT = 40  # a link is followed at this score or above
 COLUMN_SHARE = 1 / 3  # a column: at least this share of its list items are reports
@@ -76,7 +81,7 @@ def score_link(text: str, url: str, under_branch: bool = False) -> ScoredLink | 
     for word, kind, score in NAVIGATION:
         if word in words:
             return ScoredLink(url, words, kind, score + hint)
-    if under_branch and len(words) <= 20 and _AGENCY.search(words):
+    if under_branch and len(words) <= AGENCY_NAME_MAX and _AGENCY.search(words):
         return ScoredLink(url, words, "agency", 45 + hint)
     if hint >= FOLLOW_AT and len(words) <= 12:
         return ScoredLink(url, words, "gateway", hint)

@@ -43,6 +43,23 @@ def test_an_agency_is_followed_only_below_a_department_or_township_index():
 
 
 @pytest.mark.parametrize("text", [
+    # people's organisations whose 年报 columns stand beside the departments' (names as their portals print them:
+    # mengcheng.gov.cn, kaifu.gov.cn, bzqc.gov.cn, schy.gov.cn, zwgk.changchun.gov.cn)
+    "蒙城县总工会", "开福区总工会", "亳州市谯城区残疾人联合会", "洪雅县残疾人联合会", "市残联", "区妇联", "县红十字会",
+    "县科协", "县工商联", "县供销合作社联合社", "县科学技术协会",
+    # long full names of real counties' departments (more than 20 characters)
+    "克孜勒苏柯尔克孜自治州乌恰县市场监督管理局", "怒江傈僳族自治州贡山独龙族怒族自治县教育体育局",
+])
+def test_a_people_s_organisation_or_a_long_name_below_an_index_is_an_agency(text):
+    assert score_link(text, "http://x.gov.cn/zwgk/bmxxgk/a/", under_branch=True).kind == "agency"
+
+
+@pytest.mark.parametrize("text", ["新闻发布会", "座谈会", "理事会章程"])
+def test_a_meeting_below_an_index_is_not_an_agency(text):
+    assert score_link(text, "http://x.gov.cn/zwgk/bmxxgk/a/", under_branch=True) is None
+
+
+@pytest.mark.parametrize("text", [
     "企业年报", "企业年度报告公示", "2023年度企业年报公示", "统计年报", "统计公报", "法治政府建设年度报告",
     "财政预决算", "部门预算", "部门决算", "政务公开工作要点", "通知公告",
     "关于做好2023年政府信息公开工作年度报告编制发布工作的通知", "政府信息公开指南",
