@@ -113,7 +113,11 @@ NIANBAO_MAX_ITEMS_PER_COLUMN = 5000
 NIANBAO_MAX_REQUESTS = 200000  # per run; 0 = no bound
 # Discovery (registry entries with a `portal:` root; crawler/discovery.py). The caps bound one
 # portal's walk; when one is hit the per-site summary says so.
-NIANBAO_DISCOVERY_MAX_PAGES = 150  # pages requested per portal while looking for its 年报 columns
+# pages requested per portal while looking for its 年报 columns: a county portal of 60 departments and 20 townships
+# needs about 170 (an index page and a column page per agency); 150 left 2 % of the columns of such portals unfound in
+# the national bench at full size (bench/national_crawl.py --size full), 300 none. A walk ends sooner where there is
+# less to walk; the cap bounds what a trap costs.
+NIANBAO_DISCOVERY_MAX_PAGES = 300
 NIANBAO_DISCOVERY_MAX_DEPTH = 6  # links from the root (首页 → 政务公开 → … → a department's 年报 column is 5)
 NIANBAO_REDISCOVER_DAYS = 30  # a nightly run crawls known columns; it walks a portal again after this many days
 NIANBAO_REDISCOVER = False  # `nianbao crawl --rediscover`: walk every portal now

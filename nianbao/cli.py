@@ -662,7 +662,7 @@ def demo(data, no_serve, port):
 
 @main.command()
 @click.argument("url")
-@click.option("--max-pages", default=150, show_default=True, type=click.IntRange(1, 100000),
+@click.option("--max-pages", default=300, show_default=True, type=click.IntRange(1, 100000),
               help="Pages the walk may request (NIANBAO_DISCOVERY_MAX_PAGES).")
 @click.option("--name", help="The government's name (default: the portal's SiteName or <title>).")
 @click.option("-s", "settings", multiple=True, help="Scrapy setting NAME=VALUE (repeatable).")

@@ -65,7 +65,7 @@ class DiscoveryMixin:
             entries = [u for u in (site.portal, site.gk_url) if u]
             self._walks[site.id] = Walk(
                 site.id, site.name, portal_hosts(entries, site.allowed_hosts),
-                self.crawler.settings.getint("NIANBAO_DISCOVERY_MAX_PAGES", 150),
+                self.crawler.settings.getint("NIANBAO_DISCOVERY_MAX_PAGES", 300),
                 self.crawler.settings.getint("NIANBAO_DISCOVERY_MAX_DEPTH", 6), started=now())
         return self._walks[site.id]
 
